@@ -3,6 +3,8 @@
  * data dir, ephemeral ports on 127.0.0.1, a silent logger and (optionally) a ManualClock.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { GatewayRouter, notFound } from '../gateway/router.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from './clock.js';
@@ -17,6 +19,8 @@ export interface StandaloneService<C> {
   context: ServiceContext<C>;
   metrics: MetricsRegistry;
   routes: GatewayRoute[];
+  /** http://127.0.0.1:PORT when serveGateway was set, else null. */
+  gatewayUrl: string | null;
   /** Stops the service and removes its temp dir (unless keepDataDir). */
   close(): Promise<void>;
 }
@@ -27,7 +31,8 @@ export interface StandaloneOptions<C> {
   dataDir?: string;
   ephemeral?: boolean;
   keepDataDir?: boolean;
-  gatewayBaseUrl?: string;
+  /** Serve the routes the service registers on an HTTP server on an ephemeral port (for S3 etc.). */
+  serveGateway?: boolean;
 }
 
 export async function startStandalone<C>(
@@ -37,6 +42,14 @@ export async function startStandalone<C>(
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `nimbus-${def.name}-`));
   const metrics = new MetricsRegistry();
   const routes: GatewayRoute[] = [];
+  const router = new GatewayRouter();
+  let http: HttpServer | null = null;
+  let baseUrl: string | null = null;
+  if (opts.serveGateway) {
+    http = createServer((req, res) => router.dispatch(req, res, notFound));
+    const port = await listenOn(http, 'gateway', '127.0.0.1', 0);
+    baseUrl = `http://127.0.0.1:${port}`;
+  }
   const portDefaults: Record<string, unknown> = def.portKey ? { [def.portKey]: 0 } : {};
   const config = def.configSchema.parse({ ...portDefaults, ...(opts.config ?? {}) });
   const context: ServiceContext<C> = {
@@ -51,8 +64,11 @@ export async function startStandalone<C>(
     ephemeral: opts.ephemeral ?? false,
     bindHost: '127.0.0.1',
     gateway: {
-      register: (r) => void routes.push(r),
-      baseUrl: () => opts.gatewayBaseUrl ?? null,
+      register: (r) => {
+        routes.push(r);
+        router.add(r);
+      },
+      baseUrl: () => baseUrl,
     },
     listen: (server, port) => listenOn(server, def.name, '127.0.0.1', port),
   };
@@ -63,8 +79,13 @@ export async function startStandalone<C>(
     context,
     metrics,
     routes,
+    gatewayUrl: baseUrl,
     close: async () => {
       await service.stop('shutdown');
+      if (http) {
+        http.closeAllConnections();
+        await new Promise<void>((r) => http?.close(() => r()));
+      }
       if (!opts.keepDataDir && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
