@@ -1,0 +1,58 @@
+/**
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka record batch v2.
+ *
+ * Slicing-by-8: eight 256-entry tables let the inner loop consume 8 bytes per iteration with
+ * 8 table lookups and no per-byte branch, about 4-6x faster than the classic byte-wise loop in V8.
+ * Table k maps a byte to its CRC contribution when followed by k zero bytes.
+ */
+
+const POLY_REFLECTED = 0x82f63b78;
+const TABLE_COUNT = 8;
+
+function buildTables(): Uint32Array {
+  const t = new Uint32Array(TABLE_COUNT * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY_REFLECTED : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n]!;
+    for (let k = 1; k < TABLE_COUNT; k++) {
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c >>> 0;
+    }
+  }
+  return t;
+}
+
+const T = buildTables();
+
+/**
+ * Updates a running CRC-32C with bytes[start, end). Start with crc = 0; the pre/post inversion is
+ * done here so calls can be chained: crc32c(b, 0, n) === crc32c(b, k, n, crc32c(b, 0, k)).
+ */
+export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  let c = ~crc >>> 0;
+  let i = start;
+  // Process 8 bytes per iteration; the first four are folded into the running CRC.
+  const end8 = end - ((end - i) & 7);
+  while (i < end8) {
+    const a = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    c =
+      T[7 * 256 + (a & 0xff)]! ^
+      T[6 * 256 + ((a >>> 8) & 0xff)]! ^
+      T[5 * 256 + ((a >>> 16) & 0xff)]! ^
+      T[4 * 256 + (a >>> 24)]! ^
+      T[3 * 256 + bytes[i + 4]!]! ^
+      T[2 * 256 + bytes[i + 5]!]! ^
+      T[256 + bytes[i + 6]!]! ^
+      T[bytes[i + 7]!]!;
+    i += 8;
+  }
+  while (i < end) {
+    c = T[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+    i++;
+  }
+  return ~c >>> 0;
+}
