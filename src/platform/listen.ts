@@ -10,7 +10,9 @@ export function listenOn(server: Server, service: string, host: string, port: nu
       else if (err.code === 'EACCES')
         reject(new NimbusError('EPORTACCESS', `permission denied binding ${host}:${port} for ${service}`));
       else if (err.code === 'EADDRNOTAVAIL')
-        reject(new NimbusError('EADDRNOTAVAIL', `address ${host} is not available on this machine (${service})`));
+        reject(
+          new NimbusError('EADDRNOTAVAIL', `address ${host} is not available on this machine (${service})`),
+        );
       else reject(err);
     };
     const onListening = (): void => {

@@ -41,7 +41,9 @@ function prettyStream(out: NodeJS.WritableStream): DestinationStream {
         .filter(([k]) => !OMIT.has(k))
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
-      out.write(`${paint(90, time)} ${lvl} ${svc}${String(rec.msg ?? '')}${extras ? ' ' + paint(90, extras) : ''}\n`);
+      out.write(
+        `${paint(90, time)} ${lvl} ${svc}${String(rec.msg ?? '')}${extras ? ' ' + paint(90, extras) : ''}\n`,
+      );
     },
   };
 }
@@ -62,6 +64,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const base = { service: 'host' };
   if (format === 'pretty') return pino({ level, base }, prettyStream(out));
   const dest: DestinationStream =
-    out === process.stderr ? pino.destination({ dest: 2, sync: true }) : (out as unknown as DestinationStream);
+    out === process.stderr
+      ? pino.destination({ dest: 2, sync: true })
+      : (out as unknown as DestinationStream);
   return pino({ level, base }, dest);
 }

@@ -29,6 +29,11 @@ export interface GatewayRoute {
    */
   priority: number;
   matches(req: IncomingMessage): boolean;
+  /**
+   * True when the handler answers `Expect: 100-continue` itself (S3 authenticates first, then calls
+   * res.writeContinue() or rejects without reading the body). Otherwise the gateway continues at once.
+   */
+  handlesContinue?: boolean;
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
 }
 
