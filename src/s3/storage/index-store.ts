@@ -1,0 +1,505 @@
+/**
+ * The S3 index in SQLite (better-sqlite3): buckets, bucket configs, object versions (with delete
+ * markers), multipart uploads and parts. See docs/adr/0002-s3-index-store.md for why SQLite, WAL
+ * and synchronous=FULL with group commit.
+ *
+ * Keys are TEXT compared with SQLite's BINARY collation, i.e. memcmp over UTF-8 bytes: exactly the
+ * order S3 lists in. Every mutation goes through `commit`, which batches the mutations queued in
+ * one event-loop turn into a single transaction (one WAL fsync for all of them); each mutation
+ * runs in its own savepoint so one failing precondition does not undo its neighbours.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+
+/** Most mutations folded into one group commit; the rest wait for the next turn. */
+export const GROUP_COMMIT_OPS_MAX = 512;
+
+export interface Segment {
+  /** Blob ID. */
+  b: string;
+  /** Size in bytes. */
+  n: number;
+}
+
+export interface StoredChecksum {
+  algorithm: string;
+  /** Base64 value as S3 returns it (composite values end in `-N`). */
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface VersionRow {
+  id: number;
+  bucket: string;
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  size: number;
+  etag: string;
+  lastModifiedMs: number;
+  storageClass: string;
+  /** Stored response headers: content-type, cache-control ..., and x-amz-meta-*. */
+  headers: Record<string, string>;
+  checksum: StoredChecksum | null;
+  tags: Array<[string, string]>;
+  segments: Segment[];
+  /** Per-part sizes of a multipart object (for partNumber GETs); empty for single-part. */
+  partSizes: number[];
+}
+
+export type NewVersion = Omit<VersionRow, 'id' | 'isLatest'>;
+
+export interface BucketRow {
+  name: string;
+  createdMs: number;
+  region: string;
+  /** '' (never enabled), 'Enabled' or 'Suspended'. */
+  versioning: string;
+}
+
+export interface UploadRow {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiatedMs: number;
+  storageClass: string;
+  headers: Record<string, string>;
+  checksumAlgorithm: string;
+  checksumType: string;
+  tags: Array<[string, string]>;
+}
+
+export interface PartRow {
+  uploadId: string;
+  partNumber: number;
+  blobId: string;
+  size: number;
+  etag: string;
+  checksum: string;
+  lastModifiedMs: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS buckets(
+  name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, region TEXT NOT NULL,
+  versioning TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS bucket_configs(
+  bucket TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(bucket, kind));
+CREATE TABLE IF NOT EXISTS versions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
+  is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
+  size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL,
+  storage_class TEXT NOT NULL, headers TEXT NOT NULL, checksum TEXT, tags TEXT NOT NULL,
+  segments TEXT NOT NULL, part_sizes TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_id ON versions(bucket, key, version_id);
+CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, id);
+CREATE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;
+CREATE TABLE IF NOT EXISTS uploads(
+  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
+  initiated_ms INTEGER NOT NULL, storage_class TEXT NOT NULL, headers TEXT NOT NULL,
+  checksum_algorithm TEXT NOT NULL, checksum_type TEXT NOT NULL, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS parts(
+  upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob_id TEXT NOT NULL,
+  size INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
+  last_modified_ms INTEGER NOT NULL, PRIMARY KEY(upload_id, part_number));
+`;
+
+interface RawVersion {
+  id: number;
+  bucket: string;
+  key: string;
+  version_id: string;
+  is_latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string;
+  last_modified_ms: number;
+  storage_class: string;
+  headers: string;
+  checksum: string | null;
+  tags: string;
+  segments: string;
+  part_sizes: string;
+}
+
+interface RawUpload {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiated_ms: number;
+  storage_class: string;
+  headers: string;
+  checksum_algorithm: string;
+  checksum_type: string;
+  tags: string;
+}
+
+interface RawPart {
+  upload_id: string;
+  part_number: number;
+  blob_id: string;
+  size: number;
+  etag: string;
+  checksum: string;
+  last_modified_ms: number;
+}
+
+interface QueuedOp {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Upper bound sentinel: sorts after every key of at most 1,024 UTF-8 bytes. */
+const KEY_MAX = '\u{10FFFF}'.repeat(300);
+
+export class IndexStore {
+  readonly db: Db;
+  private readonly st: Record<string, Statement>;
+  private queue: QueuedOp[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const p = (sql: string): Statement => this.db.prepare(sql);
+    this.st = {
+      getBucket: p('SELECT * FROM buckets WHERE name = ?'),
+      listBuckets: p('SELECT * FROM buckets ORDER BY name'),
+      insertBucket: p('INSERT INTO buckets(name, created_ms, region, versioning) VALUES (?, ?, ?, ?)'),
+      deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
+      deleteBucketConfigs: p('DELETE FROM bucket_configs WHERE bucket = ?'),
+      setVersioning: p('UPDATE buckets SET versioning = ? WHERE name = ?'),
+      getConfig: p('SELECT body FROM bucket_configs WHERE bucket = ? AND kind = ?'),
+      putConfig: p('INSERT OR REPLACE INTO bucket_configs(bucket, kind, body) VALUES (?, ?, ?)'),
+      deleteConfig: p('DELETE FROM bucket_configs WHERE bucket = ? AND kind = ?'),
+      configsOfKind: p('SELECT bucket, body FROM bucket_configs WHERE kind = ?'),
+      anyVersion: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
+      anyUpload: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+      latest: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),
+      byVersion: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+      newestOfKey: p('SELECT id FROM versions WHERE bucket = ? AND key = ? ORDER BY id DESC LIMIT 1'),
+      clearLatest: p('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
+      setLatest: p('UPDATE versions SET is_latest = 1 WHERE id = ?'),
+      deleteRow: p('DELETE FROM versions WHERE id = ?'),
+      setTags: p('UPDATE versions SET tags = ? WHERE id = ?'),
+      insertVersion: p(`INSERT INTO versions(bucket, key, version_id, is_latest, delete_marker, size, etag,
+        last_modified_ms, storage_class, headers, checksum, tags, segments, part_sizes)
+        VALUES (@bucket, @key, @versionId, 1, @deleteMarker, @size, @etag, @lastModifiedMs, @storageClass,
+        @headers, @checksum, @tags, @segments, @partSizes)`),
+      scanLatest: p(`SELECT * FROM versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0
+        AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`),
+      scanVersions: p(`SELECT * FROM versions WHERE bucket = ? AND key >= ? AND key > ? AND key < ?
+        ORDER BY key, id DESC LIMIT ?`),
+      scanVersionsOfKeyBelow: p(`SELECT * FROM versions WHERE bucket = ? AND key = ? AND id < ?
+        ORDER BY id DESC LIMIT ?`),
+      allSegments: p('SELECT segments FROM versions'),
+      allPartBlobs: p('SELECT blob_id FROM parts'),
+      insertUpload: p(`INSERT INTO uploads(upload_id, bucket, key, initiated_ms, storage_class, headers,
+        checksum_algorithm, checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      getUpload: p('SELECT * FROM uploads WHERE upload_id = ?'),
+      deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
+      scanUploads: p(`SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND key < ?
+        AND (key > ? OR (key = ? AND upload_id > ?)) ORDER BY key, upload_id LIMIT ?`),
+      getPart: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+      putPart: p(`INSERT OR REPLACE INTO parts(upload_id, part_number, blob_id, size, etag, checksum,
+        last_modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      listParts: p('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      allParts: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
+      deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
+      expiredCandidates: p(`SELECT * FROM versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0
+        AND key >= ? AND key < ? AND last_modified_ms < ? ORDER BY key LIMIT ?`),
+    };
+  }
+
+  /** Queues a mutation for the next group commit; resolves with its return value once durable. */
+  commit<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('index closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, GROUP_COMMIT_OPS_MAX);
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (batch.length === 0) return;
+    const results: Array<{ ok: boolean; v: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const op of batch) {
+          try {
+            results.push({ ok: true, v: this.db.transaction(op.fn)() });
+          } catch (e) {
+            results.push({ ok: false, v: e });
+          }
+        }
+      })();
+    } catch (e) {
+      for (const op of batch) op.reject(e);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const r = results[i];
+      if (r?.ok) op.resolve(r.v);
+      else op.reject(r?.v);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- buckets -------------------------------------------------------------------------------
+
+  getBucket(name: string): BucketRow | null {
+    const r = this.st.getBucket!.get(name) as
+      | { name: string; created_ms: number; region: string; versioning: string }
+      | undefined;
+    return r ? { name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning } : null;
+  }
+
+  listBuckets(): BucketRow[] {
+    return (this.st.listBuckets!.all() as Array<{ name: string; created_ms: number; region: string; versioning: string }>).map(
+      (r) => ({ name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning }),
+    );
+  }
+
+  insertBucket(b: BucketRow): void {
+    this.st.insertBucket!.run(b.name, b.createdMs, b.region, b.versioning);
+  }
+
+  deleteBucket(name: string): void {
+    this.st.deleteBucketConfigs!.run(name);
+    this.st.deleteBucket!.run(name);
+  }
+
+  bucketIsEmpty(name: string): boolean {
+    return !this.st.anyVersion!.get(name) && !this.st.anyUpload!.get(name);
+  }
+
+  setVersioning(name: string, status: string): void {
+    this.st.setVersioning!.run(status, name);
+  }
+
+  getConfig(bucket: string, kind: string): string | null {
+    const r = this.st.getConfig!.get(bucket, kind) as { body: string } | undefined;
+    return r ? r.body : null;
+  }
+
+  putConfig(bucket: string, kind: string, body: string): void {
+    this.st.putConfig!.run(bucket, kind, body);
+  }
+
+  deleteConfig(bucket: string, kind: string): void {
+    this.st.deleteConfig!.run(bucket, kind);
+  }
+
+  configsOfKind(kind: string): Array<{ bucket: string; body: string }> {
+    return this.st.configsOfKind!.all(kind) as Array<{ bucket: string; body: string }>;
+  }
+
+  // ---- versions ------------------------------------------------------------------------------
+
+  latest(bucket: string, key: string): VersionRow | null {
+    return toVersion(this.st.latest!.get(bucket, key) as RawVersion | undefined);
+  }
+
+  byVersion(bucket: string, key: string, versionId: string): VersionRow | null {
+    return toVersion(this.st.byVersion!.get(bucket, key, versionId) as RawVersion | undefined);
+  }
+
+  /** Inserts a version as the key's latest (call inside commit). */
+  insertLatest(v: NewVersion): number {
+    this.st.clearLatest!.run(v.bucket, v.key);
+    const r = this.st.insertVersion!.run({
+      bucket: v.bucket,
+      key: v.key,
+      versionId: v.versionId,
+      deleteMarker: v.deleteMarker ? 1 : 0,
+      size: v.size,
+      etag: v.etag,
+      lastModifiedMs: v.lastModifiedMs,
+      storageClass: v.storageClass,
+      headers: JSON.stringify(v.headers),
+      checksum: v.checksum ? JSON.stringify(v.checksum) : null,
+      tags: JSON.stringify(v.tags),
+      segments: JSON.stringify(v.segments),
+      partSizes: JSON.stringify(v.partSizes),
+    });
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Removes one version row; if it was the latest, the next newest becomes latest. */
+  deleteVersionRow(v: VersionRow): void {
+    this.st.deleteRow!.run(v.id);
+    if (!v.isLatest) return;
+    const next = this.st.newestOfKey!.get(v.bucket, v.key) as { id: number } | undefined;
+    if (next) this.st.setLatest!.run(next.id);
+  }
+
+  setTags(id: number, tags: Array<[string, string]>): void {
+    this.st.setTags!.run(JSON.stringify(tags), id);
+  }
+
+  /** Latest non-deleted versions with prefix <= key < upper and key > after, in byte order. */
+  scanLatest(bucket: string, prefix: string, after: string, upper: string | null, limit: number): VersionRow[] {
+    return (this.st.scanLatest!.all(bucket, prefix, after, upper ?? KEY_MAX, limit) as RawVersion[]).map(
+      (r) => toVersion(r)!,
+    );
+  }
+
+  /** All versions (newest first within a key) with key >= prefix, key > after, key < upper. */
+  scanVersions(bucket: string, prefix: string, after: string, upper: string | null, limit: number): VersionRow[] {
+    return (this.st.scanVersions!.all(bucket, prefix, after, upper ?? KEY_MAX, limit) as RawVersion[]).map(
+      (r) => toVersion(r)!,
+    );
+  }
+
+  /** Older versions of one key than the row with id `belowId`. */
+  scanVersionsOfKeyBelow(bucket: string, key: string, belowId: number, limit: number): VersionRow[] {
+    return (this.st.scanVersionsOfKeyBelow!.all(bucket, key, belowId, limit) as RawVersion[]).map(
+      (r) => toVersion(r)!,
+    );
+  }
+
+  expiredCandidates(bucket: string, prefix: string, upper: string | null, beforeMs: number, limit: number): VersionRow[] {
+    return (
+      this.st.expiredCandidates!.all(bucket, prefix, upper ?? KEY_MAX, beforeMs, limit) as RawVersion[]
+    ).map((r) => toVersion(r)!);
+  }
+
+  /** Every blob ID the index references (for the orphan sweep). */
+  referencedBlobs(): Set<string> {
+    const ids = new Set<string>();
+    for (const r of this.st.allSegments!.iterate() as Iterable<{ segments: string }>) {
+      for (const s of JSON.parse(r.segments) as Segment[]) ids.add(s.b);
+    }
+    for (const r of this.st.allPartBlobs!.iterate() as Iterable<{ blob_id: string }>) ids.add(r.blob_id);
+    return ids;
+  }
+
+  // ---- multipart -----------------------------------------------------------------------------
+
+  insertUpload(u: UploadRow): void {
+    this.st.insertUpload!.run(
+      u.uploadId,
+      u.bucket,
+      u.key,
+      u.initiatedMs,
+      u.storageClass,
+      JSON.stringify(u.headers),
+      u.checksumAlgorithm,
+      u.checksumType,
+      JSON.stringify(u.tags),
+    );
+  }
+
+  getUpload(uploadId: string): UploadRow | null {
+    return toUpload(this.st.getUpload!.get(uploadId) as RawUpload | undefined);
+  }
+
+  /** Deletes an upload and its part rows; returns the parts so their blobs can be removed. */
+  deleteUpload(uploadId: string): PartRow[] {
+    const parts = this.allParts(uploadId);
+    this.st.deleteParts!.run(uploadId);
+    this.st.deleteUpload!.run(uploadId);
+    return parts;
+  }
+
+  scanUploads(
+    bucket: string,
+    prefix: string,
+    upper: string | null,
+    keyMarker: string,
+    uploadIdMarker: string,
+    limit: number,
+  ): UploadRow[] {
+    return (
+      this.st.scanUploads!.all(bucket, prefix, upper ?? KEY_MAX, keyMarker, keyMarker, uploadIdMarker, limit) as RawUpload[]
+    ).map((r) => toUpload(r)!);
+  }
+
+  getPart(uploadId: string, partNumber: number): PartRow | null {
+    return toPart(this.st.getPart!.get(uploadId, partNumber) as RawPart | undefined);
+  }
+
+  putPart(p: PartRow): void {
+    this.st.putPart!.run(p.uploadId, p.partNumber, p.blobId, p.size, p.etag, p.checksum, p.lastModifiedMs);
+  }
+
+  listParts(uploadId: string, afterPart: number, limit: number): PartRow[] {
+    return (this.st.listParts!.all(uploadId, afterPart, limit) as RawPart[]).map((r) => toPart(r)!);
+  }
+
+  allParts(uploadId: string): PartRow[] {
+    return (this.st.allParts!.all(uploadId) as RawPart[]).map((r) => toPart(r)!);
+  }
+}
+
+function toVersion(r: RawVersion | undefined): VersionRow | null {
+  if (!r) return null;
+  return {
+    id: r.id,
+    bucket: r.bucket,
+    key: r.key,
+    versionId: r.version_id,
+    isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1,
+    size: r.size,
+    etag: r.etag,
+    lastModifiedMs: r.last_modified_ms,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    checksum: r.checksum ? (JSON.parse(r.checksum) as StoredChecksum) : null,
+    tags: JSON.parse(r.tags) as Array<[string, string]>,
+    segments: JSON.parse(r.segments) as Segment[],
+    partSizes: JSON.parse(r.part_sizes) as number[],
+  };
+}
+
+function toUpload(r: RawUpload | undefined): UploadRow | null {
+  if (!r) return null;
+  return {
+    uploadId: r.upload_id,
+    bucket: r.bucket,
+    key: r.key,
+    initiatedMs: r.initiated_ms,
+    storageClass: r.storage_class,
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    checksumAlgorithm: r.checksum_algorithm,
+    checksumType: r.checksum_type,
+    tags: JSON.parse(r.tags) as Array<[string, string]>,
+  };
+}
+
+function toPart(r: RawPart | undefined): PartRow | null {
+  if (!r) return null;
+  return {
+    uploadId: r.upload_id,
+    partNumber: r.part_number,
+    blobId: r.blob_id,
+    size: r.size,
+    etag: r.etag,
+    checksum: r.checksum,
+    lastModifiedMs: r.last_modified_ms,
+  };
+}
