@@ -116,6 +116,8 @@ export interface PartitionLog {
   flush(): Promise<void>;
   /** Flushes and closes file handles; the log is unusable afterwards. */
   close(): Promise<void>;
+  /** Closes and removes every byte of this partition (topic deletion). */
+  destroy(): Promise<void>;
   readonly recovery: RecoveryReport;
 }
 
