@@ -206,7 +206,7 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   assert.deepEqual(await c.hgetall('hash'), { f1: 'v1', n: '10' });
   await c.select(3);
   // Redis 7.0 prints 0.1 as 0.10000000000000001 (%.17g), 7.2 as 0.1: compare numerically.
-  const z = await c.zrange('zset', 0, -1, 'WITHSCORES');
+  const z: string[] = await c.zrange('zset', '0', '-1', 'WITHSCORES');
   assert.deepEqual(z.filter((_, i) => i % 2 === 0), ['b', 'd', 'a', 'c']);
   assert.deepEqual(z.filter((_, i) => i % 2 === 1).map((x) => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : Number(x))), [
     -Infinity, 0.1, 1.5, Infinity,
