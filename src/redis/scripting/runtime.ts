@@ -1,0 +1,610 @@
+// The Lua scripting runtime behind EVAL / EVALSHA / FCALL.
+//
+// One Lua state holds every compiled script, as in Redis. Scripts run inside a coroutine so that a
+// count hook can *yield* a script that has run past busy-reply-threshold: the event loop cannot be
+// interrupted, so instead the caller gets a 'busy' result, answers other clients with -BUSY, and
+// resumes the script in time slices until it ends or SCRIPT KILL stops it. Without
+// `yieldWhenBusy` the hook never yields and a slow script simply runs to completion.
+//
+// The runtime knows nothing about the keyspace: redis.call goes to `host.call`, so it is tested
+// on its own and the command layer decides ACL, read-only and "not allowed from scripts" rules.
+import { createHash } from 'node:crypto';
+import { lua, lauxlib, lualib, toLuaString, toJsString, type LuaState } from './lua-vm.js';
+import { pushReply, popReply, pushNumber } from './convert.js';
+import { errorReply, type ScriptReply } from './reply.js';
+import { openBit } from './libs/bit.js';
+import { openCjson } from './libs/cjson.js';
+import { openCmsgpack } from './libs/cmsgpack.js';
+import { openStruct } from './libs/struct.js';
+
+/** Instructions between two hook calls; each call only reads the clock. */
+export const HOOK_INSTRUCTIONS = 20_000;
+/** While busy, how long one resume() runs before yielding back to the event loop. */
+export const BUSY_SLICE_MS = 20;
+/** Largest number of arguments redis.call accepts (LUA_CMD_OBJCACHE_SIZE is unrelated; this bounds allocation). */
+export const MAX_CALL_ARGS = 1024 * 1024;
+export const DEFAULT_BUSY_THRESHOLD_MS = 5000;
+
+export const REPL_NONE = 0;
+export const REPL_AOF = 1;
+export const REPL_REPLICA = 2;
+export const REPL_ALL = 3;
+
+export interface ScriptHost {
+  /** Runs one command for redis.call / redis.pcall. Errors come back as ErrorReply, never thrown. */
+  call(argv: Buffer[], resp3: boolean): ScriptReply;
+  /** redis.log; level is 0 debug … 3 warning. */
+  log?(level: number, message: string): void;
+}
+
+export interface ScriptRuntimeOptions {
+  host: ScriptHost;
+  busyThresholdMs?: number;
+  now?: () => number;
+  yieldWhenBusy?: boolean;
+}
+
+export type RunResult = { readonly status: 'done'; readonly reply: ScriptReply } | { readonly status: 'busy' };
+export type KillOutcome = 'ok' | 'notbusy' | 'unkillable';
+
+export function sha1hex(body: Buffer | Uint8Array | string): string {
+  return createHash('sha1').update(body).digest('hex');
+}
+
+const READONLY_ERROR = 'Attempt to modify a readonly table';
+const KILLED_ERROR = 'ERR Script killed by user with SCRIPT KILL...';
+const CALL_ARGS_ERROR = 'Lua redis lib command arguments must be strings or integers';
+
+interface RunState {
+  readonly funcName: string;
+  readonly clientResp3: boolean;
+  readonly startedMs: number;
+  sliceStartMs: number;
+  resp3: boolean;
+  timedOut: boolean;
+  killRequested: boolean;
+  wrote: boolean;
+  replFlags: number;
+}
+
+export class ScriptRuntime {
+  private L!: LuaState;
+  private runner: LuaState | null = null;
+  private runnerRef = -1;
+  private readonly refs = new Map<string, number>();
+  private readonly bodies = new Map<string, Buffer>();
+  private readonly protectedTables = new Set<object>();
+  private run: RunState | null = null;
+  private readonly host: ScriptHost;
+  private readonly now: () => number;
+  private readonly yieldWhenBusy: boolean;
+  busyThresholdMs: number;
+
+  constructor(opts: ScriptRuntimeOptions) {
+    this.host = opts.host;
+    this.now = opts.now ?? Date.now;
+    this.yieldWhenBusy = opts.yieldWhenBusy ?? false;
+    this.busyThresholdMs = opts.busyThresholdMs ?? DEFAULT_BUSY_THRESHOLD_MS;
+    this.createState();
+  }
+
+  // ---- script cache -------------------------------------------------------------------------
+
+  /** Compiles and caches a script; returns its SHA1 or an error reply (compile error). */
+  load(body: Buffer): string | { error: string } {
+    const sha = sha1hex(body);
+    if (this.refs.has(sha)) return sha;
+    const err = this.compile(sha, body, 'user_script');
+    return err === null ? sha : { error: err };
+  }
+
+  has(sha: string): boolean {
+    return this.refs.has(sha.toLowerCase());
+  }
+
+  body(sha: string): Buffer | undefined {
+    return this.bodies.get(sha.toLowerCase());
+  }
+
+  get scriptCount(): number {
+    return this.refs.size;
+  }
+
+  /** SCRIPT FLUSH: Redis recreates the Lua state, which also drops anything scripts left behind. */
+  flush(): void {
+    if (this.run) throw new Error('flush during a running script');
+    this.refs.clear();
+    this.bodies.clear();
+    this.protectedTables.clear();
+    this.runner = null;
+    this.createState();
+  }
+
+  /** Loads a chunk that must return or register something; used by FUNCTION LOAD. */
+  compileChunk(body: Buffer, chunkName: string): { ref: number } | { error: string } {
+    const L = this.L;
+    const st = lauxlib.luaL_loadbuffer(L, body, body.length, toLuaString('@' + chunkName));
+    if (st !== lua.LUA_OK) {
+      const msg = toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'));
+      lua.lua_pop(L, 1);
+      return { error: msg };
+    }
+    return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+  }
+
+  get state(): LuaState {
+    return this.L;
+  }
+
+  private compile(sha: string, body: Buffer, chunkName: string): string | null {
+    const r = this.compileChunk(body, chunkName);
+    if ('error' in r) return `Error compiling script (new function): ${r.error}`;
+    this.refs.set(sha, r.ref);
+    this.bodies.set(sha, Buffer.from(body));
+    return null;
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  get busy(): boolean {
+    return this.run !== null && this.run.timedOut;
+  }
+
+  get running(): boolean {
+    return this.run !== null;
+  }
+
+  /** The set_repl flags of the running script (which effects go to the AOF / replicas). */
+  get replFlags(): number {
+    return this.run?.replFlags ?? REPL_ALL;
+  }
+
+  /** The command layer calls this when a script's command modified data: it is then unkillable. */
+  noteWrite(): void {
+    if (this.run) this.run.wrote = true;
+  }
+
+  kill(): KillOutcome {
+    const r = this.run;
+    if (!r || !r.timedOut) return 'notbusy';
+    if (r.wrote) return 'unkillable';
+    r.killRequested = true;
+    return 'ok';
+  }
+
+  /** Runs a cached script (EVALSHA); undefined when the SHA is unknown (NOSCRIPT). */
+  runSha(sha: string, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult | undefined {
+    const ref = this.refs.get(sha.toLowerCase());
+    if (ref === undefined) return undefined;
+    return this.start(ref, 'f_' + sha.toLowerCase(), clientResp3, (co) => {
+      this.setArgTable(co, 'KEYS', keys);
+      this.setArgTable(co, 'ARGV', args);
+      return 0;
+    });
+  }
+
+  /** EVAL: compiles when needed, then runs. */
+  eval(body: Buffer, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
+    const sha = this.load(body);
+    if (typeof sha !== 'string') return { status: 'done', reply: errorReply(`ERR ${sha.error}`) };
+    return this.runSha(sha, keys, args, clientResp3) as RunResult;
+  }
+
+  /**
+   * Calls a function stored at a registry ref with (KEYS, ARGV) as arguments: FCALL's calling
+   * convention. The caller supplies the name used in error messages.
+   */
+  runRef(ref: number, funcName: string, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
+    return this.start(ref, funcName, clientResp3, (co) => {
+      this.pushArgTable(co, keys);
+      this.pushArgTable(co, args);
+      return 2;
+    });
+  }
+
+  /** Continues a script that returned 'busy'. */
+  resume(): RunResult {
+    if (!this.run || !this.runner) throw new Error('resume without a busy script');
+    this.run.sliceStartMs = this.now();
+    return this.step(0);
+  }
+
+  private start(ref: number, funcName: string, clientResp3: boolean, pushArgs: (co: LuaState) => number): RunResult {
+    if (this.run) return { status: 'done', reply: errorReply('ERR a script is already running') };
+    const co = this.acquireRunner();
+    const t = this.now();
+    this.run = {
+      funcName,
+      clientResp3,
+      startedMs: t,
+      sliceStartMs: t,
+      resp3: false,
+      timedOut: false,
+      killRequested: false,
+      wrote: false,
+      replFlags: REPL_ALL,
+    };
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    const nargs = pushArgs(co);
+    return this.step(nargs);
+  }
+
+  private step(nargs: number): RunResult {
+    const co = this.runner as LuaState;
+    const run = this.run as RunState;
+    const st = lua.lua_resume(co, this.L, nargs);
+    if (st === lua.LUA_YIELD) {
+      lua.lua_settop(co, 0);
+      return { status: 'busy' };
+    }
+    let reply: ScriptReply;
+    if (st === lua.LUA_OK) {
+      const n = lua.lua_gettop(co);
+      if (n === 0) reply = null;
+      else {
+        lua.lua_settop(co, 1);
+        reply = popReply(co, run.clientResp3);
+      }
+      lua.lua_settop(co, 0);
+    } else {
+      reply = this.errorFromCoroutine(co, run.funcName);
+      this.dropRunner();
+    }
+    this.run = null;
+    return { status: 'done', reply };
+  }
+
+  /** Formats a failed run as Redis 7 does: "<msg> script: <func>, on @user_script:<line>." */
+  private errorFromCoroutine(co: LuaState, funcName: string): ScriptReply {
+    let msg: string;
+    lua.lua_checkstack(co, 4);
+    if (lua.lua_type(co, -1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(co, -1, 'err');
+      const s = lua.lua_tolstring(co, -1);
+      msg = s ? toJsString(s) : 'ERR unknown error';
+      lua.lua_pop(co, 1);
+      if (msg.startsWith('-')) msg = msg.slice(1);
+    } else {
+      const s = lua.lua_type(co, -1) === lua.LUA_TSTRING || lua.lua_type(co, -1) === lua.LUA_TNUMBER ? lua.lua_tolstring(co, -1) : null;
+      msg = 'ERR ' + (s ? toJsString(s) : 'execution failure');
+    }
+    const where = this.errorLocation(co);
+    if (where) msg += ` script: ${funcName}, on ${where.source}:${where.line}.`;
+    return errorReply(msg);
+  }
+
+  private errorLocation(co: LuaState): { source: string; line: number } | null {
+    const ar = new lua.lua_Debug();
+    for (let level = 0; level < 3; level++) {
+      if (!lua.lua_getstack(co, level, ar)) return null;
+      lua.lua_getinfo(co, 'Sl', ar);
+      const what = ar.what ? toJsString(ar.what) : '';
+      if (what === 'J' || what === 'C') continue; // fengari marks JS (C) functions with 'J'
+      return { source: ar.source ? toJsString(ar.source) : '?', line: ar.currentline };
+    }
+    return null;
+  }
+
+  private acquireRunner(): LuaState {
+    if (this.runner) return this.runner;
+    const co = lua.lua_newthread(this.L);
+    this.runnerRef = lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX);
+    lua.lua_sethook(co, (L) => this.hook(L), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    this.runner = co;
+    return co;
+  }
+
+  /** A coroutine that died with an error cannot be resumed again; the next run makes a new one. */
+  private dropRunner(): void {
+    if (this.runnerRef >= 0) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, this.runnerRef);
+    this.runnerRef = -1;
+    this.runner = null;
+  }
+
+  private hook(L: LuaState): void {
+    const run = this.run;
+    if (!run) return;
+    if (run.killRequested) {
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushstring(L, KILLED_ERROR);
+      lua.lua_setfield(L, -2, 'err');
+      lua.lua_error(L);
+    }
+    const t = this.now();
+    if (t - run.startedMs < this.busyThresholdMs) return;
+    run.timedOut = true;
+    if (this.yieldWhenBusy && t - run.sliceStartMs >= BUSY_SLICE_MS && lua.lua_isyieldable(L)) {
+      lua.lua_yield(L, 0);
+    }
+  }
+
+  private setArgTable(co: LuaState, name: string, items: Buffer[]): void {
+    // A raw write: the global table is read-only to scripts, not to the runtime.
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    lua.lua_pushstring(co, name);
+    this.pushArgTable(co, items);
+    lua.lua_rawset(co, -3);
+    lua.lua_pop(co, 1);
+  }
+
+  private pushArgTable(co: LuaState, items: Buffer[]): void {
+    lua.lua_createtable(co, items.length, 0);
+    for (let i = 0; i < items.length; i++) {
+      lua.lua_pushstring(co, items[i] as Buffer);
+      lua.lua_rawseti(co, -2, i + 1);
+    }
+  }
+
+  // ---- the redis.* library ------------------------------------------------------------------
+
+  private redisCall(L: LuaState, raise: boolean): number {
+    const run = this.run;
+    const argc = lua.lua_gettop(L);
+    if (argc === 0) {
+      return this.callError(L, raise, 'ERR Please specify at least one argument for this redis lib call');
+    }
+    if (argc > MAX_CALL_ARGS) return this.callError(L, raise, 'ERR too many arguments for a redis lib call');
+    const argv: Buffer[] = new Array<Buffer>(argc);
+    for (let i = 1; i <= argc; i++) {
+      const t = lua.lua_type(L, i);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = Buffer.from(lua.lua_tolstring(L, i) as Uint8Array);
+      else if (t === lua.LUA_TNUMBER) argv[i - 1] = Buffer.from(formatNumberArg(lua.lua_tonumber(L, i)));
+      else return this.callError(L, raise, `ERR ${CALL_ARGS_ERROR}`);
+    }
+    const resp3 = run?.resp3 ?? false;
+    const reply = this.host.call(argv, resp3);
+    if (raise && reply !== null && typeof reply === 'object' && !Buffer.isBuffer(reply) && !Array.isArray(reply) && reply.kind === 'error') {
+      return this.callError(L, true, reply.text);
+    }
+    lua.lua_settop(L, 0);
+    pushReply(L, reply, resp3);
+    return 1;
+  }
+
+  /** redis.call raises {err=msg}; redis.pcall returns it. */
+  private callError(L: LuaState, raise: boolean, text: string): number {
+    lua.lua_settop(L, 0);
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushstring(L, text);
+    lua.lua_setfield(L, -2, 'err');
+    if (raise) lua.lua_error(L);
+    return 1;
+  }
+
+  private createState(): void {
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    for (const [name, open] of [
+      ['_G', lualib.luaopen_base],
+      ['table', lualib.luaopen_table],
+      ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math],
+      ['coroutine', lualib.luaopen_coroutine],
+      ['bit', openBit],
+      ['cjson', openCjson],
+      ['cmsgpack', openCmsgpack],
+      ['struct', openStruct],
+    ] as const) {
+      lauxlib.luaL_requiref(L, name, open, 1);
+      lua.lua_pop(L, 1);
+    }
+    for (const name of ['loadfile', 'dofile', 'require', 'load', 'print']) {
+      lua.lua_pushnil(L);
+      lua.lua_setglobal(L, name);
+    }
+    this.openRedisLib(L);
+    this.runPrelude(L);
+    this.protectGlobals(L);
+  }
+
+  private openRedisLib(L: LuaState): void {
+    lua.lua_createtable(L, 0, 24);
+    const fn = (name: string, f: (L: LuaState) => number): void => {
+      lua.lua_pushcfunction(L, f);
+      lua.lua_setfield(L, -2, name);
+    };
+    fn('call', (S) => this.redisCall(S, true));
+    fn('pcall', (S) => this.redisCall(S, false));
+    fn('error_reply', (S) => tagReply(S, 'err', true));
+    fn('status_reply', (S) => tagReply(S, 'ok', false));
+    fn('sha1hex', (S) => {
+      if (lua.lua_gettop(S) !== 1) lauxlib.luaL_error(S, 'wrong number of arguments');
+      lua.lua_pushstring(S, sha1hex(lauxlib.luaL_tolstring(S, 1)));
+      return 1;
+    });
+    fn('log', (S) => this.redisLog(S));
+    fn('setresp', (S) => {
+      const v = lua.lua_gettop(S) === 1 ? lua.lua_tonumber(S, 1) : 0;
+      if (v !== 2 && v !== 3) lauxlib.luaL_error(S, 'RESP version must be 2 or 3.');
+      if (this.run) this.run.resp3 = v === 3;
+      return 0;
+    });
+    fn('set_repl', (S) => {
+      if (lua.lua_gettop(S) !== 1) lauxlib.luaL_error(S, 'redis.set_repl() requires one argument.');
+      const flags = lua.lua_tonumber(S, 1);
+      if (!Number.isInteger(flags) || flags < REPL_NONE || flags > REPL_ALL) {
+        lauxlib.luaL_error(S, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
+      }
+      if (this.run) this.run.replFlags = flags;
+      return 0;
+    });
+    fn('replicate_commands', (S) => {
+      lua.lua_pushboolean(S, true);
+      return 1;
+    });
+    fn('breakpoint', (S) => {
+      lua.lua_pushboolean(S, false);
+      return 1;
+    });
+    fn('debug', () => 0);
+    const consts: Array<[string, number]> = [
+      ['LOG_DEBUG', 0],
+      ['LOG_VERBOSE', 1],
+      ['LOG_NOTICE', 2],
+      ['LOG_WARNING', 3],
+      ['REPL_NONE', REPL_NONE],
+      ['REPL_AOF', REPL_AOF],
+      ['REPL_SLAVE', REPL_REPLICA],
+      ['REPL_REPLICA', REPL_REPLICA],
+      ['REPL_ALL', REPL_ALL],
+      ['REDIS_VERSION_NUM', 0x070204],
+    ];
+    for (const [k, v] of consts) {
+      lua.lua_pushinteger(L, v);
+      lua.lua_setfield(L, -2, k);
+    }
+    lua.lua_pushstring(L, '7.2.4');
+    lua.lua_setfield(L, -2, 'REDIS_VERSION');
+    lua.lua_setglobal(L, 'redis');
+  }
+
+  private redisLog(L: LuaState): number {
+    const argc = lua.lua_gettop(L);
+    if (argc < 2) lauxlib.luaL_error(L, 'redis.log() requires two arguments or more.');
+    if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) lauxlib.luaL_error(L, 'First argument must be a number (log level).');
+    const level = lua.lua_tonumber(L, 1);
+    if (level < 0 || level > 3) lauxlib.luaL_error(L, 'Invalid debug level.');
+    const parts: string[] = [];
+    for (let i = 2; i <= argc; i++) {
+      const s = lua.lua_tolstring(L, i);
+      if (s) parts.push(toJsString(s));
+    }
+    this.host.log?.(level, parts.join(' '));
+    return 0;
+  }
+
+  /** Lua 5.1 names that Redis scripts use and Lua 5.3 dropped or changed. */
+  private runPrelude(L: LuaState): void {
+    const prelude = `
+      local load, type, pairs, mtype, tonum = load, type, pairs, math.type, tonumber
+      unpack = table.unpack
+      loadstring = function(s, name) return load(s, name, 't') end
+      -- Lua 5.1 had only doubles; fengari's integers are 32-bit and wrap, so numbers parsed from
+      -- strings become floats (which print without ".0" in this build).
+      tonumber = function(v, base)
+        local n = tonum(v, base)
+        if n and mtype(n) == 'integer' then return n + 0.0 end
+        return n
+      end
+      table.getn = function(t) return #t end
+      table.maxn = function(t)
+        local m = 0
+        for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end
+        return m
+      end
+      math.pow = function(a, b) return a ^ b end
+      math.log10 = function(x) return math.log(x, 10) end
+      math.ldexp = function(m, e) return m * 2.0 ^ e end
+      math.mod = math.fmod
+    `;
+    const buf = toLuaString(prelude);
+    if (lauxlib.luaL_loadbuffer(L, buf, buf.length, toLuaString('=prelude')) !== lua.LUA_OK) {
+      throw new Error('scripting prelude failed to compile: ' + toJsString(lua.lua_tolstring(L, -1) as Uint8Array));
+    }
+    lua.lua_call(L, 0, 0);
+  }
+
+  /**
+   * Redis makes the global table and the library tables read-only, so no script can leave state
+   * for the next one. Libraries are replaced by empty proxies whose __index is the real table;
+   * the global table itself gets a metatable that refuses writes and reads of unknown names.
+   */
+  private protectGlobals(L: LuaState): void {
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    const g = lua.lua_gettop(L);
+    for (const name of ['redis', 'table', 'string', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct']) {
+      lua.lua_getfield(L, g, name);
+      this.pushProxy(L, lua.lua_gettop(L));
+      lua.lua_setfield(L, g, name);
+      lua.lua_pop(L, 1);
+    }
+    // String values index the real string table through their metatable; hide that metatable.
+    lua.lua_pushstring(L, '');
+    lua.lua_getmetatable(L, -1);
+    lua.lua_pushboolean(L, false);
+    lua.lua_setfield(L, -2, '__metatable');
+    lua.lua_pop(L, 2);
+    this.wrapRawWriters(L, g);
+    lua.lua_createtable(L, 0, 3);
+    lua.lua_pushcfunction(L, (S) => lauxlib.luaL_error(S, READONLY_ERROR));
+    lua.lua_setfield(L, -2, '__newindex');
+    lua.lua_pushcfunction(L, (S) => {
+      const name = lua.lua_tolstring(S, 2);
+      return lauxlib.luaL_error(S, "Script attempted to access nonexistent global variable '%s'", name ?? toLuaString('?'));
+    });
+    lua.lua_setfield(L, -2, '__index');
+    lua.lua_pushboolean(L, false);
+    lua.lua_setfield(L, -2, '__metatable');
+    lua.lua_setmetatable(L, g);
+    this.protectedTables.add(lua.lua_topointer(L, g));
+    lua.lua_pop(L, 1);
+  }
+
+  /** Pushes a read-only proxy for the table at `idx`. */
+  private pushProxy(L: LuaState, idx: number): void {
+    lua.lua_createtable(L, 0, 0);
+    lua.lua_createtable(L, 0, 4);
+    lua.lua_pushvalue(L, idx);
+    lua.lua_setfield(L, -2, '__index');
+    lua.lua_pushcfunction(L, (S) => lauxlib.luaL_error(S, READONLY_ERROR));
+    lua.lua_setfield(L, -2, '__newindex');
+    lua.lua_pushboolean(L, false);
+    lua.lua_setfield(L, -2, '__metatable');
+    lua.lua_pushvalue(L, idx);
+    lua.lua_pushcclosure(
+      L,
+      (S) => {
+        lua.lua_getglobal(S, 'next');
+        lua.lua_pushvalue(S, lua.lua_upvalueindex(1));
+        lua.lua_pushnil(S);
+        return 3;
+      },
+      1,
+    );
+    lua.lua_setfield(L, -2, '__pairs');
+    lua.lua_setmetatable(L, -2);
+    this.protectedTables.add(lua.lua_topointer(L, -1));
+    this.protectedTables.add(lua.lua_topointer(L, idx));
+  }
+
+  /** rawset and setmetatable would bypass the proxies; make them refuse protected tables. */
+  private wrapRawWriters(L: LuaState, g: number): void {
+    for (const name of ['rawset', 'setmetatable']) {
+      lua.lua_getfield(L, g, name);
+      lua.lua_pushcclosure(
+        L,
+        (S) => {
+          if (lua.lua_type(S, 1) === lua.LUA_TTABLE && this.protectedTables.has(lua.lua_topointer(S, 1))) {
+            lauxlib.luaL_error(S, READONLY_ERROR);
+          }
+          lua.lua_pushvalue(S, lua.lua_upvalueindex(1));
+          lua.lua_insert(S, 1);
+          lua.lua_call(S, lua.lua_gettop(S) - 1, lua.LUA_MULTRET);
+          return lua.lua_gettop(S);
+        },
+        1,
+      );
+      lua.lua_setfield(L, g, name);
+    }
+  }
+}
+
+/** redis.error_reply / status_reply: {err=msg} (with a leading '-') or {ok=msg}. */
+function tagReply(L: LuaState, key: 'err' | 'ok', dash: boolean): number {
+  if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
+    return lauxlib.luaL_error(L, `wrong number or type of arguments`);
+  }
+  let s = toJsString(lua.lua_tolstring(L, 1) as Uint8Array);
+  if (dash && !s.startsWith('-')) s = '-' + s;
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushstring(L, s);
+  lua.lua_setfield(L, -2, key);
+  return 1;
+}
+
+/** Numbers passed to redis.call become their shortest decimal form ("10", not "10.0"). */
+export function formatNumberArg(n: number): string {
+  return String(n);
+}
+
+export { pushNumber };
