@@ -6,14 +6,22 @@
  * Where a protocol module is not available yet, the fallback here is deliberately minimal and
  * named as such (see FALLBACKS); it never claims to verify what it does not verify.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import * as zlib from 'node:zlib';
+import { parseS3Address } from '../protocol/addressing.js';
+import { authenticate as verifyRequest, staticCredentials } from '../protocol/auth.js';
+import {
+  CHECKSUM_ALGORITHMS,
+  combineCrc,
+  compositeChecksum,
+  createChecksum,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+} from '../protocol/checksums.js';
 import { S3Error } from '../protocol/errors.js';
 import type { Digester } from '../storage/blob-store.js';
 
 /** What is still a local stand-in for a protocol module (reported by /_nimbus health, docs). */
-export const FALLBACKS: readonly string[] = ['sigv4-verify', 'aws-chunked-signatures', 'crc32c', 'crc64nvme'];
+export const FALLBACKS: readonly string[] = ['aws-chunked-signatures'];
 
 /** Largest aws-chunked chunk header line (size + extensions), bytes. */
 export const CHUNK_HEADER_BYTES_MAX = 4096;
@@ -27,44 +35,10 @@ export interface Address {
   key: string | null;
 }
 
-/**
- * Path-style `/bucket/key` or virtual-hosted `bucket.localhost`, `bucket.s3.<anything>`,
- * `bucket.s3.localhost.localstack.cloud`. The raw path is split before percent-decoding so keys
- * keep `//`, a leading `/` and encoded slashes.
- */
-export function resolveAddress(req: IncomingMessage): Address {
-  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-  const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-  const vbucket = virtualBucket(host);
-  if (vbucket !== null) {
-    const key = rawPath.length > 1 ? decodePath(rawPath.slice(1)) : null;
-    return { bucket: vbucket, key };
-  }
-  const p = rawPath.slice(1);
-  if (p === '') return { bucket: null, key: null };
-  const slash = p.indexOf('/');
-  if (slash < 0) return { bucket: decodePath(p), key: null };
-  const key = p.slice(slash + 1);
-  return { bucket: decodePath(p.slice(0, slash)), key: key === '' ? null : decodePath(key) };
-}
-
-const VHOST_SUFFIXES = ['.s3.localhost.localstack.cloud', '.localhost', '.s3.amazonaws.com'];
-
-function virtualBucket(host: string): string | null {
-  for (const s of VHOST_SUFFIXES) {
-    if (host.endsWith(s) && host.length > s.length) return host.slice(0, -s.length);
-  }
-  const m = /^(.+)\.s3[.-][a-z0-9.-]+$/.exec(host);
-  if (m && !/^\d+\.\d+\.\d+$/.test(m[1] ?? '')) return m[1] ?? null;
-  return null;
-}
-
-function decodePath(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new S3Error('InvalidURI');
-  }
+/** Bucket and key via ../protocol/addressing (path style, bucket.localhost, *.localstack.cloud ...). */
+export function resolveAddress(req: IncomingMessage): Address & { website: boolean; rawPath: string; rawQuery: string; virtual: boolean } {
+  const a = parseS3Address(req.headers.host, req.url ?? '/');
+  return { bucket: a.bucket ?? null, key: a.key ?? null, website: a.website, rawPath: a.rawPath, rawQuery: a.rawQuery, virtual: a.style === 'virtual' };
 }
 
 // ---- auth ----------------------------------------------------------------------------------
@@ -92,59 +66,37 @@ export interface Credentials {
   region: string;
 }
 
-/** Reads who signed the request and how its payload is protected. Throws S3Error on bad auth. */
-export function authenticate(req: IncomingMessage, query: URLSearchParams, creds: Credentials, nowMs: number): AuthResult {
-  const auth = req.headers.authorization;
-  const sha = header(req, 'x-amz-content-sha256');
-  let accessKeyId: string | null = null;
-  if (auth) {
-    const m = /Credential=([^/,\s]+)/.exec(auth) ?? /^AWS ([^:]+):/.exec(auth);
-    if (!m) throw new S3Error('AuthorizationHeaderMalformed');
-    accessKeyId = m[1] ?? null;
-  } else if (query.has('X-Amz-Credential')) {
-    accessKeyId = (query.get('X-Amz-Credential') ?? '').split('/')[0] ?? null;
-    const date = query.get('X-Amz-Date') ?? '';
-    const expires = Number(query.get('X-Amz-Expires') ?? '0');
-    const t = parseAmzDate(date);
-    if (t !== null && nowMs > t + expires * 1000) {
-      throw new S3Error('AccessDenied', {
-        message: 'Request has expired',
-        fields: { 'X-Amz-Expires': expires, Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(nowMs).toISOString() },
-      });
-    }
-  } else if (query.has('AWSAccessKeyId')) {
-    accessKeyId = query.get('AWSAccessKeyId');
+/**
+ * Verifies the request's signature (SigV4 header or query, SigV2) with ../protocol/auth on
+ * headers alone, and reports how the payload must be checked. Throws S3Error on bad auth.
+ */
+export function authenticate(
+  req: IncomingMessage,
+  addr: { rawPath: string; rawQuery: string; virtual: boolean; bucket: string | null },
+  creds: Credentials,
+  nowMs: number,
+): AuthResult {
+  const store = staticCredentials({ [creds.accessKeyId]: creds.secretAccessKey }, { strict: creds.strictAuth, nowMs });
+  const r = verifyRequest(
+    {
+      method: req.method ?? 'GET',
+      rawPath: addr.rawPath,
+      rawQuery: addr.rawQuery,
+      headers: req.headersDistinct,
+      ...(addr.virtual && addr.bucket ? { virtualHostBucket: addr.bucket } : {}),
+    },
+    store,
+  );
+  const accessKeyId = r.scheme === 'anonymous' ? null : (r.accessKeyId ?? null);
+  switch (r.payload.kind) {
+    case 'unsigned':
+      return { accessKeyId, payload: 'unsigned' };
+    case 'sha256':
+      return { accessKeyId, payload: 'signed', payloadSha256: r.payload.expectedHex };
+    case 'aws-chunked':
+      if (!r.payload.signed) return { accessKeyId, payload: 'streaming-unsigned-trailer' };
+      return { accessKeyId, payload: r.payload.trailer ? 'streaming-signed-trailer' : 'streaming-signed' };
   }
-  if (accessKeyId !== null && accessKeyId !== creds.accessKeyId && creds.strictAuth) {
-    throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
-  }
-  return { accessKeyId, ...payloadMode(sha, auth !== undefined) };
-}
-
-function payloadMode(sha: string | undefined, headerAuth: boolean): Omit<AuthResult, 'accessKeyId'> {
-  switch (sha) {
-    case undefined:
-      return { payload: headerAuth ? 'none' : 'unsigned' };
-    case 'UNSIGNED-PAYLOAD':
-      return { payload: 'unsigned' };
-    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
-      return { payload: 'streaming-signed' };
-    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
-      return { payload: 'streaming-signed-trailer' };
-    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
-      return { payload: 'streaming-unsigned-trailer' };
-    default:
-      if (!/^[0-9a-f]{64}$/.test(sha)) {
-        throw new S3Error('InvalidArgument', { message: 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-... or a valid sha256 value.' });
-      }
-      return { payload: 'signed', payloadSha256: sha };
-  }
-}
-
-function parseAmzDate(s: string): number | null {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-  if (!m) return null;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {
@@ -236,57 +188,31 @@ function incomplete(): S3Error {
 
 // ---- checksums -------------------------------------------------------------------------------
 
-export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
-export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm };
 
 export function checksumAlgorithm(s: string | undefined): ChecksumAlgorithm | null {
   if (!s) return null;
-  const up = s.toUpperCase();
-  if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(up)) return up as ChecksumAlgorithm;
+  const alg = parseChecksumAlgorithm(s);
+  if (alg) return alg;
   throw new S3Error('InvalidRequest', { message: 'Value for x-amz-checksum-algorithm header is invalid.' });
 }
 
-/** A streaming digester for an algorithm, or null where we cannot compute it yet. */
-export function checksumDigester(alg: ChecksumAlgorithm): Digester | null {
-  switch (alg) {
-    case 'SHA1':
-      return createHash('sha1');
-    case 'SHA256':
-      return createHash('sha256');
-    case 'CRC32':
-      return crc32Digester();
-    default:
-      return null;
-  }
-}
-
-type Crc32Fn = (data: Buffer, value?: number) => number;
-
-function crc32Digester(): Digester | null {
-  const fn = (zlib as unknown as { crc32?: Crc32Fn }).crc32;
-  if (!fn) return null;
-  let v = 0;
-  return {
-    update: (chunk) => {
-      v = fn(chunk, v);
-    },
-    digest: () => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(v >>> 0);
-      return b;
-    },
-  };
+/** A streaming digester for an algorithm (../protocol/checksums). */
+export function checksumDigester(alg: ChecksumAlgorithm): Digester {
+  const h = createChecksum(alg);
+  return { update: (c) => h.update(c), digest: () => h.digest() };
 }
 
 /**
  * The multipart object's checksum. COMPOSITE: checksum of the concatenated part checksums plus
- * `-N`. FULL_OBJECT (CRC family) needs CRC combination, not available here yet: null.
+ * `-N`. FULL_OBJECT (CRC family): the parts' CRCs combined into the CRC of the whole object.
  */
 export function combineChecksums(alg: string, type: string, parts: Array<{ checksum: string; size: number }>): string | null {
-  if (type === 'FULL_OBJECT') return null;
-  if (parts.some((p) => !p.checksum)) return null;
-  const d = checksumDigester(alg as ChecksumAlgorithm);
-  if (!d) return null;
-  for (const p of parts) d.update(Buffer.from(p.checksum, 'base64'));
-  return `${d.digest().toString('base64')}-${parts.length}`;
+  const a = parseChecksumAlgorithm(alg);
+  if (!a || parts.length === 0 || parts.some((p) => !p.checksum)) return null;
+  if (type !== 'FULL_OBJECT') return compositeChecksum(a, parts.map((p) => p.checksum));
+  if (a === 'SHA1' || a === 'SHA256') return null;
+  let crc: Buffer = Buffer.from(parts[0]!.checksum, 'base64');
+  for (const p of parts.slice(1)) crc = combineCrc(a, crc, Buffer.from(p.checksum, 'base64'), p.size);
+  return crc.toString('base64');
 }

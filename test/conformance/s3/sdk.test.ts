@@ -171,6 +171,16 @@ describe('client-s3 basics', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'objs', Key: 'fresh', Body: 'x', IfNoneMatch: '*' }));
   });
 
+  it('verifies signatures of the known key: a wrong secret is SignatureDoesNotMatch', async () => {
+    const bad = client({ credentials: { accessKeyId: 'test', secretAccessKey: 'wrong' } });
+    try {
+      assert.equal(await code(bad.send(new ListBucketsCommand({}))), 'SignatureDoesNotMatch');
+      assert.equal(await code(bad.send(new PutObjectCommand({ Bucket: 'objs', Key: 'sig', Body: 'x' }))), 'SignatureDoesNotMatch');
+    } finally {
+      bad.destroy();
+    }
+  });
+
   it('returns AWS error XML with request id; HEAD errors are bodiless', async () => {
     const res = await fetch(`${url}/objs/missing-key`);
     assert.equal(res.status, 404);
