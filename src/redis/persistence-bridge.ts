@@ -1,0 +1,177 @@
+/**
+ * Wires the keyspace to R2's persistence (src/redis/persistence/): RDB snapshots with
+ * copy-on-write BGSAVE, the Redis 7 multi-part AOF, and loading at start (AOF wins over dump.rdb,
+ * as in Redis). The server sees it through the small PersistenceHooks interface.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../platform/logger.js';
+import type { RedisConfig } from './config.js';
+import { fromRdbValue, toRdbValue } from './engine/rdb-convert.js';
+import { AofManager } from './persistence/aof.js';
+import { readRdb } from './persistence/rdb.js';
+import { Snapshots, type SnapshotSource } from './persistence/snapshot.js';
+import type { RdbEntry } from './persistence/value-model.js';
+import type { PersistenceHooks, RedisServer } from './server.js';
+
+function snapshotSource(server: RedisServer): SnapshotSource {
+  const ks = server.keyspace;
+  return {
+    dbCount: ks.dbs.length,
+    keys(db: number): Iterable<Buffer> {
+      const d = ks.dbs[db];
+      if (!d) return [];
+      const dict = d.dict;
+      return (function* () {
+        for (const k of dict.keys()) yield Buffer.from(k, 'latin1');
+      })();
+    },
+    read(db: number, key: Buffer): RdbEntry | null {
+      const d = ks.dbs[db];
+      const k = key.latin1Slice(0, key.length);
+      const v = d?.dict.get(k);
+      if (!d || v === undefined) return null;
+      const value = toRdbValue(v);
+      if (value === null) return null;
+      return { db, key, value, expireAtMs: d.expires.get(k) ?? null };
+    },
+    sizeHint: (db: number) => ({ keys: ks.dbs[db]?.dict.size ?? 0, expires: ks.dbs[db]?.expires.size ?? 0 }),
+    usedMemoryBytes: () => server.usedMemory(),
+  };
+}
+
+/** Installs one loaded key (RDB or AOF base). */
+function installEntry(server: RedisServer, e: RdbEntry): void {
+  const db = server.keyspace.dbs[e.db];
+  if (!db) return;
+  const key = e.key.latin1Slice(0, e.key.length);
+  db.set(key, fromRdbValue(e.value));
+  if (e.expireAtMs !== null) db.setExpire(key, e.expireAtMs);
+}
+
+export async function attachPersistence(server: RedisServer, config: RedisConfig, dir: string, logger: Logger): Promise<void> {
+  const snaps = new Snapshots(snapshotSource(server));
+  const ks = server.keyspace;
+  ks.onBeforeKeyChange((db, key) => {
+    if (snaps.inProgress) snaps.beforeKeyChange(db, Buffer.from(key, 'latin1'));
+  });
+  ks.beforeFlushHooks.push((db) => snaps.beforeFlush(db));
+  const rdbPath = join(dir, config.dbfilename);
+  let lastSaveMs = server.clock.now();
+  let lastBgsaveOk = true;
+  let bg: { done: Promise<unknown> } | null = null;
+  let aof: AofManager | null = config.appendonly
+    ? new AofManager({ dir, dirName: config.appenddirname, fileName: config.appendfilename, fsync: config.appendfsync, clock: server.clock })
+    : null;
+
+  server.loading = true;
+  ks.expiryPaused = true;
+  try {
+    const loader = server.fakeClient();
+    let loadedFromAof = false;
+    if (aof) {
+      const report = aof.load({
+        entry: (e) => installEntry(server, e),
+        command: (db, argv) => {
+          loader.db = ks.dbs[db] ?? loader.db;
+          server.execute(loader, argv.map((a) => a.latin1Slice(0, a.length)));
+          ks.settle();
+          loader.out.take();
+        },
+      });
+      if (report.truncatedBytes > 0)
+        logger.warn({ file: report.truncatedFile, bytes: report.truncatedBytes }, '!!! Warning: short read while loading the AOF file !!! AOF was truncated');
+      loadedFromAof = report.existed;
+      if (report.existed) logger.info({ keys: ks.totalKeys(), commands: report.commands }, 'DB loaded from append only file');
+    }
+    if (!loadedFromAof && existsSync(rdbPath)) {
+      const img = readRdb(readFileSync(rdbPath));
+      for (const e of img.entries) installEntry(server, e);
+      ks.settle();
+      logger.info({ keys: img.entries.length }, 'DB loaded from disk');
+    }
+    ks.settle();
+    if (aof && !loadedFromAof) {
+      // As Redis does when AOF is first enabled: the AOF starts from a base holding the dataset.
+      await aof.rewrite(snaps);
+    }
+  } finally {
+    server.loading = false;
+    ks.expiryPaused = false;
+  }
+  server.markSaved();
+
+  const saveSync = (): void => {
+    snaps.saveSync(rdbPath);
+    lastSaveMs = server.clock.now();
+    lastBgsaveOk = true;
+    server.markSaved();
+  };
+
+  const hooks: PersistenceHooks = {
+    feedAof(db, argv) {
+      aof?.append(db, argv.map((a) => Buffer.from(a, 'latin1')));
+    },
+    save() {
+      if (snaps.inProgress) throw new Error('Background save already in progress');
+      saveSync();
+    },
+    bgsave() {
+      if (bg !== null || snaps.inProgress) return 'ERR Background save already in progress';
+      const dirtyAtStart = ks.dirty;
+      const run = snaps.startBackground(rdbPath);
+      bg = run;
+      run.done.then(
+        () => {
+          lastSaveMs = server.clock.now();
+          lastBgsaveOk = true;
+          server.markSaved(dirtyAtStart);
+          logger.info('Background saving terminated with success');
+        },
+        (err: unknown) => {
+          lastBgsaveOk = false;
+          logger.error({ err }, 'Background saving error');
+        },
+      ).finally(() => {
+        bg = null;
+      });
+      return null;
+    },
+    bgrewriteaof() {
+      if (!aof) return 'ERR Nimbus rewrites the AOF only while appendonly is yes';
+      if (aof.rewriting) return 'ERR Background append only file rewriting already in progress';
+      aof.rewrite(snaps).then(
+        (r) => logger.info({ keys: r.keys, ms: r.durationMs }, 'Background AOF rewrite finished successfully'),
+        (err: unknown) => logger.error({ err }, 'Background AOF rewrite failed'),
+      );
+      return null;
+    },
+    lastSaveSec: () => Math.floor(lastSaveMs / 1000),
+    info() {
+      const st = aof?.stats();
+      return {
+        rdb_bgsave_in_progress: bg !== null ? 1 : 0,
+        rdb_last_bgsave_status: lastBgsaveOk ? 'ok' : 'err',
+        aof_enabled: aof ? 1 : 0,
+        aof_rewrite_in_progress: aof?.rewriting ? 1 : 0,
+        ...(st ? { aof_current_size: st.currentBytes, aof_base_size: st.baseBytes, aof_buffer_length: st.bufferedBytes } : {}),
+      };
+    },
+    async flushOnStop() {
+      if (bg) await bg.done.catch(() => undefined);
+      if (server.settings.saveRules.length > 0 && server.changesSinceSave() > 0) {
+        try {
+          saveSync();
+        } catch (err) {
+          logger.error({ err }, 'error saving the DB on shutdown');
+        }
+      }
+      aof?.close();
+      aof = null;
+    },
+    durable: () => aof?.durable() ?? null,
+  };
+  server.persistence = hooks;
+  server.persistenceParams = (name) =>
+    name === 'appendonly' ? (aof ? 'yes' : 'no') : name === 'appendfsync' ? config.appendfsync : undefined;
+}

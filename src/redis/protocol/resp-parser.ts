@@ -1,0 +1,275 @@
+/**
+ * Incremental RESP request parser (what clients send to a server).
+ *
+ * Grammar (Redis's processMultibulkBuffer / processInlineBuffer):
+ *   request   = multibulk | inline
+ *   multibulk = "*" count CRLF { "$" len CRLF bytes CRLF }      count <= 0 → empty request, skipped
+ *   inline    = line LF        (a trailing CR is stripped; args split like sdssplitargs: blanks
+ *                              separate, "..." with \n \r \t \b \a \\ \xHH escapes, '...' with \')
+ *
+ * Output: each request is an array of *binary strings*: JS strings where every char code is one byte
+ * (latin1). The keyspace stores the same representation, so a GET/SET never converts twice.
+ *
+ * Errors carry Redis's exact texts; the server replies `-ERR <text>` and closes the connection.
+ * No recursion; every buffered byte is counted against a limit the caller checks.
+ */
+
+/** Longest inline request and longest `*`/`$` header line (PROTO_INLINE_MAX_SIZE). */
+export const PROTO_INLINE_MAX_SIZE_BYTES = 64 * 1024;
+/** Largest multibulk count Redis accepts (INT_MAX). Memory is bounded by the query buffer limit. */
+export const MULTIBULK_COUNT_MAX = 2 ** 31 - 1;
+/** Default proto-max-bulk-len: 512 MB. */
+export const PROTO_MAX_BULK_LEN_DEFAULT_BYTES = 512 * 1024 * 1024;
+/** Bulk arguments at least this big are assembled in their own buffer instead of re-concatenating. */
+const BIG_ARG_BYTES = 32 * 1024;
+
+export class RespProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RespProtocolError';
+  }
+}
+
+const CR = 13;
+const LF = 10;
+
+export interface ParserLimits {
+  protoMaxBulkLenBytes: number;
+}
+
+export class RespParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Arguments still expected in the current multibulk request (0 = between requests). */
+  private remaining = 0;
+  private argv: string[] = [];
+  /** Bytes of the current multibulk request already parsed into argv. */
+  private argvBytes = 0;
+  /** Length of the bulk whose header has been read, or -1 when a `$` header is expected. */
+  private bulkLen = -1;
+  /** A big bulk argument being assembled across chunks. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+  /** True once the current request turned out to be inline (for redis-cli style clients). */
+  lastWasInline = false;
+
+  constructor(readonly limits: ParserLimits = { protoMaxBulkLenBytes: PROTO_MAX_BULK_LEN_DEFAULT_BYTES }) {}
+
+  /** Bytes held for requests not yet complete: what the query buffer limit is checked against. */
+  bufferedBytes(): number {
+    return this.buf.length - this.pos + this.argvBytes + this.bigFilled;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      const need = this.big.length - this.bigFilled;
+      const n = Math.min(need, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      chunk = chunk.subarray(n);
+      if (this.bigFilled < this.big.length) return;
+      this.finishBig();
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else if (chunk.length > 0) {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  private finishBig(): void {
+    // Like Redis, the two bytes after the payload are skipped, not checked.
+    const big = this.big as Buffer;
+    this.argv.push(big.latin1Slice(0, big.length - 2));
+    this.argvBytes += big.length;
+    this.big = null;
+    this.bigFilled = 0;
+    this.bulkLen = -1;
+    this.remaining--;
+  }
+
+  /** Next complete request, or null when more bytes are needed. Throws RespProtocolError. */
+  next(): string[] | null {
+    for (;;) {
+      if (this.big !== null) return null;
+      if (this.remaining === 0) {
+        if (this.pos >= this.buf.length) return null;
+        if (this.buf[this.pos] === 42 /* '*' */) {
+          const r = this.readCount();
+          if (r === null) return null;
+          if (r <= 0) continue;
+          this.remaining = r;
+          this.argv = [];
+          this.argvBytes = 0;
+          this.lastWasInline = false;
+        } else {
+          const inline = this.readInline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          this.lastWasInline = true;
+          return inline;
+        }
+      }
+      if (!this.readBulks()) return null;
+      const argv = this.argv;
+      this.argv = [];
+      this.argvBytes = 0;
+      return argv;
+    }
+  }
+
+  /** Parses `*<n>\r\n`; returns null when incomplete. */
+  private readCount(): number | null {
+    const buf = this.buf;
+    const cr = buf.indexOf(CR, this.pos);
+    if (cr === -1) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+        throw new RespProtocolError('Protocol error: too big mbulk count string');
+      return null;
+    }
+    if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
+    const n = parseStrictInt(buf, this.pos + 1, cr);
+    if (n === null || n > MULTIBULK_COUNT_MAX) throw new RespProtocolError('Protocol error: invalid multibulk length');
+    this.pos = cr + 2;
+    return n;
+  }
+
+  /** Reads as many bulk arguments as are complete; true when the request is complete. */
+  private readBulks(): boolean {
+    const buf = this.buf;
+    const max = this.limits.protoMaxBulkLenBytes;
+    while (this.remaining > 0) {
+      if (this.bulkLen === -1) {
+        if (this.pos >= buf.length) return false;
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr === -1) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+            throw new RespProtocolError('Protocol error: too big bulk count string');
+          return false;
+        }
+        if (cr + 1 >= buf.length) return false;
+        const c = buf[this.pos] as number;
+        if (c !== 36 /* '$' */)
+          throw new RespProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(c)}'`);
+        const len = parseStrictInt(buf, this.pos + 1, cr);
+        if (len === null || len < 0 || len > max) throw new RespProtocolError('Protocol error: invalid bulk length');
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      const len = this.bulkLen;
+      const avail = buf.length - this.pos;
+      if (avail < len + 2) {
+        if (len >= BIG_ARG_BYTES) {
+          // Assemble in a dedicated buffer so a 512 MB value is copied once, not once per chunk.
+          this.big = Buffer.allocUnsafe(len + 2);
+          buf.copy(this.big, 0, this.pos, buf.length);
+          this.bigFilled = avail;
+          this.pos = buf.length;
+        }
+        return false;
+      }
+      this.argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.argvBytes += len;
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      this.remaining--;
+    }
+    return true;
+  }
+
+  private readInline(): string[] | null {
+    const buf = this.buf;
+    const lf = buf.indexOf(LF, this.pos);
+    if (lf === -1) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+        throw new RespProtocolError('Protocol error: too big inline request');
+      return null;
+    }
+    let end = lf;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = lf + 1;
+    const args = splitArgs(line);
+    if (args === null) throw new RespProtocolError('Protocol error: unbalanced quotes in request');
+    return args;
+  }
+}
+
+/** string2ll: optional '-', digits, no leading zeros (except "0"), no '+', no spaces. */
+export function parseStrictInt(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45 /* '-' */) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 48 /* '0' */) return i + 1 === end && !neg ? 0 : null;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = (buf[i] as number) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}
+
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
+}
+function hexVal(c: string): number {
+  const n = parseInt(c, 16);
+  return Number.isNaN(n) ? -1 : n;
+}
+
+/** sdssplitargs: splits an inline request line; null on unbalanced quotes. */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let p = 0;
+  const n = line.length;
+  for (;;) {
+    while (p < n && isSpace(line[p] as string)) p++;
+    if (p >= n) return out;
+    let cur = '';
+    let inq = false;
+    let insq = false;
+    let done = false;
+    while (!done) {
+      const ch = p < n ? (line[p] as string) : '';
+      if (inq) {
+        if (ch === '\\' && line[p + 1] === 'x' && p + 3 < n && hexVal(line[p + 2] as string) >= 0 && hexVal(line[p + 3] as string) >= 0) {
+          cur += String.fromCharCode(hexVal(line[p + 2] as string) * 16 + hexVal(line[p + 3] as string));
+          p += 3;
+        } else if (ch === '\\' && p + 1 < n) {
+          p++;
+          const e = line[p] as string;
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (ch === '"') {
+          if (p + 1 < n && !isSpace(line[p + 1] as string)) return null;
+          done = true;
+        } else if (ch === '') {
+          return null;
+        } else cur += ch;
+      } else if (insq) {
+        if (ch === '\\' && line[p + 1] === "'") {
+          p++;
+          cur += "'";
+        } else if (ch === "'") {
+          if (p + 1 < n && !isSpace(line[p + 1] as string)) return null;
+          done = true;
+        } else if (ch === '') {
+          return null;
+        } else cur += ch;
+      } else if (ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t' || ch === '' || ch === '\0') {
+        done = true;
+      } else if (ch === '"') inq = true;
+      else if (ch === "'") insq = true;
+      else cur += ch;
+      if (p < n) p++;
+    }
+    out.push(cur);
+  }
+}
