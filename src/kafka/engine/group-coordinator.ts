@@ -299,11 +299,11 @@ export class GroupCoordinator {
       g.pendingMembers.delete(req.memberId);
       return this.addMemberAndRebalance(g, req, req.memberId);
     }
-    const m = g.members.get(req.memberId);
-    if (!m) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
     if (this.fenced(g, req.memberId, req.groupInstanceId)) {
       return Promise.resolve(joinError(ErrorCode.FENCED_INSTANCE_ID, req.memberId));
     }
+    const m = g.members.get(req.memberId);
+    if (!m) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
     const changed = !sameProtocols(m.protocols, req.protocols);
     this.updateMember(m, req);
     switch (g.state) {
@@ -518,9 +518,9 @@ export class GroupCoordinator {
     const g = this.groups.get(req.groupId);
     const err = (c: number) => Promise.resolve(syncError(c));
     if (!g || g.state === 'Dead') return err(g ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.UNKNOWN_MEMBER_ID);
+    if (this.fenced(g, req.memberId, req.groupInstanceId)) return err(ErrorCode.FENCED_INSTANCE_ID);
     const m = g.members.get(req.memberId);
     if (!m) return err(ErrorCode.UNKNOWN_MEMBER_ID);
-    if (this.fenced(g, req.memberId, req.groupInstanceId)) return err(ErrorCode.FENCED_INSTANCE_ID);
     if (req.generationId !== g.generationId) return err(ErrorCode.ILLEGAL_GENERATION);
     if ((req.protocolType !== null && req.protocolType !== g.protocolType) || (req.protocolName !== null && req.protocolName !== g.protocolName)) {
       return err(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
@@ -564,9 +564,9 @@ export class GroupCoordinator {
     const g = this.groups.get(req.groupId);
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (g.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.fenced(g, req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     const m = g.members.get(req.memberId);
     if (!m || g.state === 'Empty') return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (this.fenced(g, req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (req.generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (g.state === 'PreparingRebalance') {
       // A member inside a join keeps no session timer; the join phase deadline governs it.
@@ -729,8 +729,8 @@ export class GroupCoordinator {
     }
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (g.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
-    if (!g.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (this.fenced(g, req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (!g.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (req.generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.resetSession(g, g.members.get(req.memberId)!);
     return ErrorCode.NONE;
