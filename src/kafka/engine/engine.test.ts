@@ -90,7 +90,7 @@ test('produce/read, long-poll wake-up, list offsets, delete records, LogAppendTi
   assert.equal(engine.deleteRecords('t', 1, 99).errorCode, E.OFFSET_OUT_OF_RANGE);
   assert.equal(engine.listOffsets('t', 1, -2).offset, 3);
   const corrupt = batch(1, 1);
-  corrupt[corrupt.length - 1] ^= 1;
+  corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 1;
   assert.equal((await engine.produce('t', 0, corrupt)).errorCode, E.CORRUPT_MESSAGE);
   engine.incrementalAlterConfigs('t', [{ name: 'max.message.bytes', op: 0, value: '60' }]);
   assert.equal((await engine.produce('t', 0, batch(1, 1))).errorCode, E.MESSAGE_TOO_LARGE);
