@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpResponse } from '@smithy/core/protocols';
-import { AwsChunkedDecoder, CHUNK_HEADER_BYTES_MAX, type AwsChunkedOptions } from './aws-chunked.js';
+import { AwsChunkedDecoder, CHUNK_HEADER_BYTES_MAX, awsChunkedOptions, decodeAwsChunked, storedContentEncoding, type AwsChunkedOptions } from './aws-chunked.js';
 import { authenticate, staticCredentials } from './auth.js';
 import { checksumBase64 } from './checksums.js';
 import { S3Error } from './errors.js';
@@ -117,7 +117,7 @@ test('the AWS SDK aws-chunked trailer upload (STREAMING-UNSIGNED-PAYLOAD-TRAILER
   assert.deepEqual(out, data);
   assert.equal(dec.checksum?.algorithm, 'CRC32');
   assert.equal(dec.checksum?.base64, checksumBase64('CRC32', data));
-  assert.equal(dec.trailers[trailerName], checksumBase64('CRC32', data));
+  assert.equal(dec.trailers.get(trailerName), checksumBase64('CRC32', data));
   // a wrong trailer checksum is BadDigest
   const wrong = Buffer.from((captured.body as Buffer).toString('latin1').replace(/(x-amz-checksum-crc32:)[^\r]+/, '$1AAAAAA=='), 'latin1');
   assert.equal(await codeOf(decode([wrong], { trailer: true, declaredTrailer: trailerName })), 'BadDigest');
@@ -207,4 +207,29 @@ test('fuzz: arbitrary and mutated bodies only ever fail with S3Errors', async ()
     ),
     { numRuns: 1500 },
   );
+});
+
+test('async-iterable form with options derived from authenticate()', async () => {
+  const data = Buffer.from('x'.repeat(20_000));
+  const crc = checksumBase64('CRC32', data);
+  const body = encodeSignedTrailer(data, 9000, CTX, ['x-amz-checksum-crc32', crc]);
+  const auth = { scheme: 'sigv4-header' as const, verified: true, payload: { kind: 'aws-chunked' as const, signed: true, trailer: true }, chunkSigning: CTX };
+  const headers = { 'x-amz-decoded-content-length': String(data.length), 'x-amz-trailer': 'x-amz-checksum-crc32' };
+  const opts = awsChunkedOptions(auth, headers)!;
+  assert.equal(opts.signing, CTX);
+  const d = decodeAwsChunked(Readable.from([body.subarray(0, 5000), body.subarray(5000)]), opts);
+  const out: Buffer[] = [];
+  for await (const c of d.chunks) out.push(c);
+  assert.deepEqual(Buffer.concat(out), data);
+  assert.equal(d.trailers.get('x-amz-checksum-crc32'), crc);
+  assert.equal(d.parser.checksum?.base64, crc);
+  assert.equal(awsChunkedOptions({ scheme: 'anonymous', verified: false, payload: { kind: 'unsigned' } }, {}), undefined);
+  assert.throws(() => awsChunkedOptions(auth, {}), (e: unknown) => e instanceof S3Error && e.code === 'MissingContentLength');
+  assert.equal(storedContentEncoding('aws-chunked'), undefined);
+  assert.equal(storedContentEncoding('gzip, aws-chunked'), 'gzip');
+  // truncated input throws from the iteration
+  const d2 = decodeAwsChunked(Readable.from([body.subarray(0, 10_000)]), opts);
+  await assert.rejects(async () => {
+    for await (const _ of d2.chunks) void _;
+  }, (e: unknown) => e instanceof S3Error && e.code === 'IncompleteBody');
 });

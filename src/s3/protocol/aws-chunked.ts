@@ -2,13 +2,15 @@
  * Streaming decoder for `Content-Encoding: aws-chunked` request bodies (all four streaming modes).
  *
  * API
- *   const dec = new AwsChunkedDecoder({ signing?, trailer, decodedContentLength?, declaredTrailer? })
- *   pipeline(req, dec, fileSink)          // dec emits the decoded object bytes, zero-copy slices
- *   after 'end': dec.trailers            // { 'x-amz-checksum-crc32': 'base64', ... }
- *                dec.checksum            // { algorithm, base64 } verified against the data, if a
- *                                        // checksum trailer was sent
- *                dec.decodedBytes
- *   Errors (S3Error, via the stream's 'error'): SignatureDoesNotMatch (chunk or trailer signature),
+ *   const opts = awsChunkedOptions(authResult, req.headersDistinct)   // undefined: not aws-chunked
+ *   const d = decodeAwsChunked(req, opts)  // { chunks: AsyncIterable<Buffer>, trailers: Map, parser }
+ *   or: pipeline(req, new AwsChunkedDecoder(opts), fileSink)   (node:stream Transform form)
+ *   storedContentEncoding(header)        // Content-Encoding without the aws-chunked token
+ *   after the last chunk (parser or decoder):
+ *     .trailers      Map { 'x-amz-checksum-crc32' => 'base64', ... }
+ *     .checksum      { algorithm, base64 } verified against the data, if x-amz-trailer named one
+ *     .decodedBytes
+ *   Errors (S3Error, thrown from the iteration or the stream's 'error'): SignatureDoesNotMatch (chunk or trailer signature),
  *   IncompleteBody (truncated, or decoded length differs), InvalidRequest (bad framing or trailer),
  *   BadDigest (trailer checksum differs from the data), InvalidChunkSizeError (signed chunk < 8 KiB
  *   that is not the last). Data is passed on before its chunk signature is checked (nothing is
@@ -28,7 +30,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { checksumHeaderName, createChecksum, parseChecksumAlgorithm, validateChecksumValue, verifyChecksum, type ChecksumAlgorithm, type IncrementalHash } from './checksums.js';
 import { S3Error } from './errors.js';
-import { EMPTY_SHA256_HEX, hmacHex, sha256Hex, signaturesEqual, type ChunkSigningContext } from './sigv4.js';
+import { EMPTY_SHA256_HEX, headerString, hmacHex, sha256Hex, signaturesEqual, type AuthResult, type ChunkSigningContext, type HeaderBag } from './sigv4.js';
 
 /** A chunk header is `hex;chunk-signature=<64 hex>`: ~100 bytes; extensions get some room. */
 export const CHUNK_HEADER_BYTES_MAX = 4096;
@@ -51,6 +53,9 @@ export interface AwsChunkedOptions {
   readonly decodedContentLength?: number;
   /** `x-amz-trailer` request header: the trailer that must arrive (e.g. x-amz-checksum-crc32). */
   readonly declaredTrailer?: string;
+  /** Verify the declared checksum trailer against the data here (default true); set false when
+   *  the caller already hashes the body with that algorithm and compares itself. */
+  readonly verifyTrailerChecksum?: boolean;
 }
 
 const enum State {
@@ -65,8 +70,12 @@ function framing(message: string): S3Error {
   return new S3Error('InvalidRequest', { message: `Invalid aws-chunked body: ${message}` });
 }
 
-export class AwsChunkedDecoder extends Transform {
-  trailers: Record<string, string> = {};
+/**
+ * The push parser behind both stream forms: feed() appends decoded zero-copy slices to `out`,
+ * end() runs the final checks. Throws S3Error.
+ */
+export class AwsChunkedParser {
+  readonly trailers = new Map<string, string>();
   checksum: { algorithm: ChecksumAlgorithm; base64: string } | undefined;
   decodedBytes = 0;
 
@@ -85,8 +94,9 @@ export class AwsChunkedDecoder extends Transform {
   private readonly dataChecksum: IncrementalHash | undefined;
   private readonly signed: boolean;
 
+  private out: Buffer[] = [];
+
   constructor(private readonly opts: AwsChunkedOptions) {
-    super();
     this.signed = opts.signedFraming ?? opts.signing !== undefined;
     this.prevSignature = opts.signing?.seedSignature ?? '';
     if (opts.declaredTrailer !== undefined) {
@@ -94,31 +104,12 @@ export class AwsChunkedDecoder extends Transform {
       const alg = name.startsWith('x-amz-checksum-') ? parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length)) : undefined;
       if (!alg) throw new S3Error('InvalidRequest', { message: `The value specified in the x-amz-trailer header is not supported` });
       this.trailerAlgorithm = alg;
-      this.dataChecksum = createChecksum(alg);
+      this.dataChecksum = opts.verifyTrailerChecksum === false ? undefined : createChecksum(alg);
     }
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.consume(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      // Tolerate a missing final CRLF after the trailers (the data is complete and verified).
-      if (this.state === State.Trailer && this.lineLen === 0) this.finishTrailers();
-      if (this.state !== State.Done) throw new S3Error('IncompleteBody');
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  private consume(buf: Buffer): void {
+  feed(buf: Buffer, out: Buffer[]): void {
+    this.out = out;
     let pos = 0;
     while (pos < buf.length) {
       switch (this.state) {
@@ -136,6 +127,12 @@ export class AwsChunkedDecoder extends Transform {
           throw framing('data after the final chunk');
       }
     }
+  }
+
+  end(): void {
+    // Tolerate a missing final CRLF after the trailers (the data is complete and verified).
+    if (this.state === State.Trailer && this.lineLen === 0) this.finishTrailers();
+    if (this.state !== State.Done) throw new S3Error('IncompleteBody');
   }
 
   /** Accumulates one CRLF-terminated line into the fixed line buffer, then dispatches it. */
@@ -188,7 +185,7 @@ export class AwsChunkedDecoder extends Transform {
     this.dataChecksum?.update(slice);
     this.decodedBytes += take;
     this.remaining -= take;
-    this.push(slice);
+    this.out.push(slice);
     if (this.remaining === 0) {
       this.crlfSeen = 0;
       this.state = State.DataCrlf;
@@ -230,7 +227,7 @@ export class AwsChunkedDecoder extends Transform {
     const value = text.slice(colon + 1).trim();
     if (name === 'x-amz-trailer-signature') this.chunkSignature = value;
     else this.trailerLines.push(`${name}:${value}\n`);
-    this.trailers[name] = value;
+    this.trailers.set(name, value);
   }
 
   private finishTrailers(): void {
@@ -239,9 +236,9 @@ export class AwsChunkedDecoder extends Transform {
     if (decodedContentLength !== undefined && this.decodedBytes !== decodedContentLength) {
       throw new S3Error('IncompleteBody');
     }
-    if (this.trailerAlgorithm && this.dataChecksum) {
+    if (this.trailerAlgorithm && this.dataChecksum && this.opts.verifyTrailerChecksum !== false) {
       const name = checksumHeaderName(this.trailerAlgorithm);
-      const sent = this.trailers[name];
+      const sent = this.trailers.get(name);
       if (sent === undefined) throw new S3Error('InvalidRequest', { message: `x-amz-trailer was declared but ${name} was not sent in the trailer` });
       validateChecksumValue(this.trailerAlgorithm, sent);
       const actual = this.dataChecksum.digest().toString('base64');
@@ -254,11 +251,101 @@ export class AwsChunkedDecoder extends Transform {
   private verifyTrailerSignature(): void {
     const s = this.opts.signing;
     if (!s || !this.opts.trailer) return;
-    const provided = this.trailers['x-amz-trailer-signature'];
+    const provided = this.trailers.get('x-amz-trailer-signature');
     if (provided === undefined) throw framing('missing x-amz-trailer-signature');
     const sts = `AWS4-HMAC-SHA256-TRAILER\n${s.amzDate}\n${s.scope}\n${this.prevSignature}\n${sha256Hex(this.trailerLines.join(''))}`;
     if (!signaturesEqual(hmacHex(s.signingKey, sts), provided.toLowerCase())) {
       throw new S3Error('SignatureDoesNotMatch', { fields: { StringToSign: sts, SignatureProvided: provided } });
     }
   }
+}
+
+/** node:stream form: `pipeline(req, new AwsChunkedDecoder(opts), sink)`. */
+export class AwsChunkedDecoder extends Transform {
+  readonly parser: AwsChunkedParser;
+
+  constructor(opts: AwsChunkedOptions) {
+    super();
+    this.parser = new AwsChunkedParser(opts);
+  }
+
+  get trailers(): Map<string, string> {
+    return this.parser.trailers;
+  }
+  get checksum(): { algorithm: ChecksumAlgorithm; base64: string } | undefined {
+    return this.parser.checksum;
+  }
+  get decodedBytes(): number {
+    return this.parser.decodedBytes;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      const out: Buffer[] = [];
+      this.parser.feed(chunk, out);
+      for (const s of out) this.push(s);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.parser.end();
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+/**
+ * Async-iterable form: `const d = decodeAwsChunked(req, opts)`; iterate `d.chunks` (back-pressure
+ * is the consumer's pace); after the loop `d.parser.trailers` / `.checksum` / `.decodedBytes` hold
+ * the results (`d.trailers` is the same Map). Errors are thrown from the iteration.
+ */
+export function decodeAwsChunked(src: AsyncIterable<Uint8Array>, opts: AwsChunkedOptions): { chunks: AsyncIterable<Buffer>; trailers: Map<string, string>; parser: AwsChunkedParser } {
+  const parser = new AwsChunkedParser(opts);
+  async function* run(): AsyncGenerator<Buffer> {
+    const out: Buffer[] = [];
+    for await (const c of src) {
+      out.length = 0;
+      parser.feed(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength), out);
+      for (const s of out) yield s;
+    }
+    parser.end();
+  }
+  return { chunks: run(), trailers: parser.trailers, parser };
+}
+
+/**
+ * Decoder options from the authentication result and request headers: signing context, trailer
+ * mode, x-amz-decoded-content-length (MissingContentLength when absent, as S3 answers) and
+ * x-amz-trailer. Returns undefined when the payload is not aws-chunked.
+ */
+export function awsChunkedOptions(auth: AuthResult, headers: HeaderBag, verifyTrailerChecksum = true): AwsChunkedOptions | undefined {
+  if (auth.payload.kind !== 'aws-chunked') return undefined;
+  const decoded = headerString(headers, 'x-amz-decoded-content-length');
+  if (decoded === undefined || !/^\d{1,15}$/.test(decoded.trim())) throw new S3Error('MissingContentLength');
+  const declaredTrailer = headerString(headers, 'x-amz-trailer');
+  const opts: { -readonly [K in keyof AwsChunkedOptions]: AwsChunkedOptions[K] } = {
+    trailer: auth.payload.trailer,
+    signedFraming: auth.payload.signed,
+    decodedContentLength: Number(decoded.trim()),
+    verifyTrailerChecksum,
+  };
+  if (auth.chunkSigning) opts.signing = auth.chunkSigning;
+  if (declaredTrailer !== undefined && declaredTrailer.trim() !== '') opts.declaredTrailer = declaredTrailer;
+  return opts;
+}
+
+/** Content-Encoding to store: S3 drops the `aws-chunked` token (undefined when nothing is left). */
+export function storedContentEncoding(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const rest = header
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && t.toLowerCase() !== 'aws-chunked');
+  return rest.length === 0 ? undefined : rest.join(', ');
 }
