@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fc from 'fast-check';
 import { decodeBatchRecords, decodeRecordSet, encodeBatch } from './records.js';
 import { decompress } from './compression/index.js';
@@ -34,7 +34,7 @@ test('records round-trip through none, gzip, snappy and lz4 batches', () => {
       const [d] = decodeRecordSet(batch);
       assert.ok(d);
       assert.equal(d.records.length, recs.length);
-      d.records.forEach((r, i) => {
+      d.records.forEach((r: (typeof d.records)[number], i: number) => {
         const want = recs[i]!;
         assert.equal(r.offset, base + i);
         assert.equal(r.timestamp, want.timestamp);
@@ -64,9 +64,9 @@ test('lz4: stored frames and frames made by the lz4 CLI', (t) => {
   const lz4 = requireTool(t, 'lz4');
   if (!lz4) return;
   for (const args of [['-c'], ['-c', '-BD', '--content-size'], ['-c', '-9', '-BX']]) {
-    const r = spawnSync(lz4, args, { input: data });
+    const r: SpawnSyncReturns<Buffer> = spawnSync(lz4, args, { input: data });
     assert.equal(r.status, 0);
-    assert.deepEqual(lz4Decompress(r.stdout), data, args.join(' '));
+    assert.deepEqual(lz4Decompress(r.stdout as Buffer), data, args.join(' '));
   }
   const back = spawnSync(lz4, ['-d', '-c'], { input: lz4FrameStored(data) });
   assert.equal(back.status, 0, 'the lz4 CLI accepts our stored frame (header checksum)');
