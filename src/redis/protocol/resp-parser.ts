@@ -50,6 +50,8 @@ export class RespParser {
   /** A big bulk argument being assembled across chunks. */
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** A multibulk header was read and its request is not yet returned. */
+  private inRequest = false;
   /** True once the current request turned out to be inline (for redis-cli style clients). */
   lastWasInline = false;
 
@@ -94,13 +96,14 @@ export class RespParser {
   next(): string[] | null {
     for (;;) {
       if (this.big !== null) return null;
-      if (this.remaining === 0) {
+      if (this.remaining === 0 && !this.inRequest) {
         if (this.pos >= this.buf.length) return null;
         if (this.buf[this.pos] === 42 /* '*' */) {
           const r = this.readCount();
           if (r === null) return null;
           if (r <= 0) continue;
           this.remaining = r;
+          this.inRequest = true;
           this.argv = [];
           this.argvBytes = 0;
           this.lastWasInline = false;
@@ -116,6 +119,7 @@ export class RespParser {
       const argv = this.argv;
       this.argv = [];
       this.argvBytes = 0;
+      this.inRequest = false;
       return argv;
     }
   }
