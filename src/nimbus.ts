@@ -104,7 +104,6 @@ export async function startNimbus(opts: StartOptions = {}): Promise<Nimbus> {
   const metrics = new MetricsRegistry();
   const clock = opts.clock ?? new SystemClock();
   const loop = monitorEventLoopDelay({ resolution: 20 });
-  loop.enable();
 
   const admin: AdminApi = {
     health: () => {
@@ -146,6 +145,7 @@ export async function startNimbus(opts: StartOptions = {}): Promise<Nimbus> {
     ephemeral: config.host.ephemeral,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
+  loop.enable();
   const hostMetrics = metrics.scope('nimbus_');
   hostMetrics.gaugeFn('process_resident_memory_bytes', 'Resident set size of the host process', () =>
     process.memoryUsage.rss(),

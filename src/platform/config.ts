@@ -244,10 +244,11 @@ export function loadConfig(defs: readonly ServiceDefinition[], input: ConfigInpu
   ]);
   const serviceNames = new Set(defs.map((d) => d.name));
   for (const k of Object.keys(tree)) {
-    if (!known.has(k) && !serviceNames.has(k))
-      errors.push(
-        `config key ${k}${sources.get(k) ? ` (from ${sources.get(k)})` : ''}: unknown; expected one of ${[...known, ...serviceNames].join(', ')}`,
-      );
+    if (known.has(k) || serviceNames.has(k)) continue;
+    const from = [...sources].find(([key]) => key === k || key.startsWith(`${k}.`))?.[1];
+    errors.push(
+      `config key ${k}${from ? ` (from ${from})` : ''}: unknown; expected one of ${[...known, ...serviceNames].join(', ')}`,
+    );
   }
   const hostRaw: Tree = {};
   for (const k of known) if (k in tree) hostRaw[k] = tree[k];

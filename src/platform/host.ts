@@ -173,6 +173,7 @@ export class ServiceHost {
       slot.detail = err instanceof Error ? err.message : String(err);
       // Undo whatever the service managed to bind before it failed.
       if (slot.service) await this.stopSlot(slot, 'failure').catch(() => undefined);
+      slot.service = null;
       slot.state = 'failed';
       throw err;
     }
