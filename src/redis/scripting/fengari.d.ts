@@ -32,6 +32,8 @@ declare module 'fengari' {
     lua_Debug: new () => LuaDebug;
     lua_absindex(L: LuaState, idx: number): number;
     lua_call(L: LuaState, nargs: number, nresults: number): void;
+    lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+    lua_copy(L: LuaState, from: number, to: number): void;
     lua_checkstack(L: LuaState, n: number): boolean;
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
     lua_error(L: LuaState): never;

@@ -47,6 +47,23 @@ export interface ScriptRuntimeOptions {
 export type RunResult = { readonly status: 'done'; readonly reply: ScriptReply } | { readonly status: 'busy' };
 export type KillOutcome = 'ok' | 'notbusy' | 'unkillable';
 
+export interface RegisteredFunction {
+  readonly name: string;
+  /** Registry ref of the callback (pass to runRef). */
+  readonly ref: number;
+  readonly flags: readonly string[];
+  readonly description: string | null;
+}
+
+export interface LoadedLibrary {
+  readonly name: string;
+  readonly functions: RegisteredFunction[];
+}
+
+/** Function flags Redis 7 accepts in register_function and script shebangs. */
+export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'] as const;
+const FUNCTION_NAME_RE = /^[A-Za-z0-9_]+$/;
+
 export function sha1hex(body: Buffer | Uint8Array | string): string {
   return createHash('sha1').update(body).digest('hex');
 }
@@ -75,6 +92,8 @@ export class ScriptRuntime {
   private readonly bodies = new Map<string, Buffer>();
   private readonly protectedTables = new Set<object>();
   private run: RunState | null = null;
+  /** Collects register_function calls while a FUNCTION LOAD library body runs. */
+  private librarySink: RegisteredFunction[] | null = null;
   private readonly host: ScriptHost;
   private readonly now: () => number;
   private readonly yieldWhenBusy: boolean;
@@ -96,6 +115,26 @@ export class ScriptRuntime {
     if (this.refs.has(sha)) return sha;
     const err = this.compile(sha, body, 'user_script');
     return err === null ? sha : { error: err };
+  }
+
+  /**
+   * Caches `compiled` under `sha` (SCRIPT LOAD of a script with a shebang: the SHA is of the text
+   * as sent, the compiled body has the shebang line blanked). Returns an error text or null.
+   */
+  loadAs(sha: string, original: Buffer, compiled: Buffer): string | null {
+    if (this.refs.has(sha)) return null;
+    const r = this.compileChunk(compiled, 'user_script');
+    if ('error' in r) return `Error compiling script (new function): ${r.error}`;
+    this.refs.set(sha, r.ref);
+    this.bodies.set(sha, Buffer.from(original));
+    return null;
+  }
+
+  /** EVAL of a body whose cache key differs from its text (shebang scripts). */
+  evalAs(sha: string, original: Buffer, compiled: Buffer, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
+    const err = this.loadAs(sha, original, compiled);
+    if (err !== null) return { status: 'done', reply: errorReply(`ERR ${err}`) };
+    return this.runSha(sha, keys, args, clientResp3) as RunResult;
   }
 
   has(sha: string): boolean {
@@ -142,6 +181,83 @@ export class ScriptRuntime {
     this.refs.set(sha, r.ref);
     this.bodies.set(sha, Buffer.from(body));
     return null;
+  }
+
+  // ---- functions (FUNCTION LOAD) -------------------------------------------------------------
+
+  /**
+   * Loads a Redis 7 function library: "#!lua name=<lib>" then code that calls
+   * redis.register_function. The body runs once, now; redis.call is refused while it does.
+   */
+  loadLibrary(code: Buffer): LoadedLibrary | { error: string } {
+    const header = parseShebang(code);
+    if ('error' in header) return header;
+    if (header.engine !== 'lua') return { error: `ERR Engine '${header.engine}' not found` };
+    const name = header.params.get('name');
+    if (name === undefined) return { error: 'ERR Library name was not given' };
+    if (!FUNCTION_NAME_RE.test(name)) return { error: 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long' };
+    for (const k of header.params.keys()) if (k !== 'name') return { error: `ERR Invalid metadata value given: ${k}=${header.params.get(k) ?? ''}` };
+    const body = Buffer.concat([Buffer.from('\n'), code.subarray(header.length)]);
+    const compiled = this.compileChunk(body, 'user_function');
+    if ('error' in compiled) return { error: `ERR Error compiling function: ${compiled.error}` };
+    const L = this.L;
+    this.librarySink = [];
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, compiled.ref);
+    lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, compiled.ref);
+    const st = lua.lua_pcall(L, 0, 0, 0);
+    const functions = this.librarySink;
+    this.librarySink = null;
+    if (st !== lua.LUA_OK) {
+      const msg = lua.lua_type(L, -1) === lua.LUA_TTABLE ? (lua.lua_getfield(L, -1, 'err'), toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'))) : toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'));
+      lua.lua_settop(L, 0);
+      for (const f of functions) this.releaseRef(f.ref);
+      return { error: `ERR Error registering functions: ${msg}` };
+    }
+    if (functions.length === 0) return { error: 'ERR No functions registered' };
+    return { name, functions };
+  }
+
+  releaseRef(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  private registerFunction(L: LuaState): number {
+    const sink = this.librarySink;
+    if (!sink) return lauxlib.luaL_error(L, 'redis.register_function can only be called on FUNCTION LOAD command');
+    let name: string | null = null;
+    let flags: string[] = [];
+    let description: string | null = null;
+    if (lua.lua_gettop(L) === 1 && lua.lua_type(L, 1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(L, 1, 'function_name');
+      name = lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
+      lua.lua_getfield(L, 1, 'description');
+      description = lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
+      lua.lua_getfield(L, 1, 'flags');
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+        for (let i = 1; lua.lua_rawgeti(L, -1, i) === lua.LUA_TSTRING; i++) {
+          flags.push(toJsString(lua.lua_tolstring(L, -1) as Uint8Array));
+          lua.lua_pop(L, 1);
+        }
+        lua.lua_pop(L, 1);
+      }
+      lua.lua_getfield(L, 1, 'callback');
+      lua.lua_copy(L, -1, 2);
+      lua.lua_settop(L, 2);
+    } else if (lua.lua_gettop(L) === 2 && lua.lua_type(L, 1) === lua.LUA_TSTRING) {
+      name = toJsString(lua.lua_tolstring(L, 1) as Uint8Array);
+    } else {
+      return lauxlib.luaL_error(L, 'wrong number of arguments to redis.register_function');
+    }
+    if (name === null) return lauxlib.luaL_error(L, 'function_name argument given to redis.register_function must be a string');
+    if (!FUNCTION_NAME_RE.test(name)) return lauxlib.luaL_error(L, 'Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+    if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION) return lauxlib.luaL_error(L, 'callback argument given to redis.register_function must be a function');
+    for (const f of flags) if (!(FUNCTION_FLAGS as readonly string[]).includes(f)) return lauxlib.luaL_error(L, 'unknown flag given');
+    if (sink.some((f) => f.name === name)) return lauxlib.luaL_error(L, 'Function already exists in the library');
+    lua.lua_pushvalue(L, 2);
+    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    flags = [...new Set(flags)];
+    sink.push({ name, ref, flags, description });
+    return 0;
   }
 
   // ---- running ------------------------------------------------------------------------------
@@ -339,6 +455,7 @@ export class ScriptRuntime {
 
   private redisCall(L: LuaState, raise: boolean): number {
     const run = this.run;
+    if (!run) return lauxlib.luaL_error(L, 'redis.call/pcall can only be called inside a script invocation');
     const argc = lua.lua_gettop(L);
     if (argc === 0) {
       return this.callError(L, raise, 'ERR Please specify at least one argument for this redis lib call');
@@ -351,7 +468,7 @@ export class ScriptRuntime {
       else if (t === lua.LUA_TNUMBER) argv[i - 1] = Buffer.from(formatNumberArg(lua.lua_tonumber(L, i)));
       else return this.callError(L, raise, `ERR ${CALL_ARGS_ERROR}`);
     }
-    const resp3 = run?.resp3 ?? false;
+    const resp3 = run.resp3;
     const reply = this.host.call(argv, resp3);
     if (raise && reply !== null && typeof reply === 'object' && !Buffer.isBuffer(reply) && !Array.isArray(reply) && reply.kind === 'error') {
       return this.callError(L, true, reply.text);
@@ -405,6 +522,7 @@ export class ScriptRuntime {
     };
     fn('call', (S) => this.redisCall(S, true));
     fn('pcall', (S) => this.redisCall(S, false));
+    fn('register_function', (S) => this.registerFunction(S));
     fn('error_reply', (S) => tagReply(S, 'err', true));
     fn('status_reply', (S) => tagReply(S, 'ok', false));
     fn('sha1hex', (S) => {
@@ -600,6 +718,29 @@ function tagReply(L: LuaState, key: 'err' | 'ok', dash: boolean): number {
   lua.lua_pushstring(L, s);
   lua.lua_setfield(L, -2, key);
   return 1;
+}
+
+/**
+ * Parses a "#!<engine> k=v k=v" first line (FUNCTION LOAD libraries, and EVAL scripts' flags).
+ * `length` is the number of bytes of the line, newline excluded.
+ */
+export function parseShebang(code: Buffer): { engine: string; params: Map<string, string>; flags: string[]; length: number } | { error: string } {
+  if (code[0] !== 0x23 || code[1] !== 0x21) return { error: 'ERR Missing library metadata' };
+  let end = code.indexOf(0x0a);
+  if (end < 0) end = code.length;
+  const parts = code.subarray(2, end).toString('latin1').trim().split(/\s+/);
+  const engine = parts[0] ?? '';
+  const params = new Map<string, string>();
+  const flags: string[] = [];
+  for (const p of parts.slice(1)) {
+    const eq = p.indexOf('=');
+    if (eq < 0) return { error: `ERR Invalid metadata value given: ${p}` };
+    const k = p.slice(0, eq);
+    const v = p.slice(eq + 1);
+    if (k === 'flags') flags.push(...v.split(',').filter((x) => x.length > 0));
+    else params.set(k, v);
+  }
+  return { engine, params, flags, length: end };
 }
 
 /** Numbers passed to redis.call become their shortest decimal form ("10", not "10.0"). */
