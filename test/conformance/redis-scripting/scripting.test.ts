@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, type RedisUnderTest } from './harness.js';
 
@@ -61,7 +61,8 @@ test('ioredis defineCommand: EVALSHA with NOSCRIPT fallback, in pipelines too', 
   assert.equal(await client.release('lock:a', 't1'), 1);
   await io.script('FLUSH');
   await io.set('lock:b', 't2');
-  const res = await (io.pipeline() as ReturnType<Redis['pipeline']> & { release(k: string, t: string): unknown })
+  type ReleasePipeline = { set(k: string, v: string): ReleasePipeline; get(k: string): ReleasePipeline; release(k: string, t: string): ReleasePipeline; exec(): Promise<Array<[Error | null, unknown]> | null> };
+  const res = await (io.pipeline() as unknown as ReleasePipeline)
     .set('lock:c', 't3')
     .release('lock:b', 't2')
     .release('lock:c', 'nope')
