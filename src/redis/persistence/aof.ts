@@ -69,6 +69,8 @@ export interface AofOptions {
 export interface AofLoadHandler {
   entry(e: RdbEntry): void;
   command(db: number, argv: Buffer[]): void;
+  /** A function library from the RDB base (FUNCTION2 record); absent = ignored. */
+  functionLibrary?(code: Buffer): void;
 }
 
 export interface AofLoadReport {
@@ -205,6 +207,7 @@ export class AofManager {
       handler.entry(e);
       keys++;
     }
+    for (const lib of r.functions) handler.functionLibrary?.(lib);
     return { keys, end: r.offset };
   }
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createDumpPayload, parseDumpPayload, readRdb, RdbReader, writeRdb } from './rdb.js';
+import { createDumpPayload, loadRdbFile, parseDumpPayload, readRdb, RdbReader, RdbWriter, writeRdb } from './rdb.js';
 import { RdbFormatError } from './errors.js';
 import { crc64 } from './crc64.js';
 import type { RdbEntry, RdbValue } from './value-model.js';
@@ -181,7 +181,14 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-rdb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const entries = sampleEntries();
-  writeFileSync(join(dir, 'dump.rdb'), writeRdb(entries, { ctimeSec: Date.now() / 1000, usedMemBytes: 1 << 20 }));
+  const lib = "#!lua name=nimbuslib\nredis.register_function('nimbus_echo', function(keys, args) return args[1] end)";
+  const chunks: Buffer[] = [];
+  const w = new RdbWriter({ write: (c) => chunks.push(c) })
+    .header({ ctimeSec: Date.now() / 1000, usedMemBytes: 1 << 20 })
+    .functions([b(lib)]);
+  for (const e of entries) w.entry(e);
+  w.finish();
+  writeFileSync(join(dir, 'dump.rdb'), Buffer.concat(chunks));
   const check = spawnSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
   assert.match(check.stdout, /RDB looks OK/);
@@ -189,6 +196,7 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   t.after(() => real.stop());
   const c = real.client;
   assert.equal(await c.dbsize(), 12);
+  assert.equal(await c.fcall('nimbus_echo', 0, 'hi'), 'hi'); // FUNCTION2 record loaded
   assert.equal(await c.get('str'), 'hello world');
   assert.equal(await c.get('int8'), '-7');
   assert.equal(await c.get('notint'), '012');
@@ -252,7 +260,13 @@ test('we load a dump written by real redis-server (listpack, quicklist, intset, 
     .set('in5', 'yes')
     .exec();
   await c.select(0);
+  await c.function('LOAD', "#!lua name=reallib\nredis.register_function('f1', function() return 1 end)");
   await c.save();
+  const streamed: string[] = [];
+  const loaded = loadRdbFile(join(dir, 'real.rdb'), (e) => streamed.push(e.key.toString()));
+  assert.equal(loaded.keys, 12);
+  assert.equal(streamed.length, 12);
+  assert.match(String(loaded.functions[0]), /name=reallib/);
   const img = readRdb(readFileSync(join(dir, 'real.rdb')));
   const byKey = new Map(img.entries.map((e) => [`${e.db}:${e.key.toString()}`, e]));
   const val = (k: string): RdbValue | undefined => byKey.get(k)?.value;

@@ -22,10 +22,13 @@
  * API:
  *   new RdbWriter(sink, { version? })  .header(aux) .selectDb(db, size, expires) .entry(e) .finish()
  *   new RdbReader(buf)  .version  .aux  .functions  .next() → RdbEntry | null (null = EOF, CRC ok)
+ *   loadRdbFile(path, onEntry) → { version, aux, functions, keys }   (startup load of dump.rdb)
  *   readRdb(buf) → { version, aux, functions, entries }   (convenience for small files and tests)
+ *   writer.functions(libs)   FUNCTION2 records (library sources), right after header()
  *   createDumpPayload(value) → Buffer          (DUMP)
  *   parseDumpPayload(buf) → RdbValue           (RESTORE; throws RdbFormatError, see .reason)
  */
+import { readFileSync } from 'node:fs';
 import { Crc64, crc64 } from './crc64.js';
 import { RdbFormatError } from './errors.js';
 import { intsetEntries, listpackEntries, lzfDecompress, ziplistEntries } from './rdb-encodings.js';
@@ -92,6 +95,15 @@ export class RdbWriter {
     this.auxField('ctime', String(Math.floor(aux.ctimeSec)));
     this.auxField('used-mem', String(Math.floor(aux.usedMemBytes)));
     this.auxField('aof-base', aux.aofBase ? '1' : '0');
+    return this;
+  }
+
+  /** FUNCTION2 records: one Lua library source per call of FUNCTION LOAD (write after header). */
+  functions(libraries: readonly Buffer[]): this {
+    for (const lib of libraries) {
+      this.byte(OP.FUNCTION2);
+      this.string(lib);
+    }
     return this;
   }
 
@@ -624,6 +636,23 @@ export function readRdb(buf: Buffer): RdbImage {
   const entries: RdbEntry[] = [];
   for (let e = r.next(); e !== null; e = r.next()) entries.push(e);
   return { version: r.version, aux: r.aux, functions: r.functions, entries };
+}
+
+/**
+ * Loads an RDB file, handing each entry to onEntry as it is decoded (no array of all entries).
+ * The CRC is verified at the end: on any throw the caller must discard what it loaded.
+ */
+export function loadRdbFile(
+  path: string,
+  onEntry: (e: RdbEntry) => void,
+): { version: number; aux: Map<string, Buffer>; functions: Buffer[]; keys: number } {
+  const r = new RdbReader(readFileSync(path));
+  let keys = 0;
+  for (let e = r.next(); e !== null; e = r.next()) {
+    onEntry(e);
+    keys++;
+  }
+  return { version: r.version, aux: r.aux, functions: r.functions, keys };
 }
 
 /** Writes a whole image into one Buffer (tests, DEBUG RELOAD); large saves use snapshot.ts. */

@@ -14,7 +14,7 @@
  *
  * API for the engine (R1):
  *   interface SnapshotSource { dbCount; keys(db) → live Iterable<Buffer>; read(db, key) → RdbEntry|null;
- *                              sizeHint?(db) → {keys, expires}; usedMemoryBytes?() }
+ *                              sizeHint?(db) → {keys, expires}; usedMemoryBytes?(); functions?() }
  *   const snaps = new Snapshots(source)
  *   snaps.beforeKeyChange(db, key)    call before ANY write/delete/expire/rename of key (both keys of
  *                                     RENAME/MOVE/COPY); O(1) when no save is running
@@ -41,6 +41,8 @@ export interface SnapshotSource {
   /** RESIZEDB hint; when absent the section has no hint. */
   sizeHint?(db: number): { keys: number; expires: number };
   usedMemoryBytes?(): number;
+  /** Function library sources (FUNCTION LOAD), taken when the save starts. */
+  functions?(): Buffer[];
 }
 
 export interface SaveResult {
@@ -93,7 +95,7 @@ class SnapshotRun {
     aux: RdbAux,
   ) {
     this.done = Array.from({ length: source.dbCount }, () => new Set<string>());
-    this.writer = new RdbWriter({ write: sink }).header(aux);
+    this.writer = new RdbWriter({ write: sink }).header(aux).functions(source.functions?.() ?? []);
   }
 
   /** Writes the key's current value if the snapshot has not decided it yet. */
