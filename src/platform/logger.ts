@@ -61,7 +61,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     opts.format ??
     (process.env.NIMBUS_LOG_FORMAT === 'json' || !(out as NodeJS.WriteStream).isTTY ? 'json' : 'pretty');
   const level = opts.level ?? 'info';
-  const base = { service: 'host' };
+  // No base fields: callers bind `service` with child loggers (the host binds 'host' for its own
+  // lines), so a key never appears twice on one line.
+  const base = null;
   if (format === 'pretty') return pino({ level, base }, prettyStream(out));
   const dest: DestinationStream =
     out === process.stderr
