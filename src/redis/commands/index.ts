@@ -2,11 +2,13 @@
  * Every built-in command family. Helpers adding a family (scripting, streams, ACL) export a
  * CommandModule and add it here; see types.ts for the handler contract.
  */
+import { bitCommands } from './bits.js';
 import { commandCommands } from './command-info.js';
 import { connectionCommands } from './connection.js';
 import { hashCommands } from './hashes.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { keyCommands } from './keys.js';
+import { keyExtraCommands } from './keys-extra.js';
 import { listCommands } from './lists.js';
 import { pubsubCommands } from './pubsub.js';
 import type { CommandRegistry } from './registry.js';
@@ -22,6 +24,8 @@ export function registerAllCommands(r: CommandRegistry): void {
     serverCommands,
     commandCommands,
     keyCommands,
+    keyExtraCommands,
+    bitCommands,
     stringCommands,
     listCommands,
     hashCommands,

@@ -2,7 +2,7 @@
 // refresh tokens that expire, a leaderboard ranking with sorted sets, counters and daily visitors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { startRedis, type RedisUnderTest } from './harness.js';
 
 let srv: RedisUnderTest;
