@@ -1,6 +1,7 @@
 /** Subcommands that services add (`nimbus kafka ...`). */
 import type { Command } from 'commander';
+import { registerKafkaCli } from '../kafka/cli/index.js';
 
-export function registerServiceCommands(_program: Command): void {
-  // Services register here as they land, e.g. registerKafkaCli(program).
+export function registerServiceCommands(program: Command): void {
+  registerKafkaCli(program);
 }
