@@ -6,8 +6,19 @@ import { S3Error } from './errors.js';
 import { decodeKey, parseQuery, parseS3Address, validateBucketName, validateKey } from './addressing.js';
 
 test('path style: bucket, key, double slashes and leading slash kept', () => {
-  assert.deepEqual(parseS3Address('127.0.0.1:4566', '/'), { style: 'path', website: false, rawPath: '/', rawQuery: '' });
-  assert.deepEqual(parseS3Address('localhost:4566', '/b?list-type=2'), { style: 'path', bucket: 'b', website: false, rawPath: '/b', rawQuery: 'list-type=2' });
+  assert.deepEqual(parseS3Address('127.0.0.1:4566', '/'), {
+    style: 'path',
+    website: false,
+    rawPath: '/',
+    rawQuery: '',
+  });
+  assert.deepEqual(parseS3Address('localhost:4566', '/b?list-type=2'), {
+    style: 'path',
+    bucket: 'b',
+    website: false,
+    rawPath: '/b',
+    rawQuery: 'list-type=2',
+  });
   assert.equal(parseS3Address('localhost:4566', '/b/').key, undefined);
   assert.equal(parseS3Address('localhost:4566', '/b//x').key, '/x');
   assert.equal(parseS3Address('localhost:4566', '/b/a//b/').key, 'a//b/');
@@ -46,7 +57,10 @@ test('virtual-hosted style for local and AWS host names', () => {
 
 test('bad escapes are InvalidURI', () => {
   for (const raw of ['/b/%', '/b/%zz', '/b/%C3%28']) {
-    assert.throws(() => parseS3Address('localhost', raw), (e: unknown) => e instanceof S3Error && e.code === 'InvalidURI');
+    assert.throws(
+      () => parseS3Address('localhost', raw),
+      (e: unknown) => e instanceof S3Error && e.code === 'InvalidURI',
+    );
   }
 });
 
@@ -61,11 +75,21 @@ test('query: order, duplicates, empty values, plus as space', () => {
 
 test('key and bucket name limits', () => {
   validateKey('k'.repeat(1024));
-  assert.throws(() => validateKey('k'.repeat(1025)), (e: unknown) => e instanceof S3Error && e.code === 'KeyTooLongError');
-  assert.throws(() => validateKey('€'.repeat(342)), (e: unknown) => e instanceof S3Error && e.code === 'KeyTooLongError');
+  assert.throws(
+    () => validateKey('k'.repeat(1025)),
+    (e: unknown) => e instanceof S3Error && e.code === 'KeyTooLongError',
+  );
+  assert.throws(
+    () => validateKey('€'.repeat(342)),
+    (e: unknown) => e instanceof S3Error && e.code === 'KeyTooLongError',
+  );
   for (const ok of ['abc', 'a'.repeat(63), 'my.bucket-1']) validateBucketName(ok);
   for (const bad of ['ab', 'a'.repeat(64), 'Abc', 'a..b', '-ab', 'ab-', '192.168.1.1', 'xn--ab', 'a_b']) {
-    assert.throws(() => validateBucketName(bad), (e: unknown) => e instanceof S3Error && e.code === 'InvalidBucketName', bad);
+    assert.throws(
+      () => validateBucketName(bad),
+      (e: unknown) => e instanceof S3Error && e.code === 'InvalidBucketName',
+      bad,
+    );
   }
 });
 

@@ -49,7 +49,8 @@ export interface S3Address {
   readonly rawQuery: string;
 }
 
-const AWS_VHOST = /^(.+)\.(s3(?:-website)?)(?:[.-](?:dualstack|[a-z]{2}(?:-gov)?-[a-z]+-\d))*\.amazonaws\.com(?:\.cn)?$/;
+const AWS_VHOST =
+  /^(.+)\.(s3(?:-website)?)(?:[.-](?:dualstack|[a-z]{2}(?:-gov)?-[a-z]+-\d))*\.amazonaws\.com(?:\.cn)?$/;
 
 export function splitUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
   const q = rawUrl.indexOf('?');
@@ -70,7 +71,10 @@ function hostName(host: string | undefined): string {
 }
 
 /** Returns the bucket named by a virtual-hosted Host header, or undefined for path style. */
-export function virtualHostBucket(host: string | undefined, baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS): { bucket: string; website: boolean } | undefined {
+export function virtualHostBucket(
+  host: string | undefined,
+  baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS,
+): { bucket: string; website: boolean } | undefined {
   const h = hostName(host);
   if (h === '' || /^[\d.]+$/.test(h) || h.startsWith('[')) return undefined;
   const aws = AWS_VHOST.exec(h);
@@ -79,19 +83,34 @@ export function virtualHostBucket(host: string | undefined, baseDomains: readonl
   if (baseDomains.includes(h)) return undefined;
   let best: string | undefined;
   for (const base of baseDomains) {
-    if (h.length > base.length + 1 && h.endsWith('.' + base) && (best === undefined || base.length > best.length)) best = base;
+    if (
+      h.length > base.length + 1 &&
+      h.endsWith('.' + base) &&
+      (best === undefined || base.length > best.length)
+    )
+      best = base;
   }
   if (best === undefined) return undefined;
   return { bucket: h.slice(0, h.length - best.length - 1), website: best.startsWith('s3-website.') };
 }
 
-export function parseS3Address(host: string | undefined, rawUrl: string, baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS): S3Address {
+export function parseS3Address(
+  host: string | undefined,
+  rawUrl: string,
+  baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS,
+): S3Address {
   const { rawPath, rawQuery } = splitUrl(rawUrl);
   if (!rawPath.startsWith('/')) throw new S3Error('InvalidURI');
   const vhost = virtualHostBucket(host, baseDomains);
   if (vhost) {
     const rawKey = rawPath.slice(1);
-    const base = { style: 'virtual' as const, bucket: vhost.bucket, website: vhost.website, rawPath, rawQuery };
+    const base = {
+      style: 'virtual' as const,
+      bucket: vhost.bucket,
+      website: vhost.website,
+      rawPath,
+      rawQuery,
+    };
     return rawKey === '' ? base : { ...base, key: decodeKey(rawKey) };
   }
   const slash = rawPath.indexOf('/', 1);
@@ -144,7 +163,8 @@ export function parseQuery(rawQuery: string): [string, string][] {
   if (rawQuery === '') return out;
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
-    if (out.length >= QUERY_PAIRS_MAX) throw new S3Error('InvalidArgument', { message: 'Too many query parameters' });
+    if (out.length >= QUERY_PAIRS_MAX)
+      throw new S3Error('InvalidArgument', { message: 'Too many query parameters' });
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
@@ -161,7 +181,9 @@ export function queryMap(pairs: readonly [string, string][]): Map<string, string
 
 export function validateKey(key: string): void {
   if (Buffer.byteLength(key, 'utf8') > KEY_BYTES_MAX) {
-    throw new S3Error('KeyTooLongError', { fields: { MaxSizeAllowed: KEY_BYTES_MAX, Size: Buffer.byteLength(key, 'utf8') } });
+    throw new S3Error('KeyTooLongError', {
+      fields: { MaxSizeAllowed: KEY_BYTES_MAX, Size: Buffer.byteLength(key, 'utf8') },
+    });
   }
 }
 

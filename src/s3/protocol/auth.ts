@@ -22,41 +22,73 @@ import { createHash, type Hash } from 'node:crypto';
 import { parseQuery, queryMap } from './addressing.js';
 import { S3Error } from './errors.js';
 import { verifySigV2Header, verifySigV2Query } from './sigv2.js';
-import { headerString, SIGV4_ALGORITHM, verifySigV4Header, verifySigV4Query, type AuthRequest, type AuthResult, type CredentialStore } from './sigv4.js';
+import {
+  headerString,
+  SIGV4_ALGORITHM,
+  verifySigV4Header,
+  verifySigV4Query,
+  type AuthRequest,
+  type AuthResult,
+  type CredentialStore,
+} from './sigv4.js';
 
-export type { AuthRequest, AuthResult, ChunkSigningContext, CredentialStore, HeaderBag, PayloadMode } from './sigv4.js';
+export type {
+  AuthRequest,
+  AuthResult,
+  ChunkSigningContext,
+  CredentialStore,
+  HeaderBag,
+  PayloadMode,
+} from './sigv4.js';
 
-export function staticCredentials(keys: Readonly<Record<string, string>>, opts: { strict: boolean; nowMs: number }): CredentialStore {
-  return { secretFor: (id) => (Object.hasOwn(keys, id) ? keys[id] : undefined), strict: opts.strict, nowMs: opts.nowMs };
+export function staticCredentials(
+  keys: Readonly<Record<string, string>>,
+  opts: { strict: boolean; nowMs: number },
+): CredentialStore {
+  return {
+    secretFor: (id) => (Object.hasOwn(keys, id) ? keys[id] : undefined),
+    strict: opts.strict,
+    nowMs: opts.nowMs,
+  };
 }
 
 function bothMechanisms(authorization: string): S3Error {
   return new S3Error('InvalidArgument', {
-    message: 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+    message:
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
     fields: { ArgumentName: 'Authorization', ArgumentValue: authorization },
   });
 }
 
 export function authenticate(req: AuthRequest, creds: CredentialStore): AuthResult {
   const authorization = headerString(req.headers, 'authorization');
-  const hasQueryAuth = req.rawQuery !== '' && /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Signature|Signature|AWSAccessKeyId)=/.test(req.rawQuery);
+  const hasQueryAuth =
+    req.rawQuery !== '' &&
+    /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Signature|Signature|AWSAccessKeyId)=/.test(req.rawQuery);
   if (authorization !== undefined) {
     if (hasQueryAuth) throw bothMechanisms(authorization);
     if (authorization.startsWith(SIGV4_ALGORITHM + ' ')) return verifySigV4Header(req, authorization, creds);
     if (authorization.startsWith('AWS ')) return verifySigV2Header(req, authorization, creds);
-    if (authorization.startsWith('AWS4-ECDSA-P256-SHA256')) throw new S3Error('NotImplemented', { message: 'SigV4a is not implemented' });
-    throw new S3Error('InvalidArgument', { message: 'Unsupported Authorization Type', fields: { ArgumentName: 'Authorization', ArgumentValue: authorization } });
+    if (authorization.startsWith('AWS4-ECDSA-P256-SHA256'))
+      throw new S3Error('NotImplemented', { message: 'SigV4a is not implemented' });
+    throw new S3Error('InvalidArgument', {
+      message: 'Unsupported Authorization Type',
+      fields: { ArgumentName: 'Authorization', ArgumentValue: authorization },
+    });
   }
   if (hasQueryAuth) {
     const query = queryMap(parseQuery(req.rawQuery));
-    if (query.has('X-Amz-Algorithm') || query.has('X-Amz-Signature') || query.has('X-Amz-Credential')) return verifySigV4Query(req, query, creds);
+    if (query.has('X-Amz-Algorithm') || query.has('X-Amz-Signature') || query.has('X-Amz-Credential'))
+      return verifySigV4Query(req, query, creds);
     return verifySigV2Query(req, query, creds);
   }
   return { scheme: 'anonymous', verified: false, payload: { kind: 'unsigned' } };
 }
 
 export function payloadSha256Mismatch(expectedHex: string, actualHex: string): S3Error {
-  return new S3Error('XAmzContentSHA256Mismatch', { fields: { ClientComputedContentSHA256: expectedHex, S3ComputedContentSHA256: actualHex } });
+  return new S3Error('XAmzContentSHA256Mismatch', {
+    fields: { ClientComputedContentSHA256: expectedHex, S3ComputedContentSHA256: actualHex },
+  });
 }
 
 export function verifyPayloadSha256(expectedHex: string, actualDigest: Uint8Array): void {

@@ -28,9 +28,26 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { checksumHeaderName, createChecksum, parseChecksumAlgorithm, validateChecksumValue, verifyChecksum, type ChecksumAlgorithm, type IncrementalHash } from './checksums.js';
+import {
+  checksumHeaderName,
+  createChecksum,
+  parseChecksumAlgorithm,
+  validateChecksumValue,
+  verifyChecksum,
+  type ChecksumAlgorithm,
+  type IncrementalHash,
+} from './checksums.js';
 import { S3Error } from './errors.js';
-import { EMPTY_SHA256_HEX, headerString, hmacHex, sha256Hex, signaturesEqual, type AuthResult, type ChunkSigningContext, type HeaderBag } from './sigv4.js';
+import {
+  EMPTY_SHA256_HEX,
+  headerString,
+  hmacHex,
+  sha256Hex,
+  signaturesEqual,
+  type AuthResult,
+  type ChunkSigningContext,
+  type HeaderBag,
+} from './sigv4.js';
 
 /** A chunk header is `hex;chunk-signature=<64 hex>`: ~100 bytes; extensions get some room. */
 export const CHUNK_HEADER_BYTES_MAX = 4096;
@@ -101,8 +118,13 @@ export class AwsChunkedParser {
     this.prevSignature = opts.signing?.seedSignature ?? '';
     if (opts.declaredTrailer !== undefined) {
       const name = opts.declaredTrailer.trim().toLowerCase();
-      const alg = name.startsWith('x-amz-checksum-') ? parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length)) : undefined;
-      if (!alg) throw new S3Error('InvalidRequest', { message: `The value specified in the x-amz-trailer header is not supported` });
+      const alg = name.startsWith('x-amz-checksum-')
+        ? parseChecksumAlgorithm(name.slice('x-amz-checksum-'.length))
+        : undefined;
+      if (!alg)
+        throw new S3Error('InvalidRequest', {
+          message: `The value specified in the x-amz-trailer header is not supported`,
+        });
       this.trailerAlgorithm = alg;
       this.dataChecksum = opts.verifyTrailerChecksum === false ? undefined : createChecksum(alg);
     }
@@ -144,7 +166,8 @@ export class AwsChunkedParser {
     buf.copy(this.line, this.lineLen, pos, end);
     this.lineLen += n;
     if (nl < 0) return buf.length;
-    if (this.lineLen === 0 || this.line[this.lineLen - 1] !== 0x0d) throw framing('line not terminated by CRLF');
+    if (this.lineLen === 0 || this.line[this.lineLen - 1] !== 0x0d)
+      throw framing('line not terminated by CRLF');
     const text = this.line.toString('latin1', 0, this.lineLen - 1);
     this.lineLen = 0;
     if (this.state === State.Header) this.onChunkHeader(text);
@@ -155,7 +178,8 @@ export class AwsChunkedParser {
   private onChunkHeader(text: string): void {
     const semi = text.indexOf(';');
     const hex = semi < 0 ? text : text.slice(0, semi);
-    if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length > CHUNK_SIZE_HEX_DIGITS_MAX) throw framing('bad chunk size');
+    if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length > CHUNK_SIZE_HEX_DIGITS_MAX)
+      throw framing('bad chunk size');
     const size = Number.parseInt(hex, 16);
     this.chunkSignature = '';
     if (semi >= 0) {
@@ -163,9 +187,20 @@ export class AwsChunkedParser {
       if (ext) this.chunkSignature = ext[1]!;
     }
     if (this.signed && this.chunkSignature === '') throw framing('missing chunk-signature');
-    if (this.signed && size > 0 && this.lastDataChunkSize >= 0 && this.lastDataChunkSize < SIGNED_CHUNK_BYTES_MIN) throw new S3Error('InvalidChunkSizeError');
-    if (this.opts.decodedContentLength !== undefined && this.decodedBytes + size > this.opts.decodedContentLength) {
-      throw new S3Error('IncompleteBody', { message: 'The decoded content is longer than x-amz-decoded-content-length' });
+    if (
+      this.signed &&
+      size > 0 &&
+      this.lastDataChunkSize >= 0 &&
+      this.lastDataChunkSize < SIGNED_CHUNK_BYTES_MIN
+    )
+      throw new S3Error('InvalidChunkSizeError');
+    if (
+      this.opts.decodedContentLength !== undefined &&
+      this.decodedBytes + size > this.opts.decodedContentLength
+    ) {
+      throw new S3Error('IncompleteBody', {
+        message: 'The decoded content is longer than x-amz-decoded-content-length',
+      });
     }
     this.chunkHash = this.opts.signing ? createHash('sha256') : undefined;
     if (size === 0) {
@@ -208,7 +243,9 @@ export class AwsChunkedParser {
     if (!s) return;
     const sts = `AWS4-HMAC-SHA256-PAYLOAD\n${s.amzDate}\n${s.scope}\n${this.prevSignature}\n${EMPTY_SHA256_HEX}\n${dataSha256Hex}`;
     if (!signaturesEqual(hmacHex(s.signingKey, sts), this.chunkSignature)) {
-      throw new S3Error('SignatureDoesNotMatch', { fields: { StringToSign: sts, SignatureProvided: this.chunkSignature } });
+      throw new S3Error('SignatureDoesNotMatch', {
+        fields: { StringToSign: sts, SignatureProvided: this.chunkSignature },
+      });
     }
     this.prevSignature = this.chunkSignature;
   }
@@ -220,7 +257,8 @@ export class AwsChunkedParser {
     }
     if (!this.opts.trailer) throw framing('trailer not expected in this payload mode');
     this.trailerBytes += text.length + 2;
-    if (this.trailerBytes > TRAILER_BYTES_MAX || this.trailerLines.length >= TRAILER_LINES_MAX) throw framing('trailer too large');
+    if (this.trailerBytes > TRAILER_BYTES_MAX || this.trailerLines.length >= TRAILER_LINES_MAX)
+      throw framing('trailer too large');
     const colon = text.indexOf(':');
     if (colon <= 0) throw framing('bad trailer line');
     const name = text.slice(0, colon).trim().toLowerCase();
@@ -239,7 +277,10 @@ export class AwsChunkedParser {
     if (this.trailerAlgorithm && this.dataChecksum && this.opts.verifyTrailerChecksum !== false) {
       const name = checksumHeaderName(this.trailerAlgorithm);
       const sent = this.trailers.get(name);
-      if (sent === undefined) throw new S3Error('InvalidRequest', { message: `x-amz-trailer was declared but ${name} was not sent in the trailer` });
+      if (sent === undefined)
+        throw new S3Error('InvalidRequest', {
+          message: `x-amz-trailer was declared but ${name} was not sent in the trailer`,
+        });
       validateChecksumValue(this.trailerAlgorithm, sent);
       const actual = this.dataChecksum.digest().toString('base64');
       verifyChecksum(this.trailerAlgorithm, sent, actual);
@@ -255,7 +296,9 @@ export class AwsChunkedParser {
     if (provided === undefined) throw framing('missing x-amz-trailer-signature');
     const sts = `AWS4-HMAC-SHA256-TRAILER\n${s.amzDate}\n${s.scope}\n${this.prevSignature}\n${sha256Hex(this.trailerLines.join(''))}`;
     if (!signaturesEqual(hmacHex(s.signingKey, sts), provided.toLowerCase())) {
-      throw new S3Error('SignatureDoesNotMatch', { fields: { StringToSign: sts, SignatureProvided: provided } });
+      throw new S3Error('SignatureDoesNotMatch', {
+        fields: { StringToSign: sts, SignatureProvided: provided },
+      });
     }
   }
 }
@@ -305,7 +348,10 @@ export class AwsChunkedDecoder extends Transform {
  * is the consumer's pace); after the loop `d.parser.trailers` / `.checksum` / `.decodedBytes` hold
  * the results (`d.trailers` is the same Map). Errors are thrown from the iteration.
  */
-export function decodeAwsChunked(src: AsyncIterable<Uint8Array>, opts: AwsChunkedOptions): { chunks: AsyncIterable<Buffer>; trailers: Map<string, string>; parser: AwsChunkedParser } {
+export function decodeAwsChunked(
+  src: AsyncIterable<Uint8Array>,
+  opts: AwsChunkedOptions,
+): { chunks: AsyncIterable<Buffer>; trailers: Map<string, string>; parser: AwsChunkedParser } {
   const parser = new AwsChunkedParser(opts);
   async function* run(): AsyncGenerator<Buffer> {
     const out: Buffer[] = [];
@@ -324,7 +370,11 @@ export function decodeAwsChunked(src: AsyncIterable<Uint8Array>, opts: AwsChunke
  * mode, x-amz-decoded-content-length (MissingContentLength when absent, as S3 answers) and
  * x-amz-trailer. Returns undefined when the payload is not aws-chunked.
  */
-export function awsChunkedOptions(auth: AuthResult, headers: HeaderBag, verifyTrailerChecksum = true): AwsChunkedOptions | undefined {
+export function awsChunkedOptions(
+  auth: AuthResult,
+  headers: HeaderBag,
+  verifyTrailerChecksum = true,
+): AwsChunkedOptions | undefined {
   if (auth.payload.kind !== 'aws-chunked') return undefined;
   const decoded = headerString(headers, 'x-amz-decoded-content-length');
   if (decoded === undefined || !/^\d{1,15}$/.test(decoded.trim())) throw new S3Error('MissingContentLength');

@@ -45,7 +45,9 @@ function root(body: Body, name: string, bytesMax: number): XmlElement {
 }
 
 function isEmpty(body: Body): boolean {
-  return typeof body === 'string' ? body.trim() === '' : body.byteLength === 0 || Buffer.from(body).toString('utf8').trim() === '';
+  return typeof body === 'string'
+    ? body.trim() === ''
+    : body.byteLength === 0 || Buffer.from(body).toString('utf8').trim() === '';
 }
 
 function requiredText(el: XmlElement, name: string): string {
@@ -98,7 +100,9 @@ export function parseCompleteMultipartUpload(body: Body): { parts: CompletedPart
     }
     if (partNumber <= last) throw new S3Error('InvalidPartOrder');
     last = partNumber;
-    const etag = requiredText(p, 'ETag').trim().replace(/^"(.*)"$/s, '$1');
+    const etag = requiredText(p, 'ETag')
+      .trim()
+      .replace(/^"(.*)"$/s, '$1');
     const checksums: Record<string, string> = {};
     for (const alg of PART_CHECKSUMS) {
       const v = childText(p, `Checksum${alg}`);
@@ -153,11 +157,16 @@ export function parseTagging(body: Body, tagsMax: number = OBJECT_TAGS_MAX): Tag
   const el = root(body, 'Tagging', CONFIG_XML_BYTES_MAX);
   const set = child(el, 'TagSet');
   if (!set) throw malformed();
-  const tags = children(set, 'Tag').map((t) => ({ key: requiredText(t, 'Key'), value: requiredText(t, 'Value') }));
-  if (tags.length > tagsMax) throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${tagsMax}` });
+  const tags = children(set, 'Tag').map((t) => ({
+    key: requiredText(t, 'Key'),
+    value: requiredText(t, 'Value'),
+  }));
+  if (tags.length > tagsMax)
+    throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${tagsMax}` });
   const seen = new Set<string>();
   for (const t of tags) {
-    if (t.key.length === 0 || t.key.length > TAG_KEY_LENGTH_MAX) invalidThrow('The TagKey you have provided is invalid');
+    if (t.key.length === 0 || t.key.length > TAG_KEY_LENGTH_MAX)
+      invalidThrow('The TagKey you have provided is invalid');
     if (t.value.length > TAG_VALUE_LENGTH_MAX) invalidThrow('The TagValue you have provided is invalid');
     if (seen.has(t.key)) invalidThrow('Cannot provide multiple Tags with the same key');
     seen.add(t.key);
@@ -171,7 +180,10 @@ function invalidThrow(message: string): never {
 
 // ---------------------------------------------------------------- VersioningConfiguration
 
-export function parseVersioningConfiguration(body: Body): { status?: 'Enabled' | 'Suspended'; mfaDelete?: 'Enabled' | 'Disabled' } {
+export function parseVersioningConfiguration(body: Body): {
+  status?: 'Enabled' | 'Suspended';
+  mfaDelete?: 'Enabled' | 'Disabled';
+} {
   const el = root(body, 'VersioningConfiguration', CONFIG_XML_BYTES_MAX);
   const out: { status?: 'Enabled' | 'Suspended'; mfaDelete?: 'Enabled' | 'Disabled' } = {};
   const status = childText(el, 'Status')?.trim();
@@ -217,7 +229,9 @@ function corsRule(r: XmlElement): CorsRule {
   if (allowedMethods.length === 0 || allowedOrigins.length === 0) throw malformed();
   for (const m of allowedMethods) {
     if (!CORS_METHODS.has(m)) {
-      throw new S3Error('InvalidRequest', { message: `Found unsupported HTTP method in CORS config. Unsupported method is ${m}` });
+      throw new S3Error('InvalidRequest', {
+        message: `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
+      });
     }
   }
   const rule: { -readonly [K in keyof CorsRule]: CorsRule[K] } = {
@@ -267,19 +281,35 @@ function lifecycleRule(r: XmlElement): LifecycleRule {
   const rule: { -readonly [K in keyof LifecycleRule]: LifecycleRule[K] } = {
     status,
     filter: lifecycleFilter(r),
-    transitions: children(r, 'Transition').map((t) => dropUndefined({ days: intText(t, 'Days'), date: childText(t, 'Date')?.trim(), storageClass: childText(t, 'StorageClass')?.trim() })),
+    transitions: children(r, 'Transition').map((t) =>
+      dropUndefined({
+        days: intText(t, 'Days'),
+        date: childText(t, 'Date')?.trim(),
+        storageClass: childText(t, 'StorageClass')?.trim(),
+      }),
+    ),
   };
   const id = childText(r, 'ID');
   if (id !== undefined) rule.id = id;
   const exp = child(r, 'Expiration');
   if (exp) {
-    rule.expiration = dropUndefined({ days: intText(exp, 'Days'), date: childText(exp, 'Date')?.trim(), expiredObjectDeleteMarker: boolText(exp, 'ExpiredObjectDeleteMarker') });
+    rule.expiration = dropUndefined({
+      days: intText(exp, 'Days'),
+      date: childText(exp, 'Date')?.trim(),
+      expiredObjectDeleteMarker: boolText(exp, 'ExpiredObjectDeleteMarker'),
+    });
     if (rule.expiration.days !== undefined && rule.expiration.days <= 0) {
-      throw new S3Error('InvalidArgument', { message: "'Days' for Expiration action must be a positive integer" });
+      throw new S3Error('InvalidArgument', {
+        message: "'Days' for Expiration action must be a positive integer",
+      });
     }
   }
   const nve = child(r, 'NoncurrentVersionExpiration');
-  if (nve) rule.noncurrentVersionExpiration = dropUndefined({ noncurrentDays: intText(nve, 'NoncurrentDays'), newerNoncurrentVersions: intText(nve, 'NewerNoncurrentVersions') });
+  if (nve)
+    rule.noncurrentVersionExpiration = dropUndefined({
+      noncurrentDays: intText(nve, 'NoncurrentDays'),
+      newerNoncurrentVersions: intText(nve, 'NewerNoncurrentVersions'),
+    });
   const abort = child(r, 'AbortIncompleteMultipartUpload');
   const abortDays = abort ? intText(abort, 'DaysAfterInitiation') : undefined;
   if (abortDays !== undefined) rule.abortIncompleteMultipartUploadDays = abortDays;
@@ -292,7 +322,10 @@ function lifecycleFilter(r: XmlElement): LifecycleFilter {
   if (!f) return legacyPrefix === undefined ? { tags: [] } : { prefix: legacyPrefix, tags: [] };
   if (legacyPrefix !== undefined) throw malformed();
   const src = child(f, 'And') ?? f;
-  const tags = children(src, 'Tag').map((t) => ({ key: requiredText(t, 'Key'), value: requiredText(t, 'Value') }));
+  const tags = children(src, 'Tag').map((t) => ({
+    key: requiredText(t, 'Key'),
+    value: requiredText(t, 'Value'),
+  }));
   return dropUndefined({
     prefix: childText(src, 'Prefix'),
     tags,
@@ -312,7 +345,13 @@ function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], 
 
 export interface RoutingRule {
   readonly condition?: { httpErrorCodeReturnedEquals?: string; keyPrefixEquals?: string };
-  readonly redirect: { hostName?: string; httpRedirectCode?: string; protocol?: string; replaceKeyPrefixWith?: string; replaceKeyWith?: string };
+  readonly redirect: {
+    hostName?: string;
+    httpRedirectCode?: string;
+    protocol?: string;
+    replaceKeyPrefixWith?: string;
+    replaceKeyWith?: string;
+  };
 }
 
 export interface WebsiteConfiguration {
@@ -342,7 +381,9 @@ export function parseWebsiteConfiguration(body: Body): WebsiteConfiguration {
     out.redirectAllRequestsTo = protocol === undefined ? { hostName } : { hostName, protocol };
   }
   if (!index && !redirectAll) {
-    throw new S3Error('InvalidArgument', { message: 'A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty' });
+    throw new S3Error('InvalidArgument', {
+      message: 'A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty',
+    });
   }
   const rules = child(el, 'RoutingRules');
   if (rules) out.routingRules = children(rules, 'RoutingRule').map(routingRule);
@@ -363,7 +404,10 @@ function routingRule(r: XmlElement): RoutingRule {
     }),
   };
   if (cond) {
-    rule.condition = dropUndefined({ httpErrorCodeReturnedEquals: childText(cond, 'HttpErrorCodeReturnedEquals')?.trim(), keyPrefixEquals: childText(cond, 'KeyPrefixEquals') });
+    rule.condition = dropUndefined({
+      httpErrorCodeReturnedEquals: childText(cond, 'HttpErrorCodeReturnedEquals')?.trim(),
+      keyPrefixEquals: childText(cond, 'KeyPrefixEquals'),
+    });
   }
   return rule;
 }

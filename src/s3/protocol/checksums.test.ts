@@ -38,25 +38,34 @@ test('check values for "123456789"', () => {
 
 test('CRCs equal the AWS SDK on random chunked input', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }), fc.constantFrom('CRC32', 'CRC32C', 'CRC64NVME'), async (chunks, alg) => {
-      const ours = createChecksum(alg);
-      for (const c of chunks) ours.update(c);
-      assert.equal(ours.digest().toString('base64'), await sdkB64(alg, chunks));
-    }),
+    fc.asyncProperty(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 5 }),
+      fc.constantFrom('CRC32', 'CRC32C', 'CRC64NVME'),
+      async (chunks, alg) => {
+        const ours = createChecksum(alg);
+        for (const c of chunks) ours.update(c);
+        assert.equal(ours.digest().toString('base64'), await sdkB64(alg, chunks));
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
 test('combineCrc gives the CRC of the concatenation', () => {
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }), fc.constantFrom<ChecksumAlgorithm>('CRC32', 'CRC32C', 'CRC64NVME'), (a, b, alg) => {
-      const raw = (d: Uint8Array): Buffer => {
-        const h = createChecksum(alg);
-        h.update(d);
-        return h.digest();
-      };
-      assert.deepEqual(combineCrc(alg, raw(a), raw(b), b.length), raw(Buffer.concat([a, b])));
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.constantFrom<ChecksumAlgorithm>('CRC32', 'CRC32C', 'CRC64NVME'),
+      (a, b, alg) => {
+        const raw = (d: Uint8Array): Buffer => {
+          const h = createChecksum(alg);
+          h.update(d);
+          return h.digest();
+        };
+        assert.deepEqual(combineCrc(alg, raw(a), raw(b), b.length), raw(Buffer.concat([a, b])));
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -64,7 +73,10 @@ test('combineCrc gives the CRC of the concatenation', () => {
 test('composite checksum and multipart ETag', () => {
   const parts = [Buffer.from('a'.repeat(10)), Buffer.from('b')];
   const md5s = parts.map((p) => createHash('md5').update(p).digest('hex'));
-  const expectedEtag = createHash('md5').update(Buffer.concat(md5s.map((h) => Buffer.from(h, 'hex')))).digest('hex') + '-2';
+  const expectedEtag =
+    createHash('md5')
+      .update(Buffer.concat(md5s.map((h) => Buffer.from(h, 'hex'))))
+      .digest('hex') + '-2';
   assert.equal(multipartEtag(md5s), expectedEtag);
   const crcs = parts.map((p) => checksumBase64('CRC32', p));
   const raw = Buffer.concat(crcs.map((c) => Buffer.from(c, 'base64')));
@@ -83,12 +95,30 @@ test('Content-MD5: InvalidDigest for malformed, BadDigest for mismatch', () => {
       return e.code;
     }
   };
-  assert.equal(codeOf(() => verifyContentMd5('not-base64!', md5)), 'InvalidDigest');
-  assert.equal(codeOf(() => verifyContentMd5(Buffer.alloc(15).toString('base64'), md5)), 'InvalidDigest');
-  assert.equal(codeOf(() => verifyContentMd5(Buffer.alloc(16).toString('base64'), md5)), 'BadDigest');
-  assert.equal(codeOf(() => validateChecksumValue('CRC32', 'AAAAAA==')), 'ok');
-  assert.equal(codeOf(() => validateChecksumValue('CRC32', 'AAAAAAAA')), 'InvalidRequest');
-  assert.equal(codeOf(() => validateChecksumValue('SHA256', 'AAAAAA==')), 'InvalidRequest');
+  assert.equal(
+    codeOf(() => verifyContentMd5('not-base64!', md5)),
+    'InvalidDigest',
+  );
+  assert.equal(
+    codeOf(() => verifyContentMd5(Buffer.alloc(15).toString('base64'), md5)),
+    'InvalidDigest',
+  );
+  assert.equal(
+    codeOf(() => verifyContentMd5(Buffer.alloc(16).toString('base64'), md5)),
+    'BadDigest',
+  );
+  assert.equal(
+    codeOf(() => validateChecksumValue('CRC32', 'AAAAAA==')),
+    'ok',
+  );
+  assert.equal(
+    codeOf(() => validateChecksumValue('CRC32', 'AAAAAAAA')),
+    'InvalidRequest',
+  );
+  assert.equal(
+    codeOf(() => validateChecksumValue('SHA256', 'AAAAAA==')),
+    'InvalidRequest',
+  );
 });
 
 test('BodyDigests computes MD5, SHA-256 and a checksum in one pass', () => {

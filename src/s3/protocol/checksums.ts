@@ -28,7 +28,13 @@ export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 /** Raw digest length in bytes per algorithm (base64 length follows). */
-export const CHECKSUM_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = { CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32 };
+export const CHECKSUM_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = {
+  CRC32: 4,
+  CRC32C: 4,
+  CRC64NVME: 8,
+  SHA1: 20,
+  SHA256: 32,
+};
 
 export interface IncrementalHash {
   update(data: Uint8Array): void;
@@ -60,7 +66,16 @@ const C32C = crc32Tables(0x82f63b78);
 
 /** Updates a reflected CRC32 state (pre-inverted) over data with slicing-by-8 tables. */
 function crc32Update(tables: Uint32Array[], crcIn: number, data: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let crc = crcIn;
   let i = 0;
   const n = data.length;
@@ -161,7 +176,16 @@ class Crc64Nvme implements IncrementalHash {
   private hi = 0xffffffff;
 
   update(data: Uint8Array): void {
-    const L = C64.lo as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const L = C64.lo as [
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+    ];
     const H = C64.hi as typeof L;
     let lo = this.lo;
     let hi = this.hi;
@@ -171,8 +195,14 @@ class Crc64Nvme implements IncrementalHash {
     for (; i < end8; i += 8) {
       const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
       const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
-      const i0 = a & 0xff, i1 = (a >>> 8) & 0xff, i2 = (a >>> 16) & 0xff, i3 = a >>> 24;
-      const i4 = b & 0xff, i5 = (b >>> 8) & 0xff, i6 = (b >>> 16) & 0xff, i7 = b >>> 24;
+      const i0 = a & 0xff,
+        i1 = (a >>> 8) & 0xff,
+        i2 = (a >>> 16) & 0xff,
+        i3 = a >>> 24;
+      const i4 = b & 0xff,
+        i5 = (b >>> 8) & 0xff,
+        i6 = (b >>> 16) & 0xff,
+        i7 = b >>> 24;
       lo = L[7][i0]! ^ L[6][i1]! ^ L[5][i2]! ^ L[4][i3]! ^ L[3][i4]! ^ L[2][i5]! ^ L[1][i6]! ^ L[0][i7]!;
       hi = H[7][i0]! ^ H[6][i1]! ^ H[5][i2]! ^ H[4][i3]! ^ H[3][i4]! ^ H[2][i5]! ^ H[1][i6]! ^ H[0][i7]!;
     }
@@ -243,13 +273,19 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Throws InvalidRequest unless `b64` is canonical base64 of exactly the algorithm's digest size. */
 export function validateChecksumValue(alg: ChecksumAlgorithm, b64: string): void {
-  const ok = BASE64.test(b64) && b64.length % 4 === 0 && Buffer.from(b64, 'base64').length === CHECKSUM_BYTES[alg];
-  if (!ok) throw new S3Error('InvalidRequest', { message: `Value for ${checksumHeaderName(alg)} header is invalid.` });
+  const ok =
+    BASE64.test(b64) && b64.length % 4 === 0 && Buffer.from(b64, 'base64').length === CHECKSUM_BYTES[alg];
+  if (!ok)
+    throw new S3Error('InvalidRequest', {
+      message: `Value for ${checksumHeaderName(alg)} header is invalid.`,
+    });
 }
 
 export function verifyChecksum(alg: ChecksumAlgorithm, expectedB64: string, actualB64: string): void {
   if (expectedB64 !== actualB64) {
-    throw new S3Error('BadDigest', { message: `The ${alg} you specified did not match the calculated checksum.` });
+    throw new S3Error('BadDigest', {
+      message: `The ${alg} you specified did not match the calculated checksum.`,
+    });
   }
 }
 
@@ -276,7 +312,12 @@ export function parseContentMd5(header: string): Buffer {
 export function verifyContentMd5(header: string, md5Digest: Uint8Array): void {
   const expected = parseContentMd5(header);
   if (!expected.equals(md5Digest)) {
-    throw new S3Error('BadDigest', { fields: { ExpectedDigest: expected.toString('hex'), CalculatedDigest: Buffer.from(md5Digest).toString('base64') } });
+    throw new S3Error('BadDigest', {
+      fields: {
+        ExpectedDigest: expected.toString('hex'),
+        CalculatedDigest: Buffer.from(md5Digest).toString('base64'),
+      },
+    });
   }
 }
 
@@ -322,7 +363,12 @@ function xPow8n(n: number, poly: bigint, width: number): bigint {
  * CRC of A‖B from crc(A), crc(B) and len(B) (final values, as digest() returns them, big-endian
  * raw bytes). Used for FULL_OBJECT multipart checksums. Cost is O(log lenB) per call.
  */
-export function combineCrc(alg: ChecksumAlgorithm, crcA: Uint8Array, crcB: Uint8Array, lengthB: number): Buffer {
+export function combineCrc(
+  alg: ChecksumAlgorithm,
+  crcA: Uint8Array,
+  crcB: Uint8Array,
+  lengthB: number,
+): Buffer {
   const p = CRC_PARAMS[alg];
   if (!p) throw new Error(`combineCrc: ${alg} is not a CRC`);
   const a = BigInt('0x' + Buffer.from(crcA).toString('hex'));
@@ -352,7 +398,10 @@ export class BodyDigests {
     this.sha256 = opts.sha256 ? createHash('sha256') : undefined;
     this.algorithm = opts.checksum;
     // SHA256 as flexible checksum can share the payload hash.
-    this.checksum = opts.checksum && !(opts.checksum === 'SHA256' && this.sha256) ? createChecksum(opts.checksum) : undefined;
+    this.checksum =
+      opts.checksum && !(opts.checksum === 'SHA256' && this.sha256)
+        ? createChecksum(opts.checksum)
+        : undefined;
   }
 
   update(chunk: Uint8Array): void {
@@ -365,7 +414,10 @@ export class BodyDigests {
   finish(): BodyDigestsResult {
     const md5 = this.md5.digest();
     const sha256 = this.sha256?.digest();
-    const out: { -readonly [K in keyof BodyDigestsResult]: BodyDigestsResult[K] } = { md5, bytes: this.bytes };
+    const out: { -readonly [K in keyof BodyDigestsResult]: BodyDigestsResult[K] } = {
+      md5,
+      bytes: this.bytes,
+    };
     if (sha256) out.sha256 = sha256;
     if (this.algorithm) {
       const raw = this.checksum ? this.checksum.digest() : sha256!;

@@ -16,8 +16,16 @@ test('NoSuchKey renders Code, Message, Key, Resource, RequestId in AWS order', (
 });
 
 test('SignatureDoesNotMatch carries StringToSign and CanonicalRequest with newlines escaped', () => {
-  const xml = s3ErrorXml('SignatureDoesNotMatch', S3_ERRORS.SignatureDoesNotMatch.message, { AWSAccessKeyId: 'test', StringToSign: 'a\nb', CanonicalRequest: 'PUT\n/' }, 'R');
-  assert.match(xml, /<AWSAccessKeyId>test<\/AWSAccessKeyId><StringToSign>a&#xA;b<\/StringToSign><CanonicalRequest>PUT&#xA;\/<\/CanonicalRequest><RequestId>R<\/RequestId><\/Error>$/);
+  const xml = s3ErrorXml(
+    'SignatureDoesNotMatch',
+    S3_ERRORS.SignatureDoesNotMatch.message,
+    { AWSAccessKeyId: 'test', StringToSign: 'a\nb', CanonicalRequest: 'PUT\n/' },
+    'R',
+  );
+  assert.match(
+    xml,
+    /<AWSAccessKeyId>test<\/AWSAccessKeyId><StringToSign>a&#xA;b<\/StringToSign><CanonicalRequest>PUT&#xA;\/<\/CanonicalRequest><RequestId>R<\/RequestId><\/Error>$/,
+  );
 });
 
 test('message and status overrides', () => {

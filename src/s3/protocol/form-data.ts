@@ -25,13 +25,22 @@ export const FORM_FIELDS_MAX = 100;
 const BOUNDARY_LENGTH_MAX = 200;
 
 export type FormEvent =
-  | { readonly type: 'part'; readonly name: string; readonly filename?: string; readonly contentType?: string }
+  | {
+      readonly type: 'part';
+      readonly name: string;
+      readonly filename?: string;
+      readonly contentType?: string;
+    }
   | { readonly type: 'data'; readonly data: Buffer }
   | { readonly type: 'end-part' };
 
 export interface PostForm {
   readonly fields: Map<string, string>;
-  readonly file: { readonly filename: string; readonly contentType?: string; readonly data: AsyncIterable<Buffer> };
+  readonly file: {
+    readonly filename: string;
+    readonly contentType?: string;
+    readonly data: AsyncIterable<Buffer>;
+  };
 }
 
 function malformed(): S3Error {
@@ -39,7 +48,8 @@ function malformed(): S3Error {
 }
 
 export function parseFormBoundary(contentType: string | undefined): string {
-  if (!contentType || !/^\s*multipart\/form-data\s*(;|$)/i.test(contentType)) throw new S3Error('RequestIsNotMultiPartContent');
+  if (!contentType || !/^\s*multipart\/form-data\s*(;|$)/i.test(contentType))
+    throw new S3Error('RequestIsNotMultiPartContent');
   const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const b = m?.[1] ?? m?.[2];
   if (!b || b.length > BOUNDARY_LENGTH_MAX) throw malformed();
@@ -77,13 +87,19 @@ function parsePartHeaders(block: string): Extract<FormEvent, { type: 'part' }> {
 }
 
 /** Low-level event stream over a multipart body. Throws MalformedPOSTRequest on bad framing. */
-export async function* scanMultipart(body: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<FormEvent> {
+export async function* scanMultipart(
+  body: AsyncIterable<Uint8Array>,
+  boundary: string,
+): AsyncGenerator<FormEvent> {
   const dashBoundary = Buffer.from(`--${boundary}`);
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   let state: S = S.Preamble;
   let tail: Buffer = Buffer.alloc(0);
   for await (const chunk of body) {
-    let buf: Buffer = tail.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([tail, chunk]);
+    const buf: Buffer =
+      tail.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([tail, chunk]);
     tail = Buffer.alloc(0);
     let pos = 0;
     while (pos < buf.length) {
@@ -140,13 +156,15 @@ export async function* scanMultipart(body: AsyncIterable<Uint8Array>, boundary: 
         }
       }
     }
-    buf = Buffer.alloc(0);
   }
   if (state !== S.Epilogue) throw malformed();
 }
 
 /** Reads the fields up to the file part; the file part and the rest stream through `file.data`. */
-export async function readPostForm(body: AsyncIterable<Uint8Array>, contentType: string | undefined): Promise<PostForm> {
+export async function readPostForm(
+  body: AsyncIterable<Uint8Array>,
+  contentType: string | undefined,
+): Promise<PostForm> {
   const events = scanMultipart(body, parseFormBoundary(contentType));
   const fields = new Map<string, string>();
   let preBytes = 0;
@@ -156,7 +174,10 @@ export async function readPostForm(body: AsyncIterable<Uint8Array>, contentType:
     if (done) throw new S3Error('IncorrectNumberOfFilesInPostRequest');
     if (ev.type === 'part') {
       if (ev.name.toLowerCase() === 'file') {
-        const file: { filename: string; contentType?: string; data: AsyncIterable<Buffer> } = { filename: ev.filename ?? '', data: fileData(events) };
+        const file: { filename: string; contentType?: string; data: AsyncIterable<Buffer> } = {
+          filename: ev.filename ?? '',
+          data: fileData(events),
+        };
         if (ev.contentType !== undefined) file.contentType = ev.contentType;
         return { fields, file };
       }

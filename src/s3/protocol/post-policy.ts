@@ -51,7 +51,8 @@ interface Policy {
 }
 
 function decodePolicy(b64: string): Policy {
-  if (b64.length > POLICY_BYTES_MAX) throw new S3Error('InvalidPolicyDocument', { message: 'Invalid Policy: Policy is too large.' });
+  if (b64.length > POLICY_BYTES_MAX)
+    throw new S3Error('InvalidPolicyDocument', { message: 'Invalid Policy: Policy is too large.' });
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
@@ -67,14 +68,20 @@ function decodePolicy(b64: string): Policy {
 }
 
 function conditionText(c: unknown): string {
-  return JSON.stringify(c).replace(/","/g, '", "').replace(/,(?=\d)/g, ', ');
+  return JSON.stringify(c)
+    .replace(/","/g, '", "')
+    .replace(/,(?=\d)/g, ', ');
 }
 
 type FieldLookup = (name: string) => string | undefined;
 
 /** Checks one condition; returns the field name it covers (if any) and the length range. */
-function checkCondition(c: unknown, get: FieldLookup): { covers?: string; range?: { min: number; max: number } } {
-  const failed = (): S3Error => denied(`Invalid according to Policy: Policy Condition failed: ${conditionText(c)}`);
+function checkCondition(
+  c: unknown,
+  get: FieldLookup,
+): { covers?: string; range?: { min: number; max: number } } {
+  const failed = (): S3Error =>
+    denied(`Invalid according to Policy: Policy Condition failed: ${conditionText(c)}`);
   if (Array.isArray(c)) {
     const [op, a, b] = c as unknown[];
     if (typeof op !== 'string') throw invalidPolicy('Invalid condition.');
@@ -82,19 +89,32 @@ function checkCondition(c: unknown, get: FieldLookup): { covers?: string; range?
     if (opName === 'content-length-range') {
       const min = Number(a);
       const max = Number(b);
-      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 0 || max < min) throw invalidPolicy('Invalid content-length-range.');
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min < 0 || max < min)
+        throw invalidPolicy('Invalid content-length-range.');
       return { range: { min, max } };
     }
-    if ((opName !== 'eq' && opName !== 'starts-with') || typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') throw invalidPolicy(`Invalid condition: ${conditionText(c)}`);
+    if (
+      (opName !== 'eq' && opName !== 'starts-with') ||
+      typeof a !== 'string' ||
+      !a.startsWith('$') ||
+      typeof b !== 'string'
+    )
+      throw invalidPolicy(`Invalid condition: ${conditionText(c)}`);
     const name = a.slice(1).toLowerCase();
     const value = get(name) ?? '';
-    const ok = opName === 'eq' ? value === b : name === 'content-type' ? value.split(',').every((v) => v.trim().startsWith(b)) : value.startsWith(b);
+    const ok =
+      opName === 'eq'
+        ? value === b
+        : name === 'content-type'
+          ? value.split(',').every((v) => v.trim().startsWith(b))
+          : value.startsWith(b);
     if (!ok) throw failed();
     return { covers: name };
   }
   if (typeof c === 'object' && c !== null) {
     const entries = Object.entries(c as Record<string, unknown>);
-    if (entries.length !== 1 || typeof entries[0]![1] !== 'string') throw invalidPolicy(`Invalid condition: ${conditionText(c)}`);
+    if (entries.length !== 1 || typeof entries[0]![1] !== 'string')
+      throw invalidPolicy(`Invalid condition: ${conditionText(c)}`);
     const [rawName, expected] = entries[0] as [string, string];
     const name = rawName.replace(/^\$/, '').toLowerCase();
     if ((get(name) ?? '') !== expected) throw failed();
@@ -103,7 +123,12 @@ function checkCondition(c: unknown, get: FieldLookup): { covers?: string; range?
   throw invalidPolicy('Invalid condition.');
 }
 
-function checkConditions(policy: Policy, fields: ReadonlyMap<string, string>, bucket: string, nowMs: number): { min: number; max: number } | undefined {
+function checkConditions(
+  policy: Policy,
+  fields: ReadonlyMap<string, string>,
+  bucket: string,
+  nowMs: number,
+): { min: number; max: number } | undefined {
   const expires = Date.parse(policy.expiration);
   if (!Number.isFinite(expires)) throw invalidPolicy('Invalid expiration.');
   if (nowMs > expires) throw denied('Invalid according to Policy: Policy expired.');
@@ -125,53 +150,85 @@ function checkConditions(policy: Policy, fields: ReadonlyMap<string, string>, bu
 
 function secretFor(accessKeyId: string, creds: CredentialStore): string | undefined {
   const secret = creds.secretFor(accessKeyId);
-  if (secret === undefined && creds.strict) throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
+  if (secret === undefined && creds.strict)
+    throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
   return secret;
 }
 
-function verifyV4(fields: ReadonlyMap<string, string>, policyB64: string, creds: CredentialStore): { accessKeyId: string; verified: boolean } {
+function verifyV4(
+  fields: ReadonlyMap<string, string>,
+  policyB64: string,
+  creds: CredentialStore,
+): { accessKeyId: string; verified: boolean } {
   const algorithm = fields.get('x-amz-algorithm');
   const credential = fields.get('x-amz-credential');
   const amzDate = fields.get('x-amz-date');
   const signature = fields.get('x-amz-signature');
-  if (algorithm !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', { message: 'POST form fields x-amz-algorithm must be AWS4-HMAC-SHA256', fields: { ArgumentName: 'x-amz-algorithm', ArgumentValue: algorithm ?? '' } });
+  if (algorithm !== 'AWS4-HMAC-SHA256')
+    throw new S3Error('InvalidArgument', {
+      message: 'POST form fields x-amz-algorithm must be AWS4-HMAC-SHA256',
+      fields: { ArgumentName: 'x-amz-algorithm', ArgumentValue: algorithm ?? '' },
+    });
   const parts = (credential ?? '').split('/');
   const n = parts.length;
   if (n < 5 || parts[n - 1] !== 'aws4_request' || !/^\d{8}$/.test(parts[n - 4]!)) {
-    throw new S3Error('InvalidArgument', { message: 'Invalid argument.', fields: { ArgumentName: 'x-amz-credential', ArgumentValue: credential ?? '' } });
+    throw new S3Error('InvalidArgument', {
+      message: 'Invalid argument.',
+      fields: { ArgumentName: 'x-amz-credential', ArgumentValue: credential ?? '' },
+    });
   }
   if (amzDate === undefined || parseAmzDate(amzDate) === undefined) {
-    throw new S3Error('InvalidArgument', { message: 'Invalid argument.', fields: { ArgumentName: 'x-amz-date', ArgumentValue: amzDate ?? '' } });
+    throw new S3Error('InvalidArgument', {
+      message: 'Invalid argument.',
+      fields: { ArgumentName: 'x-amz-date', ArgumentValue: amzDate ?? '' },
+    });
   }
-  if (!signature) throw denied('Bucket POST must contain a field named \'x-amz-signature\'.');
+  if (!signature) throw denied("Bucket POST must contain a field named 'x-amz-signature'.");
   const accessKeyId = parts.slice(0, n - 4).join('/');
   const secret = secretFor(accessKeyId, creds);
   if (secret === undefined) return { accessKeyId, verified: false };
   const key = signingKey(secret, parts[n - 4]!, parts[n - 3]!, parts[n - 2]!);
   if (!signaturesEqual(hmacHex(key, policyB64), signature.toLowerCase())) {
-    throw new S3Error('SignatureDoesNotMatch', { fields: { AWSAccessKeyId: accessKeyId, StringToSign: policyB64, SignatureProvided: signature } });
+    throw new S3Error('SignatureDoesNotMatch', {
+      fields: { AWSAccessKeyId: accessKeyId, StringToSign: policyB64, SignatureProvided: signature },
+    });
   }
   return { accessKeyId, verified: true };
 }
 
-function verifyV2(fields: ReadonlyMap<string, string>, policyB64: string, creds: CredentialStore): { accessKeyId: string; verified: boolean } {
+function verifyV2(
+  fields: ReadonlyMap<string, string>,
+  policyB64: string,
+  creds: CredentialStore,
+): { accessKeyId: string; verified: boolean } {
   const accessKeyId = fields.get('awsaccesskeyid')!;
   const signature = fields.get('signature');
-  if (!signature) throw denied('Bucket POST must contain a field named \'Signature\'.');
+  if (!signature) throw denied("Bucket POST must contain a field named 'Signature'.");
   const secret = secretFor(accessKeyId, creds);
   if (secret === undefined) return { accessKeyId, verified: false };
   const expected = Buffer.from(createHmac('sha1', secret).update(policyB64).digest('base64'));
   const got = Buffer.from(signature);
   if (expected.length !== got.length || !timingSafeEqual(expected, got)) {
-    throw new S3Error('SignatureDoesNotMatch', { fields: { AWSAccessKeyId: accessKeyId, StringToSign: policyB64, SignatureProvided: signature } });
+    throw new S3Error('SignatureDoesNotMatch', {
+      fields: { AWSAccessKeyId: accessKeyId, StringToSign: policyB64, SignatureProvided: signature },
+    });
   }
   return { accessKeyId, verified: true };
 }
 
-export function verifyPostPolicy(fields: ReadonlyMap<string, string>, filename: string, bucket: string, creds: CredentialStore): PostPolicyResult {
+export function verifyPostPolicy(
+  fields: ReadonlyMap<string, string>,
+  filename: string,
+  bucket: string,
+  creds: CredentialStore,
+): PostPolicyResult {
   const rawKey = fields.get('key');
   if (rawKey === undefined) {
-    throw new S3Error('InvalidArgument', { message: "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", fields: { ArgumentName: 'key', ArgumentValue: '' } });
+    throw new S3Error('InvalidArgument', {
+      message:
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+      fields: { ArgumentName: 'key', ArgumentValue: '' },
+    });
   }
   const key = rawKey.split('${filename}').join(filename);
   const policyB64 = fields.get('policy');
@@ -180,7 +237,12 @@ export function verifyPostPolicy(fields: ReadonlyMap<string, string>, filename: 
   const isV2 = fields.has('awsaccesskeyid') && !fields.has('x-amz-credential');
   const auth = isV2 ? verifyV2(fields, policyB64, creds) : verifyV4(fields, policyB64, creds);
   const range = checkConditions(policy, fields, bucket, creds.nowMs);
-  const base = { scheme: isV2 ? ('sigv2-post' as const) : ('sigv4-post' as const), accessKeyId: auth.accessKeyId, verified: auth.verified, key };
+  const base = {
+    scheme: isV2 ? ('sigv2-post' as const) : ('sigv4-post' as const),
+    accessKeyId: auth.accessKeyId,
+    verified: auth.verified,
+    key,
+  };
   return range ? { ...base, contentLengthRange: range } : base;
 }
 
@@ -188,6 +250,8 @@ export function verifyPostPolicy(fields: ReadonlyMap<string, string>, filename: 
 export function checkPostContentLength(r: PostPolicyResult, bytes: number): void {
   const range = r.contentLengthRange;
   if (!range) return;
-  if (bytes < range.min) throw new S3Error('EntityTooSmall', { fields: { ProposedSize: bytes, MinSizeAllowed: range.min } });
-  if (bytes > range.max) throw new S3Error('EntityTooLarge', { fields: { ProposedSize: bytes, MaxSizeAllowed: range.max } });
+  if (bytes < range.min)
+    throw new S3Error('EntityTooSmall', { fields: { ProposedSize: bytes, MinSizeAllowed: range.min } });
+  if (bytes > range.max)
+    throw new S3Error('EntityTooLarge', { fields: { ProposedSize: bytes, MaxSizeAllowed: range.max } });
 }

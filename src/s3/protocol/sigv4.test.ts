@@ -7,13 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command, CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  PutObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  CreateMultipartUploadCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { HttpResponse, buildQueryString } from '@smithy/core/protocols';
 import { authenticate, staticCredentials, PayloadSha256Verifier } from './auth.js';
 import { parseS3Address } from './addressing.js';
 import { S3Error } from './errors.js';
-import { canonicalQuery, canonicalUri, type AuthRequest } from './sigv4.js';
+import { canonicalQuery, canonicalUri, parseAmzDate, type AuthRequest } from './sigv4.js';
 
 interface Captured {
   method: string;
@@ -30,11 +36,25 @@ function client(forcePathStyle: boolean, sink: Captured[]): S3Client {
     forcePathStyle,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     requestHandler: {
-      handle: async (req: { method: string; hostname: string; port?: number; path: string; query: Record<string, string | string[] | null>; headers: Record<string, string>; body: unknown }) => {
+      handle: async (req: {
+        method: string;
+        hostname: string;
+        port?: number;
+        path: string;
+        query: Record<string, string | string[] | null>;
+        headers: Record<string, string>;
+        body: unknown;
+      }) => {
         const qs = buildQueryString(req.query as Record<string, string>);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-        sink.push({ method: req.method, host: `${req.hostname}:${req.port}`, url: req.path + (qs ? `?${qs}` : ''), headers, body: req.body });
+        sink.push({
+          method: req.method,
+          host: `${req.hostname}:${req.port}`,
+          url: req.path + (qs ? `?${qs}` : ''),
+          headers,
+          body: req.body,
+        });
         return { response: new HttpResponse({ statusCode: 200, headers: {}, body: Readable.from([]) }) };
       },
     } as never,
@@ -44,12 +64,23 @@ function client(forcePathStyle: boolean, sink: Captured[]): S3Client {
 function toAuthRequest(c: Captured): AuthRequest {
   const addr = parseS3Address(c.host, c.url);
   const headers: Record<string, string> = { ...c.headers, host: c.host };
-  return { method: c.method, rawPath: addr.rawPath, rawQuery: addr.rawQuery, headers, ...(addr.style === 'virtual' ? { virtualHostBucket: addr.bucket! } : {}) };
+  return {
+    method: c.method,
+    rawPath: addr.rawPath,
+    rawQuery: addr.rawQuery,
+    headers,
+    ...(addr.style === 'virtual' ? { virtualHostBucket: addr.bucket! } : {}),
+  };
 }
 
 const NOW = Date.now();
+/** The signing time embedded in a presigned URL (the SDK reads the clock itself). */
+const signedAt = (url: URL): number => parseAmzDate(url.searchParams.get('X-Amz-Date')!)!;
 const creds = (over: Partial<{ strict: boolean; nowMs: number; secret: string }> = {}) =>
-  staticCredentials({ test: over.secret ?? 'test' }, { strict: over.strict ?? false, nowMs: over.nowMs ?? NOW });
+  staticCredentials(
+    { test: over.secret ?? 'test' },
+    { strict: over.strict ?? false, nowMs: over.nowMs ?? NOW },
+  );
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -61,17 +92,36 @@ function codeOf(fn: () => unknown): string {
   }
 }
 
-const TRICKY_KEYS = ['plain.txt', 'a=b+c d', 'sp ace/ünï©ødé/€', '//double//slash', '/leading', "q?x&y#z%25!*'()~", 'users/12345/profile.jpg', 'tab\tnew\nline'];
+const TRICKY_KEYS = [
+  'plain.txt',
+  'a=b+c d',
+  'sp ace/ünï©ødé/€',
+  '//double//slash',
+  '/leading',
+  "q?x&y#z%25!*'()~",
+  'users/12345/profile.jpg',
+  'tab\tnew\nline',
+];
 
 test('SDK-signed header requests verify for tricky keys, both addressing styles', async () => {
   for (const pathStyle of [true, false]) {
     const sink: Captured[] = [];
     const s3 = client(pathStyle, sink);
     for (const key of TRICKY_KEYS) {
-      await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: key, Body: 'hello', ContentType: 'text/plain', Metadata: { 'x-y': ' spaced   value ' } }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'bucket',
+          Key: key,
+          Body: 'hello',
+          ContentType: 'text/plain',
+          Metadata: { 'x-y': ' spaced   value ' },
+        }),
+      );
       await s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: key, Range: 'bytes=0-1' }));
     }
-    await s3.send(new ListObjectsV2Command({ Bucket: 'bucket', Prefix: 'a b+c=d&/€', StartAfter: '', MaxKeys: 5 }));
+    await s3.send(
+      new ListObjectsV2Command({ Bucket: 'bucket', Prefix: 'a b+c=d&/€', StartAfter: '', MaxKeys: 5 }),
+    );
     await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bucket', Key: 'k' }));
     s3.destroy();
     for (const c of sink) {
@@ -82,9 +132,31 @@ test('SDK-signed header requests verify for tricky keys, both addressing styles'
       assert.equal(r.scheme, 'sigv4-header');
       assert.equal(r.accessKeyId, 'test');
       // tampering with the path, a signed header or the secret is detected
-      assert.equal(codeOf(() => authenticate({ ...req, rawPath: req.rawPath + 'x' }, creds())), 'SignatureDoesNotMatch');
-      assert.equal(codeOf(() => authenticate({ ...req, headers: { ...req.headers, 'x-amz-date': (req.headers['x-amz-date'] as string).replace(/\d(?=Z$)/, (d) => String((+d + 1) % 10)) } }, creds())), 'SignatureDoesNotMatch');
-      assert.equal(codeOf(() => authenticate(req, creds({ secret: 'other' }))), 'SignatureDoesNotMatch');
+      assert.equal(
+        codeOf(() => authenticate({ ...req, rawPath: req.rawPath + 'x' }, creds())),
+        'SignatureDoesNotMatch',
+      );
+      assert.equal(
+        codeOf(() =>
+          authenticate(
+            {
+              ...req,
+              headers: {
+                ...req.headers,
+                'x-amz-date': (req.headers['x-amz-date'] as string).replace(/\d(?=Z$)/, (d) =>
+                  String((+d + 1) % 10),
+                ),
+              },
+            },
+            creds(),
+          ),
+        ),
+        'SignatureDoesNotMatch',
+      );
+      assert.equal(
+        codeOf(() => authenticate(req, creds({ secret: 'other' }))),
+        'SignatureDoesNotMatch',
+      );
     }
   }
 });
@@ -104,7 +176,10 @@ test('payload modes: hex hash verified through the hook, unsigned accepted', asy
   ok.finish();
   const bad = new PayloadSha256Verifier(r.payload.expectedHex);
   bad.update(Buffer.from('hellO'));
-  assert.equal(codeOf(() => bad.finish()), 'XAmzContentSHA256Mismatch');
+  assert.equal(
+    codeOf(() => bad.finish()),
+    'XAmzContentSHA256Mismatch',
+  );
 });
 
 test('clock skew, unknown keys, strict mode, missing content hash', async () => {
@@ -113,18 +188,49 @@ test('clock skew, unknown keys, strict mode, missing content hash', async () => 
   await s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }));
   s3.destroy();
   const req = toAuthRequest(sink[0]!);
-  assert.equal(codeOf(() => authenticate(req, creds({ nowMs: NOW + 16 * 60_000 }))), 'RequestTimeTooSkewed');
-  assert.equal(codeOf(() => authenticate(req, creds({ nowMs: NOW + 14 * 60_000 }))), 'ok');
+  assert.equal(
+    codeOf(() => authenticate(req, creds({ nowMs: NOW + 16 * 60_000 }))),
+    'RequestTimeTooSkewed',
+  );
+  assert.equal(
+    codeOf(() => authenticate(req, creds({ nowMs: NOW + 14 * 60_000 }))),
+    'ok',
+  );
   const unknown = staticCredentials({ other: 'x' }, { strict: false, nowMs: NOW });
   assert.equal(authenticate(req, unknown).verified, false);
-  assert.equal(codeOf(() => authenticate(req, staticCredentials({ other: 'x' }, { strict: true, nowMs: NOW }))), 'InvalidAccessKeyId');
+  assert.equal(
+    codeOf(() => authenticate(req, staticCredentials({ other: 'x' }, { strict: true, nowMs: NOW }))),
+    'InvalidAccessKeyId',
+  );
   const noHash = { ...req, headers: { ...req.headers } };
   delete (noHash.headers as Record<string, string>)['x-amz-content-sha256'];
-  assert.equal(codeOf(() => authenticate(noHash, creds())), 'InvalidRequest');
-  assert.equal(codeOf(() => authenticate({ ...req, headers: { ...req.headers, 'x-amz-content-sha256': 'nope' } }, creds())), 'InvalidArgument');
-  assert.equal(codeOf(() => authenticate({ ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } }, creds())), 'AuthorizationHeaderMalformed');
-  assert.equal(codeOf(() => authenticate({ ...req, rawQuery: 'X-Amz-Signature=1' }, creds())), 'InvalidArgument');
-  const anon = authenticate({ method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { host: 'x' } }, creds());
+  assert.equal(
+    codeOf(() => authenticate(noHash, creds())),
+    'InvalidRequest',
+  );
+  assert.equal(
+    codeOf(() =>
+      authenticate({ ...req, headers: { ...req.headers, 'x-amz-content-sha256': 'nope' } }, creds()),
+    ),
+    'InvalidArgument',
+  );
+  assert.equal(
+    codeOf(() =>
+      authenticate(
+        { ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } },
+        creds(),
+      ),
+    ),
+    'AuthorizationHeaderMalformed',
+  );
+  assert.equal(
+    codeOf(() => authenticate({ ...req, rawQuery: 'X-Amz-Signature=1' }, creds())),
+    'InvalidArgument',
+  );
+  const anon = authenticate(
+    { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { host: 'x' } },
+    creds(),
+  );
   assert.deepEqual(anon, { scheme: 'anonymous', verified: false, payload: { kind: 'unsigned' } });
 });
 
@@ -138,8 +244,14 @@ test('SignatureDoesNotMatch carries the canonical request and string to sign', a
     assert.fail('accepted');
   } catch (e) {
     assert.ok(e instanceof S3Error);
-    assert.match(String(e.fields.CanonicalRequest), /^GET\n\/b\/k\nx-id=GetObject\n.*\nhost:localhost:4566\n/s);
-    assert.match(String(e.fields.StringToSign), /^AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/s3\/aws4_request\n[0-9a-f]{64}$/);
+    assert.match(
+      String(e.fields.CanonicalRequest),
+      /^GET\n\/b\/k\nx-id=GetObject\n.*\nhost:localhost:4566\n/s,
+    );
+    assert.match(
+      String(e.fields.StringToSign),
+      /^AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/s3\/aws4_request\n[0-9a-f]{64}$/,
+    );
     assert.equal(e.fields.AWSAccessKeyId, 'test');
   }
 });
@@ -147,21 +259,59 @@ test('SignatureDoesNotMatch carries the canonical request and string to sign', a
 test('presigned GET and PUT URLs verify, expire, and cap X-Amz-Expires', async () => {
   const s3 = client(true, []);
   for (const key of TRICKY_KEYS) {
-    for (const cmd of [new GetObjectCommand({ Bucket: 'bucket', Key: key, ResponseContentDisposition: 'attachment; filename="a b.txt"' }), new PutObjectCommand({ Bucket: 'bucket', Key: key })]) {
+    for (const cmd of [
+      new GetObjectCommand({
+        Bucket: 'bucket',
+        Key: key,
+        ResponseContentDisposition: 'attachment; filename="a b.txt"',
+      }),
+      new PutObjectCommand({ Bucket: 'bucket', Key: key }),
+    ]) {
       const url = new URL(await getSignedUrl(s3, cmd, { expiresIn: 60 }));
-      const req: AuthRequest = { method: cmd instanceof GetObjectCommand ? 'GET' : 'PUT', rawPath: url.pathname, rawQuery: url.search.slice(1), headers: { host: url.host } };
+      const req: AuthRequest = {
+        method: cmd instanceof GetObjectCommand ? 'GET' : 'PUT',
+        rawPath: url.pathname,
+        rawQuery: url.search.slice(1),
+        headers: { host: url.host },
+      };
       const r = authenticate(req, creds());
       assert.equal(r.scheme, 'sigv4-query');
       assert.equal(r.verified, true, `${key} ${url.search}`);
-      assert.equal(codeOf(() => authenticate(req, creds({ nowMs: NOW + 61_000 }))), 'AccessDenied');
-      assert.equal(codeOf(() => authenticate({ ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=60', 'X-Amz-Expires=61') }, creds())), 'SignatureDoesNotMatch');
-      assert.equal(codeOf(() => authenticate({ ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=60', 'X-Amz-Expires=604801') }, creds())), 'AuthorizationQueryParametersError');
+      assert.equal(
+        codeOf(() => authenticate(req, creds({ nowMs: signedAt(url) + 60_001 }))),
+        'AccessDenied',
+      );
+      assert.equal(
+        codeOf(() =>
+          authenticate(
+            { ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=60', 'X-Amz-Expires=61') },
+            creds(),
+          ),
+        ),
+        'SignatureDoesNotMatch',
+      );
+      assert.equal(
+        codeOf(() =>
+          authenticate(
+            { ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=60', 'X-Amz-Expires=604801') },
+            creds(),
+          ),
+        ),
+        'AuthorizationQueryParametersError',
+      );
     }
   }
   s3.destroy();
   try {
-    const url = new URL(await getSignedUrl(client(true, []), new GetObjectCommand({ Bucket: 'b', Key: 'k' }), { expiresIn: 10 }));
-    authenticate({ method: 'GET', rawPath: url.pathname, rawQuery: url.search.slice(1), headers: { host: url.host } }, creds({ nowMs: NOW + 20_000 }));
+    const url = new URL(
+      await getSignedUrl(client(true, []), new GetObjectCommand({ Bucket: 'b', Key: 'k' }), {
+        expiresIn: 10,
+      }),
+    );
+    authenticate(
+      { method: 'GET', rawPath: url.pathname, rawQuery: url.search.slice(1), headers: { host: url.host } },
+      creds({ nowMs: signedAt(url) + 10_001 }),
+    );
     assert.fail('accepted');
   } catch (e) {
     assert.ok(e instanceof S3Error);
@@ -185,17 +335,39 @@ test('SigV2 header and query signatures (s3cmd style)', () => {
     method: 'PUT',
     rawPath: '/bucket/my%20key',
     rawQuery: 'uploadId=u1&ignored=1',
-    headers: { host: 'localhost', date, 'content-type': 'text/plain', 'x-amz-meta-a': '1', authorization: `AWS test:${sign(sts)}` },
+    headers: {
+      host: 'localhost',
+      date,
+      'content-type': 'text/plain',
+      'x-amz-meta-a': '1',
+      authorization: `AWS test:${sign(sts)}`,
+    },
   };
   assert.equal(authenticate(req, creds()).verified, true);
-  assert.equal(codeOf(() => authenticate({ ...req, headers: { ...req.headers, 'x-amz-meta-a': '2' } }, creds())), 'SignatureDoesNotMatch');
+  assert.equal(
+    codeOf(() => authenticate({ ...req, headers: { ...req.headers, 'x-amz-meta-a': '2' } }, creds())),
+    'SignatureDoesNotMatch',
+  );
   // virtual-hosted: the bucket is prefixed to the resource
-  const vreq: AuthRequest = { ...req, rawPath: '/my%20key', virtualHostBucket: 'bucket', headers: { ...req.headers, host: 'bucket.localhost' } };
+  const vreq: AuthRequest = {
+    ...req,
+    rawPath: '/my%20key',
+    virtualHostBucket: 'bucket',
+    headers: { ...req.headers, host: 'bucket.localhost' },
+  };
   assert.equal(authenticate(vreq, creds()).verified, true);
   const expires = String(Math.floor(NOW / 1000) + 60);
   const qsts = `GET\n\n\n${expires}\n/bucket/k`;
-  const qreq: AuthRequest = { method: 'GET', rawPath: '/bucket/k', rawQuery: `AWSAccessKeyId=test&Expires=${expires}&Signature=${encodeURIComponent(sign(qsts))}`, headers: { host: 'localhost' } };
+  const qreq: AuthRequest = {
+    method: 'GET',
+    rawPath: '/bucket/k',
+    rawQuery: `AWSAccessKeyId=test&Expires=${expires}&Signature=${encodeURIComponent(sign(qsts))}`,
+    headers: { host: 'localhost' },
+  };
   assert.equal(authenticate(qreq, creds()).scheme, 'sigv2-query');
   assert.equal(authenticate(qreq, creds()).verified, true);
-  assert.equal(codeOf(() => authenticate(qreq, creds({ nowMs: NOW + 120_000 }))), 'AccessDenied');
+  assert.equal(
+    codeOf(() => authenticate(qreq, creds({ nowMs: NOW + 120_000 }))),
+    'AccessDenied',
+  );
 });

@@ -130,7 +130,15 @@ export function signaturesEqual(a: string, b: string): boolean {
 const HEX = '0123456789ABCDEF';
 
 function isUnreserved(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
+  );
 }
 
 /** SigV4 URI encoding of a decoded string; '/' kept when `keepSlash`. */
@@ -216,7 +224,10 @@ export function parseAmzDate(s: string): number | undefined {
 }
 
 export function toAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function isoSeconds(ms: number): string {
@@ -226,7 +237,11 @@ function isoSeconds(ms: number): string {
 function checkSkew(requestMs: number, nowMs: number): void {
   if (Math.abs(requestMs - nowMs) > CLOCK_SKEW_MS_MAX) {
     throw new S3Error('RequestTimeTooSkewed', {
-      fields: { RequestTime: new Date(requestMs).toUTCString(), ServerTime: isoSeconds(nowMs), MaxAllowedSkewMilliseconds: CLOCK_SKEW_MS_MAX },
+      fields: {
+        RequestTime: new Date(requestMs).toUTCString(),
+        ServerTime: isoSeconds(nowMs),
+        MaxAllowedSkewMilliseconds: CLOCK_SKEW_MS_MAX,
+      },
     });
   }
 }
@@ -246,14 +261,27 @@ function parseCredential(cred: string, inQuery: boolean): Scope {
   const n = parts.length;
   const bad = (): S3Error =>
     inQuery
-      ? new S3Error('AuthorizationQueryParametersError', { message: 'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".' })
-      : new S3Error('AuthorizationHeaderMalformed', { message: 'The authorization header is malformed; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".' });
+      ? new S3Error('AuthorizationQueryParametersError', {
+          message:
+            'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+        })
+      : new S3Error('AuthorizationHeaderMalformed', {
+          message:
+            'The authorization header is malformed; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+        });
   if (n < 5 || parts[n - 1] !== 'aws4_request') throw bad();
-  const scope = { accessKeyId: parts.slice(0, n - 4).join('/'), date: parts[n - 4]!, region: parts[n - 3]!, service: parts[n - 2]! };
+  const scope = {
+    accessKeyId: parts.slice(0, n - 4).join('/'),
+    date: parts[n - 4]!,
+    region: parts[n - 3]!,
+    service: parts[n - 2]!,
+  };
   if (scope.accessKeyId === '' || !/^\d{8}$/.test(scope.date) || scope.region === '') throw bad();
   if (scope.service !== 's3') {
     const message = `${inQuery ? 'Error parsing the X-Amz-Credential parameter' : 'The authorization header is malformed'}; incorrect service "${scope.service}". This endpoint belongs to "s3".`;
-    throw new S3Error(inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', { message });
+    throw new S3Error(inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', {
+      message,
+    });
   }
   return scope;
 }
@@ -276,7 +304,9 @@ function payloadMode(value: string): PayloadMode {
       return { kind: 'aws-chunked', signed: false, trailer: true };
     case PAYLOAD_STREAMING_ECDSA:
     case PAYLOAD_STREAMING_ECDSA_TRAILER:
-      throw new S3Error('NotImplemented', { message: 'SigV4a (ECDSA) streaming signatures are not implemented' });
+      throw new S3Error('NotImplemented', {
+        message: 'SigV4a (ECDSA) streaming signatures are not implemented',
+      });
   }
   if (/^[0-9a-fA-F]{64}$/.test(value)) return { kind: 'sha256', expectedHex: value.toLowerCase() };
   throw new S3Error('InvalidArgument', {
@@ -309,14 +339,18 @@ function stringToSign(input: SignInput, canonical: string): string {
 }
 
 function spacedHex(s: string): string {
-  return Buffer.from(s, 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(s, 'utf8')
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** Verifies the signature, trying S3's canonical URI first and the path as sent second. */
 function verifySignature(input: SignInput, secret: string): Buffer {
   const key = signingKey(secret, input.scope.date, input.scope.region, input.scope.service);
   const { rawPath, rawQuery } = input.req;
-  const candidates: [string, string][] = [[canonicalUri(rawPath), canonicalQuery(rawQuery, input.excludeQuery)]];
+  const candidates: [string, string][] = [
+    [canonicalUri(rawPath), canonicalQuery(rawQuery, input.excludeQuery)],
+  ];
   const alt: [string, string] = [rawPath || '/', canonicalQuery(rawQuery, input.excludeQuery, true)];
   if (alt[0] !== candidates[0]![0] || alt[1] !== candidates[0]![1]) candidates.push(alt);
   let first: { canonical: string; sts: string } | undefined;
@@ -340,16 +374,24 @@ function verifySignature(input: SignInput, secret: string): Buffer {
 
 function lookupSecret(accessKeyId: string, creds: CredentialStore): string | undefined {
   const secret = creds.secretFor(accessKeyId);
-  if (secret === undefined && creds.strict) throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
+  if (secret === undefined && creds.strict)
+    throw new S3Error('InvalidAccessKeyId', { fields: { AWSAccessKeyId: accessKeyId } });
   return secret;
 }
 
 function parseSignedHeaders(list: string, inQuery: boolean): string[] {
   const names = list.split(';');
-  const ok = names.length <= SIGNED_HEADERS_MAX && names.every((n) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n)) && names.includes('host');
+  const ok =
+    names.length <= SIGNED_HEADERS_MAX &&
+    names.every((n) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n)) &&
+    names.includes('host');
   if (!ok) {
-    const message = inQuery ? 'Query-string authentication requires the Host header to be signed' : 'The authorization header is malformed; SignedHeaders must include host.';
-    throw new S3Error(inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', { message });
+    const message = inQuery
+      ? 'Query-string authentication requires the Host header to be signed'
+      : 'The authorization header is malformed; SignedHeaders must include host.';
+    throw new S3Error(inQuery ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', {
+      message,
+    });
   }
   // Canonical order is sorted; clients already send them sorted, but do not rely on it.
   return names.slice().sort();
@@ -358,7 +400,11 @@ function parseSignedHeaders(list: string, inQuery: boolean): string[] {
 // ---------------------------------------------------------------- header auth
 
 /** `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` (comma or space separated). */
-export function parseAuthorizationV4(value: string): { credential: string; signedHeaders: string; signature: string } {
+export function parseAuthorizationV4(value: string): {
+  credential: string;
+  signedHeaders: string;
+  signature: string;
+} {
   const body = value.slice(SIGV4_ALGORITHM.length);
   const fields = new Map<string, string>();
   for (const piece of body.split(/[,\s]+/)) {
@@ -369,12 +415,18 @@ export function parseAuthorizationV4(value: string): { credential: string; signe
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
   if (!credential || !signedHeaders || !signature || !/^[0-9a-fA-F]{64}$/.test(signature)) {
-    throw new S3Error('AuthorizationHeaderMalformed', { message: `The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.` });
+    throw new S3Error('AuthorizationHeaderMalformed', {
+      message: `The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.`,
+    });
   }
   return { credential, signedHeaders, signature };
 }
 
-export function verifySigV4Header(req: AuthRequest, authorization: string, creds: CredentialStore): AuthResult {
+export function verifySigV4Header(
+  req: AuthRequest,
+  authorization: string,
+  creds: CredentialStore,
+): AuthResult {
   const auth = parseAuthorizationV4(authorization);
   const scope = parseCredential(auth.credential, false);
   const amzDate = headerString(req.headers, 'x-amz-date') ?? '';
@@ -384,67 +436,134 @@ export function verifySigV4Header(req: AuthRequest, authorization: string, creds
     // SigV4 also allows the Date header when x-amz-date is absent.
     const date = headerString(req.headers, 'date');
     requestMs = date !== undefined && amzDate === '' ? Date.parse(date) : NaN;
-    if (!Number.isFinite(requestMs)) throw new S3Error('AccessDenied', { message: 'AWS authentication requires a valid Date or x-amz-date header' });
+    if (!Number.isFinite(requestMs))
+      throw new S3Error('AccessDenied', {
+        message: 'AWS authentication requires a valid Date or x-amz-date header',
+      });
     dateForScope = toAmzDate(requestMs);
   }
   if (dateForScope.slice(0, 8) !== scope.date) {
-    throw new S3Error('AuthorizationHeaderMalformed', { message: `The authorization header is malformed; Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${dateForScope.slice(0, 8)}".` });
+    throw new S3Error('AuthorizationHeaderMalformed', {
+      message: `The authorization header is malformed; Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${dateForScope.slice(0, 8)}".`,
+    });
   }
   const contentSha = headerString(req.headers, 'x-amz-content-sha256');
-  if (contentSha === undefined) throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: x-amz-content-sha256' });
+  if (contentSha === undefined)
+    throw new S3Error('InvalidRequest', {
+      message: 'Missing required header for this request: x-amz-content-sha256',
+    });
   const payload = payloadMode(contentSha.trim());
   const secret = lookupSecret(scope.accessKeyId, creds);
   checkSkew(requestMs, creds.nowMs);
-  const base = { scheme: 'sigv4-header' as const, accessKeyId: scope.accessKeyId, region: scope.region, payload };
+  const base = {
+    scheme: 'sigv4-header' as const,
+    accessKeyId: scope.accessKeyId,
+    region: scope.region,
+    payload,
+  };
   if (secret === undefined) return { ...base, verified: false };
   const key = verifySignature(
-    { req, scope, amzDate: headerString(req.headers, 'x-amz-date') ?? dateForScope, signedHeaders: parseSignedHeaders(auth.signedHeaders, false), payloadHash: contentSha.trim(), provided: auth.signature },
+    {
+      req,
+      scope,
+      amzDate: headerString(req.headers, 'x-amz-date') ?? dateForScope,
+      signedHeaders: parseSignedHeaders(auth.signedHeaders, false),
+      payloadHash: contentSha.trim(),
+      provided: auth.signature,
+    },
     secret,
   );
   const signedChunks = payload.kind === 'aws-chunked' && payload.signed;
   return signedChunks
-    ? { ...base, verified: true, chunkSigning: { signingKey: key, seedSignature: auth.signature.toLowerCase(), amzDate: dateForScope, scope: scopeString(scope) } }
+    ? {
+        ...base,
+        verified: true,
+        chunkSigning: {
+          signingKey: key,
+          seedSignature: auth.signature.toLowerCase(),
+          amzDate: dateForScope,
+          scope: scopeString(scope),
+        },
+      }
     : { ...base, verified: true };
 }
 
 // ---------------------------------------------------------------- presigned query auth
 
-export function verifySigV4Query(req: AuthRequest, query: ReadonlyMap<string, string>, creds: CredentialStore): AuthResult {
-  const need = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'] as const;
+export function verifySigV4Query(
+  req: AuthRequest,
+  query: ReadonlyMap<string, string>,
+  creds: CredentialStore,
+): AuthResult {
+  const need = [
+    'X-Amz-Algorithm',
+    'X-Amz-Credential',
+    'X-Amz-Signature',
+    'X-Amz-Date',
+    'X-Amz-SignedHeaders',
+    'X-Amz-Expires',
+  ] as const;
   for (const name of need) if (!query.has(name)) throw new S3Error('AuthorizationQueryParametersError');
   if (query.get('X-Amz-Algorithm') !== SIGV4_ALGORITHM) {
-    throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"' });
+    throw new S3Error('AuthorizationQueryParametersError', {
+      message: 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"',
+    });
   }
   const scope = parseCredential(query.get('X-Amz-Credential')!, true);
   const amzDate = query.get('X-Amz-Date')!;
   const requestMs = parseAmzDate(amzDate);
   if (requestMs === undefined) {
-    throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"' });
+    throw new S3Error('AuthorizationQueryParametersError', {
+      message: "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+    });
   }
   if (amzDate.slice(0, 8) !== scope.date) {
-    throw new S3Error('AuthorizationQueryParametersError', { message: `Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".` });
+    throw new S3Error('AuthorizationQueryParametersError', {
+      message: `Invalid credential date "${scope.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
+    });
   }
   const expiresS = parseExpires(query.get('X-Amz-Expires')!);
   const signature = query.get('X-Amz-Signature')!;
   const secret = lookupSecret(scope.accessKeyId, creds);
   checkPresignWindow(requestMs, expiresS, creds.nowMs);
-  const payloadHash = query.get('X-Amz-Content-Sha256') ?? headerString(req.headers, 'x-amz-content-sha256')?.trim() ?? PAYLOAD_UNSIGNED;
+  const payloadHash =
+    query.get('X-Amz-Content-Sha256') ??
+    headerString(req.headers, 'x-amz-content-sha256')?.trim() ??
+    PAYLOAD_UNSIGNED;
   const payload = payloadMode(payloadHash);
-  const base = { scheme: 'sigv4-query' as const, accessKeyId: scope.accessKeyId, region: scope.region, payload };
+  const base = {
+    scheme: 'sigv4-query' as const,
+    accessKeyId: scope.accessKeyId,
+    region: scope.region,
+    payload,
+  };
   if (secret === undefined) return { ...base, verified: false };
   verifySignature(
-    { req, scope, amzDate, signedHeaders: parseSignedHeaders(query.get('X-Amz-SignedHeaders')!, true), payloadHash, provided: signature, excludeQuery: 'X-Amz-Signature' },
+    {
+      req,
+      scope,
+      amzDate,
+      signedHeaders: parseSignedHeaders(query.get('X-Amz-SignedHeaders')!, true),
+      payloadHash,
+      provided: signature,
+      excludeQuery: 'X-Amz-Signature',
+    },
     secret,
   );
   return { ...base, verified: true };
 }
 
 function parseExpires(s: string): number {
-  if (!/^-?\d{1,12}$/.test(s)) throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires should be a number' });
+  if (!/^-?\d{1,12}$/.test(s))
+    throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires should be a number' });
   const v = Number(s);
-  if (v < 0) throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires must be non-negative' });
+  if (v < 0)
+    throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires must be non-negative' });
   if (v > PRESIGN_EXPIRES_SECONDS_MAX) {
-    throw new S3Error('AuthorizationQueryParametersError', { message: 'X-Amz-Expires must be less than a week (in seconds) that is; the given X-Amz-Expires must be less than 604800 seconds' });
+    throw new S3Error('AuthorizationQueryParametersError', {
+      message:
+        'X-Amz-Expires must be less than a week (in seconds) that is; the given X-Amz-Expires must be less than 604800 seconds',
+    });
   }
   return v;
 }
@@ -452,9 +571,15 @@ function parseExpires(s: string): number {
 function checkPresignWindow(requestMs: number, expiresS: number, nowMs: number): void {
   const expiresAtMs = requestMs + expiresS * 1000;
   if (nowMs > expiresAtMs) {
-    throw new S3Error('AccessDenied', { message: 'Request has expired', fields: { 'X-Amz-Expires': expiresS, Expires: isoSeconds(expiresAtMs), ServerTime: isoSeconds(nowMs) } });
+    throw new S3Error('AccessDenied', {
+      message: 'Request has expired',
+      fields: { 'X-Amz-Expires': expiresS, Expires: isoSeconds(expiresAtMs), ServerTime: isoSeconds(nowMs) },
+    });
   }
   if (requestMs - nowMs > CLOCK_SKEW_MS_MAX) {
-    throw new S3Error('AccessDenied', { message: 'Request is not valid yet', fields: { 'X-Amz-Date': toAmzDate(requestMs), ServerTime: isoSeconds(nowMs) } });
+    throw new S3Error('AccessDenied', {
+      message: 'Request is not valid yet',
+      fields: { 'X-Amz-Date': toAmzDate(requestMs), ServerTime: isoSeconds(nowMs) },
+    });
   }
 }

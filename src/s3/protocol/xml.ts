@@ -54,7 +54,8 @@ export class XmlWriter {
 
   /** Starts a document whose root carries the S3 namespace (pass xmlns '' to omit it). */
   constructor(root: string, xmlns: string = S3_XMLNS) {
-    this.out = '<?xml version="1.0" encoding="UTF-8"?>\n' + (xmlns ? `<${root} xmlns="${xmlns}">` : `<${root}>`);
+    this.out =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' + (xmlns ? `<${root} xmlns="${xmlns}">` : `<${root}>`);
     this.stack.push(root);
   }
 
@@ -240,7 +241,8 @@ function addText(st: ParseState, raw: string, decode: boolean): void {
   const top = st.stack[st.stack.length - 1];
   if (top === undefined) {
     // Only whitespace may sit outside the root element.
-    for (let i = 0; i < raw.length; i++) if (!isSpace(raw.charCodeAt(i))) throw malformed('text outside root');
+    for (let i = 0; i < raw.length; i++)
+      if (!isSpace(raw.charCodeAt(i))) throw malformed('text outside root');
     return;
   }
   top.text += decode ? decodeEntities(raw) : raw;
