@@ -45,7 +45,12 @@ function installEntry(server: RedisServer, e: RdbEntry): void {
   const db = server.keyspace.dbs[e.db];
   if (!db) return;
   const key = e.key.latin1Slice(0, e.key.length);
-  db.set(key, fromRdbValue(e.value));
+  const value = fromRdbValue(e.value);
+  if (value === null) {
+    server.logger.warn({ type: e.value.type }, 'skipping a loaded key whose type this build cannot hold');
+    return;
+  }
+  db.set(key, value);
   if (e.expireAtMs !== null) db.setExpire(key, e.expireAtMs);
 }
 

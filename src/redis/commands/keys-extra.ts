@@ -40,6 +40,7 @@ function restore(c: Client): void {
   try {
     const raw = argv[3] as string;
     value = fromRdbValue(parseDumpPayload(Buffer.from(raw, 'latin1')));
+    if (value === null) return c.reply.error('ERR Bad data format');
   } catch (err) {
     const reason = (err as { reason?: string }).reason ?? (err as Error).message;
     return c.reply.error(/version-or-checksum/.test(String(reason)) ? 'ERR DUMP payload version or checksum are wrong' : 'ERR Bad data format');
