@@ -131,3 +131,23 @@ test('BodyDigests computes MD5, SHA-256 and a checksum in one pass', () => {
   assert.equal(r.checksum?.base64, createHash('sha256').update('abc').digest('base64'));
   assert.equal(r.bytes, 3);
 });
+
+test('unaligned views and odd lengths give the same CRC as the SDK', async () => {
+  const big = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 131 + 7) & 0xff));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat(16),
+      fc.nat(900),
+      fc.nat(7),
+      fc.constantFrom('CRC32C', 'CRC64NVME'),
+      async (offset, len, split, alg) => {
+        const view = new Uint8Array(big.buffer, big.byteOffset + offset, len);
+        const ours = createChecksum(alg);
+        ours.update(view.subarray(0, Math.min(split, len)));
+        ours.update(view.subarray(Math.min(split, len)));
+        assert.equal(ours.digest().toString('base64'), await sdkB64(alg, [Uint8Array.from(view)]));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

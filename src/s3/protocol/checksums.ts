@@ -21,6 +21,7 @@
  * CRC64 is kept as two uint32 halves so the hot loop never touches BigInt.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
 import { S3Error } from './errors.js';
 
@@ -42,59 +43,65 @@ export interface IncrementalHash {
   digest(): Buffer;
 }
 
-// ---------------------------------------------------------------- CRC32C (slicing-by-8)
+// ---------------------------------------------------------------- table CRCs (slicing-by-8)
+//
+// Tables are flat: table k (the byte followed by k zero bytes) lives at [k*256, k*256+256).
+// The 8-byte loop reads two aligned little-endian words through a Uint32Array view instead of
+// eight single bytes; unaligned heads, tails and big-endian hosts use the byte loop.
 
-function crc32Tables(poly: number): Uint32Array[] {
-  const t: Uint32Array[] = [];
-  const t0 = new Uint32Array(256);
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+function crc32Tables(poly: number): Uint32Array {
+  const t = new Uint32Array(256 * 8);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
-    t0[i] = c >>> 0;
+    t[i] = c >>> 0;
   }
-  t.push(t0);
   for (let s = 1; s < 8; s++) {
-    const prev = t[s - 1]!;
-    const cur = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) cur[i] = ((prev[i]! >>> 8) ^ t0[prev[i]! & 0xff]!) >>> 0;
-    t.push(cur);
+    for (let i = 0; i < 256; i++) {
+      const prev = t[(s - 1) * 256 + i]!;
+      t[s * 256 + i] = ((prev >>> 8) ^ t[prev & 0xff]!) >>> 0;
+    }
   }
   return t;
 }
 
-const C32C = crc32Tables(0x82f63b78);
+/** Number of leading bytes to process one at a time so that word reads are aligned. */
+function headLength(data: Uint8Array): number {
+  if (!LITTLE_ENDIAN) return data.length;
+  return Math.min(data.length, (4 - (data.byteOffset & 3)) & 3);
+}
 
-/** Updates a reflected CRC32 state (pre-inverted) over data with slicing-by-8 tables. */
-function crc32Update(tables: Uint32Array[], crcIn: number, data: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-    Uint32Array,
-  ];
+/** Updates a reflected 32-bit CRC state (pre-inverted). */
+function crc32Update(t: Uint32Array, crcIn: number, data: Uint8Array): number {
   let crc = crcIn;
-  let i = 0;
   const n = data.length;
-  const end8 = n - (n % 8);
-  for (; i < end8; i += 8) {
-    const a = crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    crc =
-      t7[a & 0xff]! ^
-      t6[(a >>> 8) & 0xff]! ^
-      t5[(a >>> 16) & 0xff]! ^
-      t4[a >>> 24]! ^
-      t3[data[i + 4]!]! ^
-      t2[data[i + 5]!]! ^
-      t1[data[i + 6]!]! ^
-      t0[data[i + 7]!]!;
+  let i = headLength(data);
+  for (let j = 0; j < i; j++) crc = t[(crc ^ data[j]!) & 0xff]! ^ (crc >>> 8);
+  const blocks = (n - i) >>> 3;
+  if (blocks > 0) {
+    const w = new Uint32Array(data.buffer, data.byteOffset + i, blocks * 2);
+    for (let k = 0; k < w.length; k += 2) {
+      const a = crc ^ w[k]!;
+      const b = w[k + 1]!;
+      crc =
+        t[1792 + (a & 0xff)]! ^
+        t[1536 + ((a >>> 8) & 0xff)]! ^
+        t[1280 + ((a >>> 16) & 0xff)]! ^
+        t[1024 + (a >>> 24)]! ^
+        t[768 + (b & 0xff)]! ^
+        t[512 + ((b >>> 8) & 0xff)]! ^
+        t[256 + ((b >>> 16) & 0xff)]! ^
+        t[b >>> 24]!;
+    }
+    i += blocks * 8;
   }
-  for (; i < n; i++) crc = t0[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  for (; i < n; i++) crc = t[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return crc >>> 0;
 }
+
+const C32C = crc32Tables(0x82f63b78);
 
 class Crc32c implements IncrementalHash {
   private crc = 0xffffffff;
@@ -108,8 +115,7 @@ class Crc32c implements IncrementalHash {
   }
 }
 
-// ---------------------------------------------------------------- CRC32 (zlib when available)
-
+// CRC32 uses zlib's native implementation when present (Node >= 20.15).
 const C32 = crc32Tables(0xedb88320);
 const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
@@ -126,16 +132,13 @@ class Crc32 implements IncrementalHash {
   }
 }
 
-// ---------------------------------------------------------------- CRC64NVME (slicing-by-8, two halves)
-
+// CRC64NVME: the 64-bit state is two uint32 halves, so the hot loop never touches BigInt.
 const C64_POLY_HI = 0x9a6c9329;
 const C64_POLY_LO = 0xac4bc9b5;
 
-function crc64Tables(): { lo: Uint32Array[]; hi: Uint32Array[] } {
-  const lo: Uint32Array[] = [];
-  const hi: Uint32Array[] = [];
-  const l0 = new Uint32Array(256);
-  const h0 = new Uint32Array(256);
+function crc64Tables(): { lo: Uint32Array; hi: Uint32Array } {
+  const lo = new Uint32Array(256 * 8);
+  const hi = new Uint32Array(256 * 8);
   for (let i = 0; i < 256; i++) {
     let l = i;
     let h = 0;
@@ -148,23 +151,17 @@ function crc64Tables(): { lo: Uint32Array[]; hi: Uint32Array[] } {
         h = (h ^ C64_POLY_HI) >>> 0;
       }
     }
-    l0[i] = l;
-    h0[i] = h;
+    lo[i] = l;
+    hi[i] = h;
   }
-  lo.push(l0);
-  hi.push(h0);
   for (let s = 1; s < 8; s++) {
-    const pl = lo[s - 1]!;
-    const ph = hi[s - 1]!;
-    const cl = new Uint32Array(256);
-    const ch = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
-      const idx = pl[i]! & 0xff;
-      cl[i] = (((pl[i]! >>> 8) | (ph[i]! << 24)) ^ l0[idx]!) >>> 0;
-      ch[i] = ((ph[i]! >>> 8) ^ h0[idx]!) >>> 0;
+      const pl = lo[(s - 1) * 256 + i]!;
+      const ph = hi[(s - 1) * 256 + i]!;
+      const idx = pl & 0xff;
+      lo[s * 256 + i] = (((pl >>> 8) | (ph << 24)) ^ lo[idx]!) >>> 0;
+      hi[s * 256 + i] = ((ph >>> 8) ^ hi[idx]!) >>> 0;
     }
-    lo.push(cl);
-    hi.push(ch);
   }
   return { lo, hi };
 }
@@ -176,40 +173,39 @@ class Crc64Nvme implements IncrementalHash {
   private hi = 0xffffffff;
 
   update(data: Uint8Array): void {
-    const L = C64.lo as [
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-    ];
-    const H = C64.hi as typeof L;
+    const { lo: L, hi: H } = C64;
     let lo = this.lo;
     let hi = this.hi;
     const n = data.length;
-    const end8 = n - (n % 8);
-    let i = 0;
-    for (; i < end8; i += 8) {
-      const a = lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-      const b = hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
-      const i0 = a & 0xff,
-        i1 = (a >>> 8) & 0xff,
-        i2 = (a >>> 16) & 0xff,
-        i3 = a >>> 24;
-      const i4 = b & 0xff,
-        i5 = (b >>> 8) & 0xff,
-        i6 = (b >>> 16) & 0xff,
-        i7 = b >>> 24;
-      lo = L[7][i0]! ^ L[6][i1]! ^ L[5][i2]! ^ L[4][i3]! ^ L[3][i4]! ^ L[2][i5]! ^ L[1][i6]! ^ L[0][i7]!;
-      hi = H[7][i0]! ^ H[6][i1]! ^ H[5][i2]! ^ H[4][i3]! ^ H[3][i4]! ^ H[2][i5]! ^ H[1][i6]! ^ H[0][i7]!;
+    let i = headLength(data);
+    for (let j = 0; j < i; j++) {
+      const idx = (lo ^ data[j]!) & 0xff;
+      lo = ((lo >>> 8) | (hi << 24)) ^ L[idx]!;
+      hi = (hi >>> 8) ^ H[idx]!;
+    }
+    const blocks = (n - i) >>> 3;
+    if (blocks > 0) {
+      const w = new Uint32Array(data.buffer, data.byteOffset + i, blocks * 2);
+      for (let k = 0; k < w.length; k += 2) {
+        const a = lo ^ w[k]!;
+        const b = hi ^ w[k + 1]!;
+        const i0 = 1792 + (a & 0xff);
+        const i1 = 1536 + ((a >>> 8) & 0xff);
+        const i2 = 1280 + ((a >>> 16) & 0xff);
+        const i3 = 1024 + (a >>> 24);
+        const i4 = 768 + (b & 0xff);
+        const i5 = 512 + ((b >>> 8) & 0xff);
+        const i6 = 256 + ((b >>> 16) & 0xff);
+        const i7 = b >>> 24;
+        lo = L[i0]! ^ L[i1]! ^ L[i2]! ^ L[i3]! ^ L[i4]! ^ L[i5]! ^ L[i6]! ^ L[i7]!;
+        hi = H[i0]! ^ H[i1]! ^ H[i2]! ^ H[i3]! ^ H[i4]! ^ H[i5]! ^ H[i6]! ^ H[i7]!;
+      }
+      i += blocks * 8;
     }
     for (; i < n; i++) {
       const idx = (lo ^ data[i]!) & 0xff;
-      lo = ((lo >>> 8) | (hi << 24)) ^ L[0][idx]!;
-      hi = (hi >>> 8) ^ H[0][idx]!;
+      lo = ((lo >>> 8) | (hi << 24)) ^ L[idx]!;
+      hi = (hi >>> 8) ^ H[idx]!;
     }
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
