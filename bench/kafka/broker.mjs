@@ -1,0 +1,22 @@
+// Child process for the Kafka benchmark: starts the compiled Nimbus Kafka service on its own
+// (no other services) and reports READY with the time from process start, then idles until
+// killed. Run `npm run build` first.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const t0 = performance.timeOrigin;
+const { startStandalone } = await import(join(process.cwd(), 'dist/src/platform/testing.js'));
+const { kafkaService } = await import(join(process.cwd(), 'dist/src/kafka/index.js'));
+const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'nimbus-kafka-bench-'));
+const s = await startStandalone(kafkaService, { dataDir, config: { port: Number(process.env.PORT ?? 0), numPartitions: 1 } });
+const readyMs = Date.now() - t0;
+process.stdout.write(`READY ${s.service.endpoints().kafka} ${readyMs.toFixed(0)}\n`);
+const stop = async () => {
+  await s.close();
+  if (!process.env.BENCH_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+setInterval(() => {}, 1 << 30);
