@@ -5,6 +5,8 @@
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
 import { redisService, type RedisConfig, type RedisServer } from '../../../src/redis/index.js';
 import { scriptingCommands } from '../../../src/redis/commands/scripting.js';
+import { streamCommands } from '../../../src/redis/commands/streams.js';
+import { blockingCommands } from '../../../src/redis/commands/streams-blocking.js';
 
 export interface RedisUnderTest {
   port: number;
@@ -13,7 +15,7 @@ export interface RedisUnderTest {
   close(): Promise<void>;
 }
 
-export const EXTENSION_MODULES = [scriptingCommands];
+export const EXTENSION_MODULES = [scriptingCommands, streamCommands, blockingCommands];
 
 export async function startRedis(config: Record<string, unknown> = {}): Promise<RedisUnderTest> {
   const svc = await startStandalone(redisService, { config: { save: '', ...config }, ephemeral: true });
