@@ -89,7 +89,9 @@ function callFromScript(server: RedisServer, st: ScriptingState, argvBuf: Buffer
   const dirty = server.keyspace.dirty;
   server.execute(fake, argv);
   if (server.keyspace.dirty !== dirty) st.runtime.noteWrite();
-  return st.capture.take();
+  const out = st.capture.take();
+  if (process.env['NIMBUS_DEBUG_SCRIPTS'] && out !== null && typeof out === 'object' && 'kind' in out && out.kind === 'error') console.error('SCRIPT CALL ERROR', argv, out.text);
+  return out;
 }
 
 function lookup(server: RedisServer, argv: string[]): RegisteredCommand | string {

@@ -72,8 +72,12 @@ export function estimateBytes(key: string, v: RedisValue): number {
   let b = KEY_OVERHEAD_BYTES + key.length;
   if (typeof v === 'string') return b + 16 + v.length;
   if (v instanceof MutableString) return b + 64 + v.buf.length;
-  if (v instanceof Deque)
-    b += sampleAvg(v[Symbol.iterator](), v.length, (x) => (x as string).length + ELEMENT_OVERHEAD_BYTES);
+  if (v instanceof Deque) {
+    const n = Math.min(SIZE_SAMPLES, v.length);
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += (v.at(i) as string).length + ELEMENT_OVERHEAD_BYTES;
+    if (n > 0) b += (sum / n) * v.length;
+  }
   else if (v instanceof Map)
     b += sampleAvg(v.entries(), v.size, (x) => {
       const [f, val] = x as [string, string];
@@ -117,6 +121,8 @@ export class Database {
   keyCursor: Iterator<string> | null = null;
   /** avg_ttl estimate, as Redis keeps it (sampled during active expiry). */
   avgTtl = 0;
+  /** Keys the current command touched → their estimated size before (memory accounting). */
+  pendingBefore: Map<string, number> | null = null;
 
   constructor(
     public id: number,
@@ -258,6 +264,7 @@ export class Database {
     if (this.access !== null) this.access = new Map();
     this.ks.usedBytes -= this.bytes;
     this.bytes = 0;
+    this.pendingBefore?.clear();
     this.expireCursor = null;
     this.keyCursor = null;
     if (n > 0) this.ks.dirty += n;
@@ -403,9 +410,8 @@ export class Keyspace {
   readonly evictedHooks: KeyHook[] = [];
   readonly beforeFlushHooks: DbHook[] = [];
 
-  /** Keys touched by the current command with their size before the change. */
-  private pending: Array<{ db: Database; key: string; before: number }> = [];
-  private pendingSet = new Set<string>();
+  /** Databases with keys touched by the current command (see Database.pendingBefore). */
+  private readonly pendingDbs: Database[] = [];
   private readonly pool: PoolEntry[] = [];
 
   constructor(databases = DATABASES_DEFAULT) {
@@ -422,24 +428,33 @@ export class Keyspace {
   }
 
   willChange(db: Database, key: string, current: RedisValue | undefined): void {
-    const tag = db.id + ':' + key;
-    if (this.pendingSet.has(tag)) return;
-    this.pendingSet.add(tag);
-    this.pending.push({ db, key, before: current === undefined ? 0 : estimateBytes(key, current) });
-    for (const h of this.beforeChangeHooks) h(db.id, key);
+    let pending = db.pendingBefore;
+    if (pending === null) {
+      pending = db.pendingBefore = new Map();
+      this.pendingDbs.push(db);
+    } else if (pending.has(key)) return;
+    pending.set(key, current === undefined ? 0 : estimateBytes(key, current));
+    const hooks = this.beforeChangeHooks;
+    for (let i = 0; i < hooks.length; i++) (hooks[i] as KeyHook)(db.id, key);
   }
 
   /** Updates memory accounting for keys touched by the last command. */
   settle(): void {
-    if (this.pending.length === 0) return;
-    for (const p of this.pending) {
-      const v = p.db.dict.get(p.key);
-      const after = v === undefined ? 0 : estimateBytes(p.key, v);
-      p.db.bytes += after - p.before;
-      this.usedBytes += after - p.before;
+    const dbs = this.pendingDbs;
+    if (dbs.length === 0) return;
+    for (let i = 0; i < dbs.length; i++) {
+      const db = dbs[i] as Database;
+      const pending = db.pendingBefore as Map<string, number>;
+      db.pendingBefore = null;
+      let delta = 0;
+      for (const [key, before] of pending) {
+        const v = db.dict.get(key);
+        delta += (v === undefined ? 0 : estimateBytes(key, v)) - before;
+      }
+      db.bytes += delta;
+      this.usedBytes += delta;
     }
-    this.pending = [];
-    this.pendingSet.clear();
+    dbs.length = 0;
   }
 
   setPolicy(policy: MaxmemoryPolicy): void {
@@ -540,6 +555,8 @@ export class Keyspace {
       (da as unknown as Record<string, unknown>)[f] = db[f];
       (db as unknown as Record<string, unknown>)[f] = t;
     }
+    da.pendingBefore?.clear();
+    db.pendingBefore?.clear();
     da.keyCursor = db.keyCursor = null;
     da.expireCursor = db.expireCursor = null;
     this.dirty++;
