@@ -9,11 +9,13 @@
  *   len     = 00xxxxxx | 01xxxxxx xxxxxxxx | 0x80 u32-BE | 0x81 u64-BE
  *   string  = len bytes | 0xC0 i8 | 0xC1 i16-LE | 0xC2 i32-LE | 0xC3 len(clen) len(ulen) lzf-bytes
  * Types written are the plain ones every Redis ≥ 2.8 still loads (verified against redis-server
- * 7.0 in rdb.test.ts): 0 STRING, 1 LIST, 2 SET, 4 HASH, 5 ZSET_2 (scores as binary doubles).
+ * 7.0 in rdb.test.ts): 0 STRING, 1 LIST, 2 SET, 4 HASH, 5 ZSET_2 (scores as binary doubles), and
+ * for streams 19 STREAM_LISTPACKS_2 (21 when writing version 11), see rdb-stream.ts.
  * The reader also takes what real Redis 2.x–7.4 writes: 3 ZSET, 10 LIST_ZIPLIST, 11 SET_INTSET,
  * 12 ZSET_ZIPLIST, 13 HASH_ZIPLIST, 14 LIST_QUICKLIST, 16 HASH_LISTPACK, 17 ZSET_LISTPACK,
  * 18 LIST_QUICKLIST_2, 20 SET_LISTPACK, LZF strings, IDLE/FREQ/SLOT_INFO opcodes and
- * FUNCTION2 libraries (kept as source text). Streams and modules give RdbFormatError.
+ * FUNCTION2 libraries (kept as source text), and streams 15/19/21 with consumer groups. Modules,
+ * zipmaps and 7.4 hash-field TTL types give RdbFormatError.
  *
  * Version: we write RDB version 10 (RDB_VERSION_WRITTEN). Redis 7.2 writes 11, but 7.0 (Debian 12's
  * redis-server) refuses anything newer than 10, and 7.2 loads 10; the types we emit exist in both.
@@ -32,7 +34,10 @@ import { readFileSync } from 'node:fs';
 import { Crc64, crc64 } from './crc64.js';
 import { RdbFormatError } from './errors.js';
 import { intsetEntries, listpackEntries, lzfDecompress, ziplistEntries } from './rdb-encodings.js';
-import type { RdbEntry, RdbValue } from './value-model.js';
+import { decodeStreamId, decodeStreamNode, encodeStreamId, encodeStreamNodes } from './rdb-stream.js';
+import type {
+  RdbEntry, RdbStreamConsumer, RdbStreamEntry, RdbStreamGroup, RdbStreamId, RdbStreamPending, RdbStreamValue, RdbValue,
+} from './value-model.js';
 
 export const RDB_VERSION_WRITTEN = 10;
 /** Highest version we read: Redis 7.4 writes 12; older layouts are subsets. */
@@ -48,6 +53,7 @@ export const RDB_TYPE = {
   STRING: 0, LIST: 1, SET: 2, ZSET: 3, HASH: 4, ZSET_2: 5,
   LIST_ZIPLIST: 10, SET_INTSET: 11, ZSET_ZIPLIST: 12, HASH_ZIPLIST: 13, LIST_QUICKLIST: 14,
   HASH_LISTPACK: 16, ZSET_LISTPACK: 17, LIST_QUICKLIST_2: 18, SET_LISTPACK: 20,
+  STREAM_LISTPACKS: 15, STREAM_LISTPACKS_2: 19, STREAM_LISTPACKS_3: 21,
 } as const;
 
 const OP = {
@@ -138,7 +144,7 @@ export class RdbWriter {
 
   /** Type byte, then (optionally) the key, then the value body: the unit DUMP also uses. */
   value(v: RdbValue, key: Buffer | null): this {
-    this.byte(typeOf(v));
+    this.byte(typeOf(v, this.version));
     if (key) this.string(key);
     switch (v.type) {
       case 'string':
@@ -165,8 +171,67 @@ export class RdbWriter {
           this.pos += 8;
         }
         break;
+      case 'stream':
+        this.streamBody(v);
+        break;
     }
     return this;
+  }
+
+  /** STREAM_LISTPACKS_2 (v ≤ 10) or _3 (v ≥ 11, adds consumer active time), as rdbSaveObject. */
+  private streamBody(v: RdbStreamValue): void {
+    const nodes = encodeStreamNodes(v.entries);
+    this.len(nodes.length);
+    for (const n of nodes) this.string(n.key).string(n.listpack);
+    this.len(v.entries.length);
+    this.streamId(v.lastId);
+    this.streamId(v.entries[0]?.id ?? { ms: 0, seq: 0 });
+    this.streamId(v.maxDeletedId);
+    this.len(v.entriesAdded);
+    this.len(v.groups.length);
+    for (const g of v.groups) this.streamGroup(g);
+  }
+
+  private streamGroup(g: RdbStreamGroup): void {
+    this.string(g.name);
+    this.streamId(g.lastId);
+    if (g.entriesRead === null) this.lenAllOnes();
+    else this.len(g.entriesRead);
+    this.len(g.pending.length);
+    for (const p of g.pending) {
+      this.raw(encodeStreamId(p.id));
+      this.msTime(p.deliveryTimeMs);
+      this.len(p.deliveryCount);
+    }
+    const consumers = withImpliedConsumers(g);
+    this.len(consumers.length);
+    for (const c of consumers) {
+      this.string(c.name);
+      this.msTime(c.seenTimeMs);
+      if (this.version >= 11) this.msTime(c.activeTimeMs);
+      const own = g.pending.filter((p) => p.consumer.equals(c.name));
+      this.len(own.length);
+      for (const p of own) this.raw(encodeStreamId(p.id));
+    }
+  }
+
+  private streamId(id: RdbStreamId): void {
+    this.len(id.ms);
+    this.len(id.seq);
+  }
+
+  private msTime(ms: number): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(BigInt(Math.trunc(ms)), this.pos);
+    this.pos += 8;
+  }
+
+  /** A 64-bit length of 2^64-1: how Redis stores -1 ("invalid") in an unsigned length. */
+  private lenAllOnes(): void {
+    this.ensure(9);
+    this.buf[this.pos++] = 0x81;
+    this.buf.fill(0xff, this.pos, this.pos + 8);
+    this.pos += 8;
   }
 
   /** EOF opcode and checksum; flushes everything to the sink. Returns total bytes. */
@@ -265,9 +330,21 @@ export class RdbWriter {
   }
 }
 
+/** Consumers of the group, plus any named only by a pending entry (Redis requires an owner). */
+function withImpliedConsumers(g: RdbStreamGroup): RdbStreamConsumer[] {
+  const out = [...g.consumers];
+  for (const p of g.pending) {
+    if (!out.some((c) => c.name.equals(p.consumer))) {
+      out.push({ name: p.consumer, seenTimeMs: p.deliveryTimeMs, activeTimeMs: p.deliveryTimeMs });
+    }
+  }
+  return out;
+}
+
 function isEmptyCollection(v: RdbValue): boolean {
   switch (v.type) {
     case 'string':
+    case 'stream': // an empty stream still has its IDs and groups
       return false;
     case 'list':
       return v.items.length === 0;
@@ -279,8 +356,10 @@ function isEmptyCollection(v: RdbValue): boolean {
   }
 }
 
-function typeOf(v: RdbValue): number {
+function typeOf(v: RdbValue, version: number): number {
   switch (v.type) {
+    case 'stream':
+      return version >= 11 ? RDB_TYPE.STREAM_LISTPACKS_3 : RDB_TYPE.STREAM_LISTPACKS_2;
     case 'string':
       return RDB_TYPE.STRING;
     case 'list':
@@ -446,9 +525,93 @@ export class RdbReader {
         const flat = this.blobItems(type === RDB_TYPE.ZSET_ZIPLIST ? ziplistEntries : listpackEntries);
         return { type: 'zset', entries: scored(pairs(flat, this.pos), this.pos) };
       }
+      case RDB_TYPE.STREAM_LISTPACKS:
+      case RDB_TYPE.STREAM_LISTPACKS_2:
+      case RDB_TYPE.STREAM_LISTPACKS_3:
+        return this.streamBody(type);
       default:
         throw this.err(`unsupported value type ${type}`);
     }
+  }
+
+  private streamBody(type: number): RdbStreamValue {
+    const v2 = type !== RDB_TYPE.STREAM_LISTPACKS;
+    const entries: RdbStreamEntry[] = [];
+    const nodes = this.count(2);
+    for (let i = 0; i < nodes; i++) {
+      const at = this.pos;
+      const key = this.string();
+      const lp = this.string();
+      try {
+        decodeStreamNode(key, lp, entries, at);
+      } catch (e) {
+        if (e instanceof RdbFormatError) throw this.err(e.reason, at);
+        throw e;
+      }
+    }
+    const length = this.len();
+    const lastId = this.streamId();
+    let maxDeletedId: RdbStreamId = { ms: 0, seq: 0 };
+    let entriesAdded = length;
+    if (v2) {
+      this.streamId(); // first ID: derived from the entries
+      maxDeletedId = this.streamId();
+      entriesAdded = this.len();
+    }
+    const groups: RdbStreamGroup[] = [];
+    const nGroups = this.count(3);
+    for (let i = 0; i < nGroups; i++) groups.push(this.streamGroup(v2, type === RDB_TYPE.STREAM_LISTPACKS_3));
+    return { type: 'stream', entries, lastId, maxDeletedId, entriesAdded, groups };
+  }
+
+  private streamGroup(v2: boolean, v3: boolean): RdbStreamGroup {
+    const name = this.string();
+    const lastId = this.streamId();
+    const entriesRead = v2 ? this.lenOrInvalid() : null;
+    const pel = new Map<string, { id: RdbStreamId; deliveryTimeMs: number; deliveryCount: number; owner: Buffer | null }>();
+    const nPel = this.count(17);
+    for (let i = 0; i < nPel; i++) {
+      const at = this.pos;
+      const raw = this.take(16);
+      const id = decodeStreamId(raw, at);
+      const deliveryTimeMs = Number(this.take(8).readBigInt64LE(0));
+      pel.set(raw.toString('latin1'), { id, deliveryTimeMs, deliveryCount: this.len(), owner: null });
+    }
+    const consumers: RdbStreamConsumer[] = [];
+    const nConsumers = this.count(10);
+    for (let i = 0; i < nConsumers; i++) {
+      const cname = this.string();
+      const seenTimeMs = Number(this.take(8).readBigInt64LE(0));
+      const activeTimeMs = v3 ? Number(this.take(8).readBigInt64LE(0)) : seenTimeMs;
+      consumers.push({ name: cname, seenTimeMs, activeTimeMs });
+      const nOwn = this.count(16);
+      for (let j = 0; j < nOwn; j++) {
+        const at = this.pos;
+        const nack = pel.get(this.take(16).toString('latin1'));
+        if (!nack || nack.owner) throw this.err('consumer PEL entry not in the group PEL', at);
+        nack.owner = cname;
+      }
+    }
+    const pending: RdbStreamPending[] = [];
+    for (const p of pel.values()) {
+      if (!p.owner) throw this.err('group PEL entry without a consumer');
+      pending.push({ id: p.id, consumer: p.owner, deliveryTimeMs: p.deliveryTimeMs, deliveryCount: p.deliveryCount });
+    }
+    return { name, lastId, entriesRead, pending, consumers };
+  }
+
+  private streamId(): RdbStreamId {
+    return { ms: this.len(), seq: this.len() };
+  }
+
+  /** A length where 2^64-1 means -1 ("invalid"), as Redis stores a group's entries_read. */
+  private lenOrInvalid(): number | null {
+    const b = this.buf;
+    if (b[this.pos] === 0x81 && this.pos + 9 <= b.length && b.readBigUInt64BE(this.pos + 1) === 0xffffffffffffffffn) {
+      this.pos += 9;
+      return null;
+    }
+    return this.len();
   }
 
   /** True when every byte of the buffer has been consumed. */
