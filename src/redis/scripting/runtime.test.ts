@@ -160,3 +160,11 @@ test('a slow script without yieldWhenBusy runs to completion', () => {
   const { rt } = makeRuntime({ now: () => (clock += 1), busyThresholdMs: 5 });
   assert.equal(evalOk(rt, 'local i = 0 for j = 1, 200000 do i = i + 1 end return i'), 200000);
 });
+
+test('hex numerals keep their Lua 5.1 (double) value', () => {
+  const { rt } = makeRuntime();
+  assert.equal(evalOk(rt, 'return 3 * 0x100000000 + 7 % 0x100000000'), 3 * 2 ** 32 + 7);
+  assert.equal(evalOk(rt, 'return 0xff'), 255);
+  assert.deepEqual(evalOk(rt, "return '0x100000000'"), B('0x100000000'));
+  assert.deepEqual(evalOk(rt, "-- 0x100000000\nreturn [[0x100000000]]"), B('0x100000000'));
+});

@@ -16,6 +16,7 @@ import { openBit } from './libs/bit.js';
 import { openCjson } from './libs/cjson.js';
 import { openCmsgpack } from './libs/cmsgpack.js';
 import { openStruct } from './libs/struct.js';
+import { adaptLua51Source } from './lua51-source.js';
 
 /** Instructions between two hook calls; each call only reads the clock. */
 export const HOOK_INSTRUCTIONS = 20_000;
@@ -162,6 +163,7 @@ export class ScriptRuntime {
   /** Loads a chunk that must return or register something; used by FUNCTION LOAD. */
   compileChunk(body: Buffer, chunkName: string): { ref: number } | { error: string } {
     const L = this.L;
+    body = adaptLua51Source(body);
     const st = lauxlib.luaL_loadbuffer(L, body, body.length, toLuaString('@' + chunkName));
     if (st !== lua.LUA_OK) {
       const msg = toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'));
