@@ -16,7 +16,9 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const specDir = resolve(process.argv[2] ?? join(process.cwd(), '..', 'shared', 'specs', 'kafka-messages'));
-const outFile = resolve(process.argv[3] ?? join(process.cwd(), 'src', 'kafka', 'protocol', 'messages.generated.ts'));
+const outFile = resolve(
+  process.argv[3] ?? join(process.cwd(), 'src', 'kafka', 'protocol', 'messages.generated.ts'),
+);
 /** Deepest struct nesting the generated code may have; the schemas use 4 today. */
 const NESTING_DEPTH_MAX = 8;
 
@@ -85,7 +87,19 @@ function stripComments(text: string): string {
     .join('\n');
 }
 const camel = (s: string): string => s[0]!.toLowerCase() + s.slice(1);
-const PRIMS = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'uuid', 'bytes', 'records']);
+const PRIMS = new Set([
+  'int8',
+  'int16',
+  'uint16',
+  'int32',
+  'int64',
+  'float64',
+  'bool',
+  'string',
+  'uuid',
+  'bytes',
+  'records',
+]);
 
 interface StructDef {
   tsName: string;
@@ -183,8 +197,10 @@ class MessageGen {
   }
   /** Expression reading one value of `t`; `flex` and `nul` are JS expressions. */
   private readExpr(t: string, flex: string, nul: string, fieldPath: string): string {
-    const pick = (a: string, b: string): string => (flex === 'true' ? a : flex === 'false' ? b : `(${flex} ? ${a} : ${b})`);
-    const nn = (a: string, b: string): string => (nul === 'false' ? b : nul === 'true' ? a : `(${nul} ? ${a} : ${b})`);
+    const pick = (a: string, b: string): string =>
+      flex === 'true' ? a : flex === 'false' ? b : `(${flex} ? ${a} : ${b})`;
+    const nn = (a: string, b: string): string =>
+      nul === 'false' ? b : nul === 'true' ? a : `(${nul} ? ${a} : ${b})`;
     switch (t) {
       case 'int8':
         return 'r.int8()';
@@ -203,17 +219,25 @@ class MessageGen {
       case 'uuid':
         return 'r.uuid()';
       case 'string':
-        return nn(pick('r.compactNullableString()', 'r.nullableString()'), pick('r.compactString()', 'r.string()'));
+        return nn(
+          pick('r.compactNullableString()', 'r.nullableString()'),
+          pick('r.compactString()', 'r.string()'),
+        );
       case 'bytes':
       case 'records':
-        return nn(pick('r.compactNullableBytes()', 'r.nullableBytes()'), pick('r.compactBytes()', 'r.bytes()'));
+        return nn(
+          pick('r.compactNullableBytes()', 'r.nullableBytes()'),
+          pick('r.compactBytes()', 'r.bytes()'),
+        );
       default:
         throw new Error(`readExpr ${t} at ${fieldPath}`);
     }
   }
   private writeStmt(t: string, flex: string, nul: string, val: string): string {
-    const pick = (a: string, b: string): string => (flex === 'true' ? a : flex === 'false' ? b : `if (${flex}) ${a}; else ${b}`);
-    const nn = (a: string, b: string): string => (nul === 'false' ? b : nul === 'true' ? a : `if (${nul}) { ${a}; } else { ${b}; }`);
+    const pick = (a: string, b: string): string =>
+      flex === 'true' ? a : flex === 'false' ? b : `if (${flex}) ${a}; else ${b}`;
+    const nn = (a: string, b: string): string =>
+      nul === 'false' ? b : nul === 'true' ? a : `if (${nul}) { ${a}; } else { ${b}; }`;
     switch (t) {
       case 'int8':
       case 'int16':
@@ -249,8 +273,15 @@ class MessageGen {
     const path = `${this.spec.name}.${f.name}`;
     if (f.type.startsWith('[]')) {
       const elem = f.type.slice(2);
-      const readElem = PRIMS.has(elem) ? this.readExpr(elem, fflex, 'false', path) : `read${this.structName(elem)}(r, v)`;
-      const len = fflex === 'false' ? 'r.arrayLength()' : fflex === 'true' ? 'r.compactArrayLength()' : `(${fflex} ? r.compactArrayLength() : r.arrayLength())`;
+      const readElem = PRIMS.has(elem)
+        ? this.readExpr(elem, fflex, 'false', path)
+        : `read${this.structName(elem)}(r, v)`;
+      const len =
+        fflex === 'false'
+          ? 'r.arrayLength()'
+          : fflex === 'true'
+            ? 'r.compactArrayLength()'
+            : `(${fflex} ? r.compactArrayLength() : r.arrayLength())`;
       return [
         `{`,
         `  const n = ${len};`,
@@ -263,7 +294,8 @@ class MessageGen {
     }
     if (PRIMS.has(f.type)) {
       const e = this.readExpr(f.type, fflex, nul, path);
-      if ((f.type === 'string' || f.type === 'bytes' || f.type === 'records') && nul === 'false') return [`${local} = ${e};`];
+      if ((f.type === 'string' || f.type === 'bytes' || f.type === 'records') && nul === 'false')
+        return [`${local} = ${e};`];
       return [`${local} = ${e};`];
     }
     const rs = `read${this.structName(f.type)}(r, v)`;
@@ -277,9 +309,15 @@ class MessageGen {
     const path = `${this.spec.name}.${f.name}`;
     if (f.type.startsWith('[]')) {
       const elem = f.type.slice(2);
-      const writeElem = PRIMS.has(elem) ? this.writeStmt(elem, fflex, 'false', 'e') : `write${this.structName(elem)}(w, v, e)`;
+      const writeElem = PRIMS.has(elem)
+        ? this.writeStmt(elem, fflex, 'false', 'e')
+        : `write${this.structName(elem)}(w, v, e)`;
       const lenW = (n: string): string =>
-        fflex === 'false' ? `w.int32(${n})` : fflex === 'true' ? `w.uvarint(${n} + 1)` : `if (${fflex}) w.uvarint(${n} + 1); else w.int32(${n})`;
+        fflex === 'false'
+          ? `w.int32(${n})`
+          : fflex === 'true'
+            ? `w.uvarint(${n} + 1)`
+            : `if (${fflex}) w.uvarint(${n} + 1); else w.int32(${n})`;
       return [
         `{`,
         `  const a = ${val};`,
@@ -289,12 +327,18 @@ class MessageGen {
       ];
     }
     if (PRIMS.has(f.type)) {
-      if (nul !== 'false' || !['string', 'bytes', 'records'].includes(f.type)) return [this.writeStmt(f.type, fflex, nul, val) + ';'];
-      return [`{ const s = ${val}; if (s === null) throw new TypeError('null ${path}'); ${this.writeStmt(f.type, fflex, 'false', 's')}; }`];
+      if (nul !== 'false' || !['string', 'bytes', 'records'].includes(f.type))
+        return [this.writeStmt(f.type, fflex, nul, val) + ';'];
+      return [
+        `{ const s = ${val}; if (s === null) throw new TypeError('null ${path}'); ${this.writeStmt(f.type, fflex, 'false', 's')}; }`,
+      ];
     }
     const ws = (x: string): string => `write${this.structName(f.type)}(w, v, ${x})`;
-    if (nul === 'false') return [`{ const s = ${val}; if (s === null) throw new TypeError('null ${path}'); ${ws('s')}; }`];
-    return [`{ const s = ${val}; if (${nul}) { if (s === null) w.int8(-1); else { w.int8(1); ${ws('s')}; } } else { if (s === null) throw new TypeError('null ${path}'); ${ws('s')}; } }`];
+    if (nul === 'false')
+      return [`{ const s = ${val}; if (s === null) throw new TypeError('null ${path}'); ${ws('s')}; }`];
+    return [
+      `{ const s = ${val}; if (${nul}) { if (s === null) w.int8(-1); else { w.int8(1); ${ws('s')}; } } else { if (s === null) throw new TypeError('null ${path}'); ${ws('s')}; } }`,
+    ];
   }
   /** Whether a tagged value equals its default, so it is omitted as Kafka does. */
   private isDefaultExpr(f: FieldSpec, val: string): string {
@@ -339,7 +383,11 @@ class MessageGen {
       if (!rr) continue;
       const c = cond(rr);
       const body = this.readField(f, fx);
-      out.push(c === 'true' ? body.map((l) => '  ' + l).join('\n') : `  if (${c}) {\n${body.map((l) => '    ' + l).join('\n')}\n  }`);
+      out.push(
+        c === 'true'
+          ? body.map((l) => '  ' + l).join('\n')
+          : `  if (${c}) {\n${body.map((l) => '    ' + l).join('\n')}\n  }`,
+      );
     }
     if (flexR) {
       out.push(`  if (flex) {`);
@@ -377,7 +425,11 @@ class MessageGen {
       const key = camel(f.name);
       const val = `(m.${key} === undefined ? ${this.defaultExpr(f)} : m.${key})`;
       const body = this.writeField(f, fx, val);
-      out.push(c === 'true' ? body.map((l) => '  ' + l).join('\n') : `  if (${c}) {\n${body.map((l) => '    ' + l).join('\n')}\n  }`);
+      out.push(
+        c === 'true'
+          ? body.map((l) => '  ' + l).join('\n')
+          : `  if (${c}) {\n${body.map((l) => '    ' + l).join('\n')}\n  }`,
+      );
     }
     if (flexR) {
       out.push(`  if (flex) {`);
@@ -387,7 +439,8 @@ class MessageGen {
         for (const f of tagged) {
           const key = camel(f.name);
           const tv = intersect(parseRange(f.taggedVersions), this.fieldVersions(f));
-          const omit = PRIMS.has(f.type) || f.type.startsWith('[]') ? this.isDefaultExpr(f, `m.${key}`) : 'false';
+          const omit =
+            PRIMS.has(f.type) || f.type.startsWith('[]') ? this.isDefaultExpr(f, `m.${key}`) : 'false';
           out.push(`    const t_${key} = ${cond(tv)} && m.${key} !== undefined && !(${omit});`);
           out.push(`    if (t_${key}) nTags++;`);
         }
@@ -458,7 +511,9 @@ function main(): void {
   out.push(`import { EMPTY_BUFFER, ZERO_UUID, type Init } from './types.js';`);
   out.push('');
   for (const g of gens) {
-    out.push(`// ---- ${g.spec.name} (${g.spec.type}${g.spec.apiKey !== undefined ? `, api key ${g.spec.apiKey}` : ''}, versions ${g.spec.validVersions}, flexible ${g.spec.flexibleVersions})`);
+    out.push(
+      `// ---- ${g.spec.name} (${g.spec.type}${g.spec.apiKey !== undefined ? `, api key ${g.spec.apiKey}` : ''}, versions ${g.spec.validVersions}, flexible ${g.spec.flexibleVersions})`,
+    );
     for (const s of [...g.structs].reverse()) out.push(g.genStruct(s));
     out.push('');
   }
@@ -489,7 +544,8 @@ function main(): void {
   for (const k of keys) {
     const { req, res } = byKey.get(k)!;
     if (!req || !res) throw new Error(`api ${k} lacks a request or response schema`);
-    if (req.valid[0] !== res.valid[0] || req.valid[1] !== res.valid[1]) throw new Error(`api ${k}: request/response versions differ`);
+    if (req.valid[0] !== res.valid[0] || req.valid[1] !== res.valid[1])
+      throw new Error(`api ${k}: request/response versions differ`);
     const base = req.spec.name.replace(/Request$/, '');
     apiNames.push(`  ${base}: ${k},`);
     out.push(
@@ -505,12 +561,19 @@ function main(): void {
   for (const g of gens) out.push(`  ${g.descriptor()},`);
   out.push(`] as unknown as readonly MessageSchema[];`);
   out.push(`/** Read/write functions of every message and header by schema name. */`);
-  out.push(`export const MESSAGE_CODECS: ReadonlyMap<string, { read: (r: Reader, v: number) => unknown; write: (w: Writer, v: number, m: any) => void }> = new Map([`);
-  for (const g of gens) out.push(`  ['${g.spec.name}', { read: read${g.spec.name}, write: write${g.spec.name} }],`);
+  out.push(
+    `export const MESSAGE_CODECS: ReadonlyMap<string, { read: (r: Reader, v: number) => unknown; write: (w: Writer, v: number, m: any) => void }> = new Map([`,
+  );
+  for (const g of gens)
+    out.push(`  ['${g.spec.name}', { read: read${g.spec.name}, write: write${g.spec.name} }],`);
   out.push(`]);`);
   out.push(`/** \`def\` is the default as a TypeScript expression (e.g. "-1n", "ZERO_UUID", "null"). */`);
-  out.push(`export interface FieldSchema { name: string; type: string; versions: [number, number]; nullable?: [number, number]; tag?: number; def?: string; fields?: FieldSchema[] }`);
-  out.push(`export interface MessageSchema { name: string; apiKey: number; kind: string; valid: [number, number]; flexible: [number, number] | null; fields: FieldSchema[] }`);
+  out.push(
+    `export interface FieldSchema { name: string; type: string; versions: [number, number]; nullable?: [number, number]; tag?: number; def?: string; fields?: FieldSchema[] }`,
+  );
+  out.push(
+    `export interface MessageSchema { name: string; apiKey: number; kind: string; valid: [number, number]; flexible: [number, number] | null; fields: FieldSchema[] }`,
+  );
   writeFileSync(outFile, out.join('\n') + '\n');
   console.log(`wrote ${outFile}: ${gens.length} messages, ${keys.length} APIs`);
 }

@@ -4,12 +4,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setInterval } from 'node:timers';
 
 const t0 = performance.timeOrigin;
 const { startStandalone } = await import(join(process.cwd(), 'dist/src/platform/testing.js'));
 const { kafkaService } = await import(join(process.cwd(), 'dist/src/kafka/index.js'));
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'nimbus-kafka-bench-'));
-const s = await startStandalone(kafkaService, { dataDir, config: { port: Number(process.env.PORT ?? 0), numPartitions: 1 } });
+const s = await startStandalone(kafkaService, {
+  dataDir,
+  config: { port: Number(process.env.PORT ?? 0), numPartitions: 1 },
+});
 const readyMs = Date.now() - t0;
 process.stdout.write(`READY ${s.service.endpoints().kafka} ${readyMs.toFixed(0)}\n`);
 const stop = async () => {

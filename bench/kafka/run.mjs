@@ -5,11 +5,14 @@
 //   node bench/kafka/run.mjs [--records 1000000] [--large 200000] [--quick]
 //
 // Reports, per scenario: records/s, MB/s (payload bytes), plus broker start-to-ready and RSS.
+import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout } from 'node:timers';
 
 const args = process.argv.slice(2);
 const arg = (name, def) => {
@@ -35,12 +38,20 @@ function rssMb(pid) {
 function startBroker() {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['bench/kafka/broker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['bench/kafka/broker.mjs'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d.toString();
       const m = /READY kafka:\/\/(\S+) (\d+)/.exec(out);
-      if (m) resolve({ child, address: m[1], readyInProcessMs: Number(m[2]), spawnToReadyMs: performance.now() - started });
+      if (m)
+        resolve({
+          child,
+          address: m[1],
+          readyInProcessMs: Number(m[2]),
+          spawnToReadyMs: performance.now() - started,
+        });
     });
     child.on('exit', (code) => reject(new Error(`broker exited ${code}`)));
   });
@@ -49,10 +60,16 @@ function startBroker() {
 function kcat(address, kcatArgs, input) {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const p = spawn('kcat', ['-b', address, ...kcatArgs], { stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    const p = spawn('kcat', ['-b', address, ...kcatArgs], {
+      stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d) => (err += d.toString()));
-    p.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`kcat ${kcatArgs.join(' ')}: ${code} ${err}`))));
+    p.on('close', (code) =>
+      code === 0
+        ? resolve(performance.now() - t)
+        : reject(new Error(`kcat ${kcatArgs.join(' ')}: ${code} ${err}`)),
+    );
     if (input) {
       p.stdin.on('error', () => {});
       p.stdin.end(input);
@@ -69,15 +86,45 @@ function payload(n, size) {
   return buf;
 }
 
-const PRODUCER_PROPS = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'batch.size=1000000', '-X', 'queue.buffering.max.messages=2000000', '-X', 'queue.buffering.max.kbytes=2000000'];
+const PRODUCER_PROPS = [
+  '-X',
+  'linger.ms=5',
+  '-X',
+  'batch.num.messages=10000',
+  '-X',
+  'batch.size=1000000',
+  '-X',
+  'queue.buffering.max.messages=2000000',
+  '-X',
+  'queue.buffering.max.kbytes=2000000',
+];
 
 async function scenario(address, name, n, size, acks) {
   const topic = `bench-${name}-${acks}`.replace(/[^a-zA-Z0-9.-]/g, '_');
   const data = payload(n, size);
   const produceMs = await kcat(address, ['-P', '-t', topic, '-X', `acks=${acks}`, ...PRODUCER_PROPS], data);
-  const consumeMs = await kcat(address, ['-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(n), '-X', 'fetch.max.bytes=52428800', '-X', 'max.partition.fetch.bytes=10485760']);
+  const consumeMs = await kcat(address, [
+    '-C',
+    '-t',
+    topic,
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+    '-c',
+    String(n),
+    '-X',
+    'fetch.max.bytes=52428800',
+    '-X',
+    'max.partition.fetch.bytes=10485760',
+  ]);
   const mb = (n * size) / 1e6;
-  return { name: `${name} acks=${acks}`, n, produce: { rps: n / (produceMs / 1000), mbps: mb / (produceMs / 1000) }, consume: { rps: n / (consumeMs / 1000), mbps: mb / (consumeMs / 1000) } };
+  return {
+    name: `${name} acks=${acks}`,
+    n,
+    produce: { rps: n / (produceMs / 1000), mbps: mb / (produceMs / 1000) },
+    consume: { rps: n / (consumeMs / 1000), mbps: mb / (consumeMs / 1000) },
+  };
 }
 
 /** Loopback TCP: one socket pushing 1 GiB to a sink. */
@@ -121,13 +168,14 @@ function fsyncDiskMBps() {
   const ms = performance.now() - t;
   closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
-  return n * 1.048576 / (ms / 1000);
+  return (n * 1.048576) / (ms / 1000);
 }
 
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 
 async function main() {
-  if (spawnSync('sh', ['-c', 'command -v kcat']).status !== 0) throw new Error('kcat is not installed (apt-get install -y kcat)');
+  if (spawnSync('sh', ['-c', 'command -v kcat']).status !== 0)
+    throw new Error('kcat is not installed (apt-get install -y kcat)');
   const broker = await startBroker();
   await new Promise((r) => setTimeout(r, 500));
   const idleRss = rssMb(broker.child.pid);
@@ -144,18 +192,30 @@ async function main() {
   const loop = await loopbackMBps();
   const disk = fsyncDiskMBps();
 
-  console.log(`\nNimbus Kafka benchmark (kcat ${spawnSync('kcat', ['-V']).stdout.toString().match(/librdkafka [\d.]+/)?.[0] ?? ''}, node ${process.version})`);
-  console.log(`broker start: ${broker.readyInProcessMs} ms from process start to listening (${broker.spawnToReadyMs.toFixed(0)} ms incl. spawn)`);
+  console.log(
+    `\nNimbus Kafka benchmark (kcat ${
+      spawnSync('kcat', ['-V'])
+        .stdout.toString()
+        .match(/librdkafka [\d.]+/)?.[0] ?? ''
+    }, node ${process.version})`,
+  );
+  console.log(
+    `broker start: ${broker.readyInProcessMs} ms from process start to listening (${broker.spawnToReadyMs.toFixed(0)} ms incl. spawn)`,
+  );
   console.log(`RSS: idle ${idleRss.toFixed(1)} MB, after the runs ${peakRss.toFixed(1)} MB`);
   console.log(`machine: loopback TCP ${fmt(loop)} MB/s, fsync-ed sequential writes ${fmt(disk)} MB/s\n`);
-  console.log('scenario            records   produce rec/s   produce MB/s   consume rec/s   consume MB/s   consume/produce');
+  console.log(
+    'scenario            records   produce rec/s   produce MB/s   consume rec/s   consume MB/s   consume/produce',
+  );
   for (const r of results) {
     console.log(
       `${r.name.padEnd(18)} ${String(r.n).padStart(8)} ${fmt(r.produce.rps).padStart(15)} ${r.produce.mbps.toFixed(1).padStart(14)} ${fmt(r.consume.rps).padStart(15)} ${r.consume.mbps.toFixed(1).padStart(14)} ${(r.consume.rps / r.produce.rps).toFixed(2).padStart(17)}`,
     );
   }
   const best1k = Math.max(...results.filter((r) => r.name.startsWith('1KiB')).map((r) => r.produce.mbps));
-  console.log(`\n1 KiB produce vs fsync-ed disk: ${(best1k / disk).toFixed(2)}x of the disk's fsync-ed rate; vs loopback ${(best1k / loop * 100).toFixed(1)}%`);
+  console.log(
+    `\n1 KiB produce vs fsync-ed disk: ${(best1k / disk).toFixed(2)}x of the disk's fsync-ed rate; vs loopback ${((best1k / loop) * 100).toFixed(1)}%`,
+  );
   console.log('\npublished figures for comparison (other hardware):');
   for (const [who, what] of PUBLISHED) console.log(`  ${who}: ${what}`);
 }

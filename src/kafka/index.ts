@@ -29,7 +29,12 @@ export const kafkaConfigSchema = z.object({
   storage: z.enum(['file', 'memory']).default('file'),
   maxConnections: z.number().int().min(1).default(1000),
   /** socket.request.max.bytes */
-  maxRequestBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(REQUEST_BYTES_MAX_DEFAULT),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(REQUEST_BYTES_MAX_DEFAULT),
   /** group.initial.rebalance.delay.ms (Kafka's default is 3000; 0 suits local development). */
   groupInitialRebalanceDelayMs: z.number().int().min(0).default(0),
   groupMinSessionTimeoutMs: z.number().int().min(1).default(6000),
@@ -96,7 +101,12 @@ class KafkaService implements Service {
     };
     const dispatcher = new HandlerDispatcher(allHandlers(), env);
     this.server = new KafkaServer(
-      { maxRequestBytes: config.maxRequestBytes, maxConnections: config.maxConnections, logger, metrics: this.ctx.metrics },
+      {
+        maxRequestBytes: config.maxRequestBytes,
+        maxConnections: config.maxConnections,
+        logger,
+        metrics: this.ctx.metrics,
+      },
       dispatcher,
     );
     try {

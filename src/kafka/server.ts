@@ -17,7 +17,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../platform/logger.js';
 import type { MetricsScope } from '../platform/metrics.js';
 import { KafkaProtocolError } from './protocol/errors.js';
-import { encodeResponseFrame, parseRequestFrame, responseHeaderVersion, type RequestFrame } from './protocol/frame.js';
+import {
+  encodeResponseFrame,
+  parseRequestFrame,
+  responseHeaderVersion,
+  type RequestFrame,
+} from './protocol/frame.js';
 import type { Writer } from './protocol/writer.js';
 
 /** Requests one connection may have in flight before we stop reading from it. */
@@ -120,7 +125,9 @@ class Connection implements ConnectionState {
       const size = this.peekSize();
       if (size < REQUEST_HEADER_MIN_BYTES || size > this.server.opts.maxRequestBytes) {
         this.server.metricFrameRejected.inc();
-        this.destroy(`frame size ${size} outside [${REQUEST_HEADER_MIN_BYTES}, ${this.server.opts.maxRequestBytes}]`);
+        this.destroy(
+          `frame size ${size} outside [${REQUEST_HEADER_MIN_BYTES}, ${this.server.opts.maxRequestBytes}]`,
+        );
         return;
       }
       if (this.buffered < SIZE_PREFIX_BYTES + size) return;

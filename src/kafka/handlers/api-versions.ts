@@ -10,16 +10,24 @@ import { defineHandler, type ApiHandler } from './handler.js';
 
 export const API_VERSIONS_VERSIONS = [0, 4] as const;
 
-export function apiKeyList(handlers: Iterable<ApiHandler>): { apiKey: number; minVersion: number; maxVersion: number }[] {
+export function apiKeyList(
+  handlers: Iterable<ApiHandler>,
+): { apiKey: number; minVersion: number; maxVersion: number }[] {
   return [...handlers]
     .map((h) => ({ apiKey: h.apiKey, minVersion: 0, maxVersion: h.versions[1] }))
     .sort((a, b) => a.apiKey - b.apiKey);
 }
 
-export function makeApiVersionsHandler(registry: () => Iterable<ApiHandler>): ApiHandler<ApiVersionsRequest, ApiVersionsResponse> {
-  return defineHandler<ApiVersionsRequest, ApiVersionsResponse>(ApiKey.ApiVersions, API_VERSIONS_VERSIONS, (): Init<ApiVersionsResponse> => ({
-    errorCode: 0,
-    apiKeys: apiKeyList(registry()),
-    throttleTimeMs: 0,
-  }));
+export function makeApiVersionsHandler(
+  registry: () => Iterable<ApiHandler>,
+): ApiHandler<ApiVersionsRequest, ApiVersionsResponse> {
+  return defineHandler<ApiVersionsRequest, ApiVersionsResponse>(
+    ApiKey.ApiVersions,
+    API_VERSIONS_VERSIONS,
+    (): Init<ApiVersionsResponse> => ({
+      errorCode: 0,
+      apiKeys: apiKeyList(registry()),
+      throttleTimeMs: 0,
+    }),
+  );
 }

@@ -35,17 +35,39 @@ export interface BrokerApi {
   deleteTopic(name: string): Promise<void>;
   createPartitions(topic: string, totalCount: number, validateOnly: boolean): Promise<void>;
   describeConfigs(resourceType: number, name: string, keys: readonly string[] | null): ConfigEntry[];
-  alterConfigs(resourceType: number, name: string, configs: Record<string, string | null>, validateOnly: boolean): Promise<void>;
-  incrementalAlterConfigs(resourceType: number, name: string, ops: AlterConfigOp[], validateOnly: boolean): Promise<void>;
+  alterConfigs(
+    resourceType: number,
+    name: string,
+    configs: Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<void>;
+  incrementalAlterConfigs(
+    resourceType: number,
+    name: string,
+    ops: AlterConfigOp[],
+    validateOnly: boolean,
+  ): Promise<void>;
 
   /** Appends a produce request's records for one partition. Offsets are assigned before it returns. */
   produce(topic: string, partition: number, records: Buffer, acks: number): Promise<ProduceResult>;
   read(topic: string, partition: number, offset: number, maxBytes: number): ReadPartitionResult;
   /** Resolves 'data' when any partition's high watermark moves, 'timeout' after maxWaitMs. */
-  waitForData(parts: readonly TopicPartitionRef[], maxWaitMs: number): { promise: Promise<'data' | 'timeout'>; cancel: () => void };
+  waitForData(
+    parts: readonly TopicPartitionRef[],
+    maxWaitMs: number,
+  ): { promise: Promise<'data' | 'timeout'>; cancel: () => void };
   listOffsets(topic: string, partition: number, timestamp: number): ListOffsetsResult;
-  deleteRecords(topic: string, partition: number, offset: number): Promise<{ errorCode: number; lowWatermark: number }>;
-  initProducerId(transactionalId: string | null, transactionTimeoutMs: number, producerId: number, producerEpoch: number): Promise<InitProducerIdResult>;
+  deleteRecords(
+    topic: string,
+    partition: number,
+    offset: number,
+  ): Promise<{ errorCode: number; lowWatermark: number }>;
+  initProducerId(
+    transactionalId: string | null,
+    transactionTimeoutMs: number,
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<InitProducerIdResult>;
 
   readonly groups: GroupApi;
 }

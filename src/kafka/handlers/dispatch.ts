@@ -15,7 +15,11 @@ import { NO_RESPONSE, type ConnectionState, type Dispatcher, type DispatchResult
 import { apiKeyList } from './api-versions.js';
 import type { ApiHandler, HandlerEnv } from './handler.js';
 
-const PRE_AUTH_APIS: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
+const PRE_AUTH_APIS: ReadonlySet<number> = new Set([
+  ApiKey.ApiVersions,
+  ApiKey.SaslHandshake,
+  ApiKey.SaslAuthenticate,
+]);
 
 export class HandlerDispatcher implements Dispatcher {
   private readonly byKey = new Map<number, ApiHandler>();
@@ -41,7 +45,9 @@ export class HandlerDispatcher implements Dispatcher {
     const v = frame.apiVersion;
     if (!frame.versionKnown || v < h.versions[0] || v > h.versions[1]) {
       if (frame.apiKey === API_VERSIONS_KEY) return this.unsupportedApiVersions();
-      throw new KafkaProtocolError(`${codec.name} v${v} is not supported (${h.versions[0]}-${h.versions[1]})`);
+      throw new KafkaProtocolError(
+        `${codec.name} v${v} is not supported (${h.versions[0]}-${h.versions[1]})`,
+      );
     }
     if (this.env.sasl.enabled && conn.principal === null && !PRE_AUTH_APIS.has(frame.apiKey)) {
       throw new KafkaProtocolError(`${codec.name} before SASL authentication`);
@@ -60,7 +66,11 @@ export class HandlerDispatcher implements Dispatcher {
   }
 }
 
-function toWriter(res: unknown, write: (w: import('../protocol/writer.js').Writer, v: number, m: unknown) => void, v: number): DispatchResult {
+function toWriter(
+  res: unknown,
+  write: (w: import('../protocol/writer.js').Writer, v: number, m: unknown) => void,
+  v: number,
+): DispatchResult {
   if (res === NO_RESPONSE) return NO_RESPONSE;
   return (w) => write(w, v, res);
 }

@@ -16,7 +16,10 @@ function resourceKind(resourceType: number): 'topic' | 'broker' {
 
 function topicOnly(resourceType: number): void {
   if (resourceKind(resourceType) === 'broker') {
-    throw new KafkaEngineError(ErrorCode.INVALID_REQUEST, 'broker configs are static in Nimbus; set them in the Nimbus config');
+    throw new KafkaEngineError(
+      ErrorCode.INVALID_REQUEST,
+      'broker configs are static in Nimbus; set them in the Nimbus config',
+    );
   }
 }
 
@@ -37,10 +40,12 @@ export function brokerApiFor(engine: KafkaEngine): BrokerApi {
     topicById: (id) => engine.topicById(id) ?? undefined,
     createTopic: (req: CreateTopicRequest) => later(() => engine.createTopic(req)),
     deleteTopic: (name) => engine.deleteTopic(name),
-    createPartitions: (topic, count, validateOnly) => later(() => engine.createPartitions(topic, count, validateOnly)),
+    createPartitions: (topic, count, validateOnly) =>
+      later(() => engine.createPartitions(topic, count, validateOnly)),
     describeConfigs: (resourceType, name, keys) => {
       const r = engine.describeConfigs(resourceKind(resourceType), name, keys);
-      if (r.errorCode !== 0) throw new KafkaEngineError(r.errorCode, r.errorMessage ?? 'describe configs failed');
+      if (r.errorCode !== 0)
+        throw new KafkaEngineError(r.errorCode, r.errorMessage ?? 'describe configs failed');
       return r.entries;
     },
     alterConfigs: (resourceType, name, configs, validateOnly) =>

@@ -8,7 +8,12 @@
  *   An incremental fetch for a session we never gave out gets FETCH_SESSION_ID_NOT_FOUND.
  * - v13+ names topics by id.
  */
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ReadPartitionResult, type TopicPartitionRef } from '../engine/types.js';
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  type ReadPartitionResult,
+  type TopicPartitionRef,
+} from '../engine/types.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ApiKey, type FetchRequest, type FetchResponse } from '../protocol/messages.generated.js';
 import type { Init } from '../protocol/types.js';
@@ -37,7 +42,11 @@ function resolveTopics(req: FetchRequest, ctx: RequestContext): Wanted[] {
       topic: info?.name ?? t.topic,
       topicId: byId ? t.topicId : uuidFromBytes(info?.topicId),
       known: info !== undefined,
-      parts: t.partitions.map((p) => ({ partition: p.partition, offset: toNum(p.fetchOffset), maxBytes: p.partitionMaxBytes })),
+      parts: t.partitions.map((p) => ({
+        partition: p.partition,
+        offset: toNum(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes,
+      })),
     };
   });
 }
@@ -45,9 +54,14 @@ function resolveTopics(req: FetchRequest, ctx: RequestContext): Wanted[] {
 type PartOut = Init<FetchResponse>['responses'] extends (infer T)[] | undefined ? T : never;
 
 /** Reads every wanted partition within the byte budget; returns the response topics and bytes. */
-function collect(wanted: Wanted[], maxBytes: number, ctx: RequestContext): { topics: PartOut[]; bytes: number; error: boolean } {
+function collect(
+  wanted: Wanted[],
+  maxBytes: number,
+  ctx: RequestContext,
+): { topics: PartOut[]; bytes: number; error: boolean } {
   const { broker } = ctx.env;
-  const unknownCode = ctx.apiVersion >= TOPIC_ID_VERSION ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const unknownCode =
+    ctx.apiVersion >= TOPIC_ID_VERSION ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   let bytes = 0;
   let error = false;
   const topics = wanted.map((t) => ({
@@ -55,13 +69,29 @@ function collect(wanted: Wanted[], maxBytes: number, ctx: RequestContext): { top
     topicId: t.topicId,
     partitions: t.parts.map((p) => {
       let r: ReadPartitionResult;
-      if (!t.known) r = { errorCode: unknownCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY_BUFFER };
+      if (!t.known)
+        r = {
+          errorCode: unknownCode,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          records: EMPTY_BUFFER,
+        };
       else {
         const budget = bytes === 0 ? p.maxBytes : Math.min(p.maxBytes, maxBytes - bytes);
         try {
-          r = budget > 0 ? broker.read(t.topic, p.partition, p.offset, budget) : emptyRead(ctx, t.topic, p.partition);
+          r =
+            budget > 0
+              ? broker.read(t.topic, p.partition, p.offset, budget)
+              : emptyRead(ctx, t.topic, p.partition);
         } catch (e) {
-          r = { errorCode: errorCodeOf(e), highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY_BUFFER };
+          r = {
+            errorCode: errorCodeOf(e),
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            records: EMPTY_BUFFER,
+          };
         }
       }
       bytes += r.records.length;
@@ -100,7 +130,12 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(ApiKey.Fe
   }
   const maxBytes = ctx.apiVersion >= 3 ? req.maxBytes : FETCH_MAX_BYTES_DEFAULT;
   const wanted = resolveTopics(req, ctx);
-  const reply = (topics: PartOut[]): Init<FetchResponse> => ({ throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: topics });
+  const reply = (topics: PartOut[]): Init<FetchResponse> => ({
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: topics,
+  });
   const first = collect(wanted, maxBytes, ctx);
   const waitMs = Math.min(Math.max(req.maxWaitMs, 0), FETCH_MAX_WAIT_MS_MAX);
   if (first.bytes >= req.minBytes || first.error || waitMs === 0) return reply(first.topics);
@@ -111,8 +146,16 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(ApiKey.Fe
  * Parks until minBytes are readable, an error shows up, or waitMs passes. Each wait subscribes
  * synchronously right after a read found too little, so no produce can slip in between.
  */
-async function longPoll(wanted: Wanted[], maxBytes: number, minBytes: number, waitMs: number, ctx: RequestContext): Promise<PartOut[]> {
-  const refs: TopicPartitionRef[] = wanted.filter((t) => t.known).flatMap((t) => t.parts.map((p) => ({ topic: t.topic, partition: p.partition })));
+async function longPoll(
+  wanted: Wanted[],
+  maxBytes: number,
+  minBytes: number,
+  waitMs: number,
+  ctx: RequestContext,
+): Promise<PartOut[]> {
+  const refs: TopicPartitionRef[] = wanted
+    .filter((t) => t.known)
+    .flatMap((t) => t.parts.map((p) => ({ topic: t.topic, partition: p.partition })));
   const { clock, broker } = ctx.env;
   const deadline = clock.monotonicMs() + waitMs;
   for (;;) {

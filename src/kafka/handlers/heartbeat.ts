@@ -2,12 +2,16 @@
 import { ApiKey, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
-export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatResponse>(ApiKey.Heartbeat, [0, 4], (req, ctx) => ({
-  throttleTimeMs: 0,
-  errorCode: ctx.env.broker.groups.heartbeat({
-    groupId: req.groupId,
-    generationId: req.generationId,
-    memberId: req.memberId,
-    groupInstanceId: req.groupInstanceId,
+export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatResponse>(
+  ApiKey.Heartbeat,
+  [0, 4],
+  (req, ctx) => ({
+    throttleTimeMs: 0,
+    errorCode: ctx.env.broker.groups.heartbeat({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+    }),
   }),
-}));
+);

@@ -10,7 +10,13 @@ import { ApiKey, type MetadataRequest, type MetadataResponse } from '../protocol
 import type { Init } from '../protocol/types.js';
 import { ZERO_UUID } from '../protocol/types.js';
 import { defineHandler, type RequestContext } from './handler.js';
-import { AUTHORIZED_OPERATIONS_OMITTED, errorCodeOf, isValidTopicName, uuidFromBytes, uuidToBytes } from './util.js';
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  errorCodeOf,
+  isValidTopicName,
+  uuidFromBytes,
+  uuidToBytes,
+} from './util.js';
 
 type TopicOut = NonNullable<Init<MetadataResponse>['topics']>[number];
 
@@ -50,35 +56,43 @@ async function resolveTopic(name: string, autoCreate: boolean, ctx: RequestConte
   }
 }
 
-export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(ApiKey.Metadata, [0, 12], async (req, ctx) => {
-  const { broker, nodeId } = ctx.env;
-  const cluster = broker.cluster();
-  const v = ctx.apiVersion;
-  const allTopics = req.topics === null || (v === 0 && req.topics.length === 0);
-  const autoCreate = ctx.env.autoCreateTopics && (v < 4 || req.allowAutoTopicCreation);
-  let topics: TopicOut[];
-  if (allTopics) topics = broker.topics().map(topicMetadata);
-  else {
-    topics = [];
-    for (const t of req.topics ?? []) {
-      if (t.name !== null) topics.push(await resolveTopic(t.name, autoCreate, ctx));
-      else {
-        const byId = broker.topicById(uuidToBytes(t.topicId));
-        topics.push(byId ? topicMetadata(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, partitions: [] });
+export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
+  ApiKey.Metadata,
+  [0, 12],
+  async (req, ctx) => {
+    const { broker, nodeId } = ctx.env;
+    const cluster = broker.cluster();
+    const v = ctx.apiVersion;
+    const allTopics = req.topics === null || (v === 0 && req.topics.length === 0);
+    const autoCreate = ctx.env.autoCreateTopics && (v < 4 || req.allowAutoTopicCreation);
+    let topics: TopicOut[];
+    if (allTopics) topics = broker.topics().map(topicMetadata);
+    else {
+      topics = [];
+      for (const t of req.topics ?? []) {
+        if (t.name !== null) topics.push(await resolveTopic(t.name, autoCreate, ctx));
+        else {
+          const byId = broker.topicById(uuidToBytes(t.topicId));
+          topics.push(
+            byId
+              ? topicMetadata(byId)
+              : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, partitions: [] },
+          );
+        }
       }
     }
-  }
-  return {
-    throttleTimeMs: 0,
-    brokers: cluster.brokers.map((b) => ({
-      nodeId: b.nodeId,
-      host: b.nodeId === nodeId ? ctx.env.advertisedHost() : b.host,
-      port: b.nodeId === nodeId ? ctx.env.advertisedPort() : b.port,
-      rack: b.rack,
-    })),
-    clusterId: cluster.clusterId,
-    controllerId: cluster.controllerId,
-    topics,
-    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
-  };
-});
+    return {
+      throttleTimeMs: 0,
+      brokers: cluster.brokers.map((b) => ({
+        nodeId: b.nodeId,
+        host: b.nodeId === nodeId ? ctx.env.advertisedHost() : b.host,
+        port: b.nodeId === nodeId ? ctx.env.advertisedPort() : b.port,
+        rack: b.rack,
+      })),
+      clusterId: cluster.clusterId,
+      controllerId: cluster.controllerId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+);

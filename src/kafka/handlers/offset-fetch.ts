@@ -13,7 +13,10 @@ interface Asked {
 }
 
 function fetchGroup(groupId: string, topics: Asked[] | null, ctx: RequestContext) {
-  const parts = topics === null ? null : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+  const parts =
+    topics === null
+      ? null
+      : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   let offsets: FetchedOffset[];
   let errorCode = 0;
   try {
@@ -41,14 +44,18 @@ function fetchGroup(groupId: string, topics: Asked[] | null, ctx: RequestContext
   return { errorCode, topics: outTopics };
 }
 
-export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse>(ApiKey.OffsetFetch, [0, 8], (req, ctx) => {
-  if (ctx.apiVersion >= 8) {
-    return {
-      throttleTimeMs: 0,
-      groups: req.groups.map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics, ctx) })),
-    };
-  }
-  const topics = ctx.apiVersion < 2 && req.topics === null ? [] : req.topics;
-  const r = fetchGroup(req.groupId, topics, ctx);
-  return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode };
-});
+export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse>(
+  ApiKey.OffsetFetch,
+  [0, 8],
+  (req, ctx) => {
+    if (ctx.apiVersion >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: req.groups.map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics, ctx) })),
+      };
+    }
+    const topics = ctx.apiVersion < 2 && req.topics === null ? [] : req.topics;
+    const r = fetchGroup(req.groupId, topics, ctx);
+    return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode };
+  },
+);

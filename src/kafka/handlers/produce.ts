@@ -18,49 +18,61 @@ const failed = (errorCode: number, errorMessage: string | null): ProduceResult =
   logStartOffset: -1,
 });
 
-export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(ApiKey.Produce, [0, 11], async (req, ctx) => {
-  const { broker } = ctx.env;
-  const acks = req.acks;
-  const validAcks = acks === 0 || acks === 1 || acks === -1;
-  const pending = req.topicData.map((t) => ({
-    name: t.name,
-    parts: t.partitionData.map((p) => {
-      let result: Promise<ProduceResult>;
-      if (!validAcks) result = Promise.resolve(failed(ErrorCode.INVALID_REQUIRED_ACKS, `acks ${acks}`));
-      else if (req.transactionalId !== null) {
-        result = Promise.resolve(failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by Nimbus'));
-      } else if (!p.records || p.records.length === 0) result = Promise.resolve(failed(ErrorCode.CORRUPT_MESSAGE, 'no records'));
-      else {
-        try {
-          result = broker.produce(t.name, p.index, p.records, acks).catch((e: unknown) => failed(errorCodeOf(e), errorMessageOf(e)));
-        } catch (e) {
-          result = Promise.resolve(failed(errorCodeOf(e), errorMessageOf(e)));
+export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(
+  ApiKey.Produce,
+  [0, 11],
+  async (req, ctx) => {
+    const { broker } = ctx.env;
+    const acks = req.acks;
+    const validAcks = acks === 0 || acks === 1 || acks === -1;
+    const pending = req.topicData.map((t) => ({
+      name: t.name,
+      parts: t.partitionData.map((p) => {
+        let result: Promise<ProduceResult>;
+        if (!validAcks) result = Promise.resolve(failed(ErrorCode.INVALID_REQUIRED_ACKS, `acks ${acks}`));
+        else if (req.transactionalId !== null) {
+          result = Promise.resolve(
+            failed(
+              ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+              'transactions are not supported by Nimbus',
+            ),
+          );
+        } else if (!p.records || p.records.length === 0)
+          result = Promise.resolve(failed(ErrorCode.CORRUPT_MESSAGE, 'no records'));
+        else {
+          try {
+            result = broker
+              .produce(t.name, p.index, p.records, acks)
+              .catch((e: unknown) => failed(errorCodeOf(e), errorMessageOf(e)));
+          } catch (e) {
+            result = Promise.resolve(failed(errorCodeOf(e), errorMessageOf(e)));
+          }
         }
-      }
-      return { index: p.index, result };
-    }),
-  }));
-  if (acks === 0) {
-    // Nothing to answer; failures are only visible in the broker's metrics and logs.
-    for (const t of pending) for (const p of t.parts) void p.result;
-    return NO_RESPONSE;
-  }
-  const responses = [];
-  for (const t of pending) {
-    const partitionResponses = [];
-    for (const p of t.parts) {
-      const r = await p.result;
-      partitionResponses.push({
-        index: p.index,
-        errorCode: r.errorCode,
-        baseOffset: big(r.baseOffset),
-        logAppendTimeMs: big(r.logAppendTimeMs),
-        logStartOffset: big(r.logStartOffset),
-        recordErrors: [],
-        errorMessage: r.errorCode === 0 ? null : r.errorMessage,
-      });
+        return { index: p.index, result };
+      }),
+    }));
+    if (acks === 0) {
+      // Nothing to answer; failures are only visible in the broker's metrics and logs.
+      for (const t of pending) for (const p of t.parts) void p.result;
+      return NO_RESPONSE;
     }
-    responses.push({ name: t.name, partitionResponses });
-  }
-  return { responses, throttleTimeMs: 0 };
-});
+    const responses = [];
+    for (const t of pending) {
+      const partitionResponses = [];
+      for (const p of t.parts) {
+        const r = await p.result;
+        partitionResponses.push({
+          index: p.index,
+          errorCode: r.errorCode,
+          baseOffset: big(r.baseOffset),
+          logAppendTimeMs: big(r.logAppendTimeMs),
+          logStartOffset: big(r.logStartOffset),
+          recordErrors: [],
+          errorMessage: r.errorCode === 0 ? null : r.errorMessage,
+        });
+      }
+      responses.push({ name: t.name, partitionResponses });
+    }
+    return { responses, throttleTimeMs: 0 };
+  },
+);

@@ -28,7 +28,15 @@ const SCRAM_HASH: Record<string, { algo: 'sha256' | 'sha512'; bytes: number }> =
 
 type SaslState =
   | { stage: 'mechanism'; mechanism: string }
-  | { stage: 'scram-final'; mechanism: string; user: string; nonce: string; clientFirstBare: string; serverFirst: string; salted: Buffer }
+  | {
+      stage: 'scram-final';
+      mechanism: string;
+      user: string;
+      nonce: string;
+      clientFirstBare: string;
+      serverFirst: string;
+      salted: Buffer;
+    }
   | { stage: 'done' };
 
 const saltCache = new Map<string, Buffer>();
@@ -43,19 +51,29 @@ function saltFor(mechanism: string, user: string): Buffer {
   return s;
 }
 
-export const saslHandshakeHandler = defineHandler<SaslHandshakeRequest, SaslHandshakeResponse>(ApiKey.SaslHandshake, [0, 1], (req, ctx) => {
-  const { sasl } = ctx.env;
-  const mechanisms = sasl.enabled ? [...sasl.mechanisms] : [];
-  if (!mechanisms.includes(req.mechanism)) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
-  if (ctx.conn.principal !== null) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms };
-  ctx.conn.sasl = { stage: 'mechanism', mechanism: req.mechanism } satisfies SaslState;
-  return { errorCode: 0, mechanisms };
-});
+export const saslHandshakeHandler = defineHandler<SaslHandshakeRequest, SaslHandshakeResponse>(
+  ApiKey.SaslHandshake,
+  [0, 1],
+  (req, ctx) => {
+    const { sasl } = ctx.env;
+    const mechanisms = sasl.enabled ? [...sasl.mechanisms] : [];
+    if (!mechanisms.includes(req.mechanism))
+      return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
+    if (ctx.conn.principal !== null) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms };
+    ctx.conn.sasl = { stage: 'mechanism', mechanism: req.mechanism } satisfies SaslState;
+    return { errorCode: 0, mechanisms };
+  },
+);
 
 function fail(ctx: RequestContext, message: string) {
   ctx.conn.sasl = null;
   ctx.conn.closeAfterFlush();
-  return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: EMPTY_BUFFER, sessionLifetimeMs: 0n };
+  return {
+    errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
+    errorMessage: message,
+    authBytes: EMPTY_BUFFER,
+    sessionLifetimeMs: 0n,
+  };
 }
 
 function ok(ctx: RequestContext, principal: string, authBytes: Buffer) {
@@ -98,13 +116,26 @@ function scramFirst(mechanism: string, bytes: Buffer, ctx: RequestContext) {
   const user = (a.get('n') ?? '').replace(/=2C/g, ',').replace(/=3D/g, '=');
   const cnonce = a.get('r');
   const password = ctx.env.sasl.users[user];
-  if (!cnonce || password === undefined) return fail(ctx, 'Authentication failed during authentication due to invalid credentials with SASL mechanism ' + mechanism);
+  if (!cnonce || password === undefined)
+    return fail(
+      ctx,
+      'Authentication failed during authentication due to invalid credentials with SASL mechanism ' +
+        mechanism,
+    );
   const h = SCRAM_HASH[mechanism]!;
   const salt = saltFor(mechanism, user);
   const salted = pbkdf2Sync(password, salt, SCRAM_ITERATIONS, h.bytes, h.algo);
   const nonce = cnonce + randomBytes(18).toString('base64');
   const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${SCRAM_ITERATIONS}`;
-  ctx.conn.sasl = { stage: 'scram-final', mechanism, user, nonce, clientFirstBare, serverFirst, salted } satisfies SaslState;
+  ctx.conn.sasl = {
+    stage: 'scram-final',
+    mechanism,
+    user,
+    nonce,
+    clientFirstBare,
+    serverFirst,
+    salted,
+  } satisfies SaslState;
   return { errorCode: 0, errorMessage: null, authBytes: Buffer.from(serverFirst), sessionLifetimeMs: 0n };
 }
 
@@ -126,19 +157,31 @@ function scramFinal(st: Extract<SaslState, { stage: 'scram-final' }>, bytes: Buf
   const candidate = Buffer.alloc(proof.length);
   for (let i = 0; i < proof.length; i++) candidate[i] = proof[i]! ^ clientSignature[i]!;
   if (!safeEqual(createHash(h.algo).update(candidate).digest(), storedKey)) {
-    return fail(ctx, `Authentication failed during authentication due to invalid credentials with SASL mechanism ${st.mechanism}`);
+    return fail(
+      ctx,
+      `Authentication failed during authentication due to invalid credentials with SASL mechanism ${st.mechanism}`,
+    );
   }
   const serverSignature = hmac(hmac(st.salted, 'Server Key'), authMessage);
   return ok(ctx, st.user, Buffer.from(`v=${serverSignature.toString('base64')}`));
 }
 
-export const saslAuthenticateHandler = defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, [0, 2], (req, ctx) => {
-  const st = ctx.conn.sasl as SaslState | null;
-  if (!st || st.stage === 'done') {
-    return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate without a SaslHandshake', authBytes: EMPTY_BUFFER, sessionLifetimeMs: 0n };
-  }
-  if (st.stage === 'scram-final') return scramFinal(st, req.authBytes, ctx);
-  if (st.mechanism === 'PLAIN') return plain(req.authBytes, ctx);
-  if (SCRAM_HASH[st.mechanism]) return scramFirst(st.mechanism, req.authBytes, ctx);
-  return fail(ctx, `mechanism ${st.mechanism} is not supported`);
-});
+export const saslAuthenticateHandler = defineHandler<SaslAuthenticateRequest, SaslAuthenticateResponse>(
+  ApiKey.SaslAuthenticate,
+  [0, 2],
+  (req, ctx) => {
+    const st = ctx.conn.sasl as SaslState | null;
+    if (!st || st.stage === 'done') {
+      return {
+        errorCode: ErrorCode.ILLEGAL_SASL_STATE,
+        errorMessage: 'SaslAuthenticate without a SaslHandshake',
+        authBytes: EMPTY_BUFFER,
+        sessionLifetimeMs: 0n,
+      };
+    }
+    if (st.stage === 'scram-final') return scramFinal(st, req.authBytes, ctx);
+    if (st.mechanism === 'PLAIN') return plain(req.authBytes, ctx);
+    if (SCRAM_HASH[st.mechanism]) return scramFirst(st.mechanism, req.authBytes, ctx);
+    return fail(ctx, `mechanism ${st.mechanism} is not supported`);
+  },
+);

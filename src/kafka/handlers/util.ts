@@ -36,7 +36,9 @@ export const big = (n: number): bigint => BigInt(Math.trunc(n));
 
 /** Kafka's legal topic name: 1-249 of [a-zA-Z0-9._-], not "." or "..". */
 export function isValidTopicName(name: string): boolean {
-  return name.length > 0 && name.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(name) && name !== '.' && name !== '..';
+  return (
+    name.length > 0 && name.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(name) && name !== '.' && name !== '..'
+  );
 }
 
 /** Kafka's "unknown" authorized-operations value (INT32_MIN). */

@@ -49,17 +49,18 @@ export interface RequestFrame {
  * key or version only the fixed prefix is trusted: the reply needs no more than the correlation id.
  */
 export function parseRequestFrame(payload: Buffer): RequestFrame {
-  if (payload.length < REQUEST_HEADER_MIN_BYTES) throw new KafkaProtocolError(`request of ${payload.length} bytes has no header`);
+  if (payload.length < REQUEST_HEADER_MIN_BYTES)
+    throw new KafkaProtocolError(`request of ${payload.length} bytes has no header`);
   const apiKey = payload.readInt16BE(0);
   const apiVersion = payload.readInt16BE(2);
   const correlationId = payload.readInt32BE(4);
   const codec = API_CODECS.get(apiKey);
-  const versionKnown = codec !== undefined && apiVersion >= codec.minVersion && apiVersion <= codec.maxVersion;
+  const versionKnown =
+    codec !== undefined && apiVersion >= codec.minVersion && apiVersion <= codec.maxVersion;
   const r = new Reader(payload);
-  let clientId: string | null = null;
+  let clientId: string | null;
   if (versionKnown) {
-    const h = readRequestHeader(r, requestHeaderVersion(apiKey, apiVersion));
-    clientId = h.clientId;
+    clientId = readRequestHeader(r, requestHeaderVersion(apiKey, apiVersion)).clientId;
   } else {
     // Best effort client id (v1 layout) for logs; failures do not matter here.
     r.pos = REQUEST_HEADER_MIN_BYTES;

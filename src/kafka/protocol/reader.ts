@@ -149,7 +149,8 @@ export class Reader {
   }
   private checkCount(n: number): number {
     // Each element takes at least one byte in every schema except empty structs; the cap covers those.
-    if (n > this.remaining || n > ARRAY_ELEMENTS_MAX) throw this.error(`array of ${n} elements exceeds the frame`);
+    if (n > this.remaining || n > ARRAY_ELEMENTS_MAX)
+      throw this.error(`array of ${n} elements exceeds the frame`);
     return n;
   }
   /** ARRAY count; -1 means null. */

@@ -15,12 +15,21 @@ import { KafkaProtocolError } from './errors.js';
 import { findTool, requireTool } from '../../../test/helpers/tools.js';
 
 const recordArb = fc.record({
-  key: fc.option(fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u)), { nil: null }),
-  value: fc.option(fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)), { nil: null }),
+  key: fc.option(
+    fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u)),
+    { nil: null },
+  ),
+  value: fc.option(
+    fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)),
+    { nil: null },
+  ),
   headers: fc.array(
     fc.record({
       key: fc.string({ unit: 'grapheme', maxLength: 6 }),
-      value: fc.option(fc.uint8Array({ maxLength: 8 }).map((u) => Buffer.from(u)), { nil: null }),
+      value: fc.option(
+        fc.uint8Array({ maxLength: 8 }).map((u) => Buffer.from(u)),
+        { nil: null },
+      ),
     }),
     { maxLength: 3 },
   ),
@@ -29,20 +38,28 @@ const recordArb = fc.record({
 
 test('records round-trip through none, gzip, snappy and lz4 batches', () => {
   fc.assert(
-    fc.property(fc.array(recordArb, { minLength: 1, maxLength: 5 }), fc.constantFrom(0, 1, 2, 3), fc.nat(1000), (recs, codec, base) => {
-      const batch = encodeBatch(recs, { compression: codec, baseOffset: BigInt(base) });
-      const [d] = decodeRecordSet(batch);
-      assert.ok(d);
-      assert.equal(d.records.length, recs.length);
-      d.records.forEach((r: (typeof d.records)[number], i: number) => {
-        const want = recs[i]!;
-        assert.equal(r.offset, base + i);
-        assert.equal(r.timestamp, want.timestamp);
-        assert.deepEqual(r.key, want.key);
-        assert.deepEqual(r.value, want.value);
-        assert.deepEqual(r.headers, want.headers.map((h) => ({ key: h.key, value: h.value })));
-      });
-    }),
+    fc.property(
+      fc.array(recordArb, { minLength: 1, maxLength: 5 }),
+      fc.constantFrom(0, 1, 2, 3),
+      fc.nat(1000),
+      (recs, codec, base) => {
+        const batch = encodeBatch(recs, { compression: codec, baseOffset: BigInt(base) });
+        const [d] = decodeRecordSet(batch);
+        assert.ok(d);
+        assert.equal(d.records.length, recs.length);
+        d.records.forEach((r: (typeof d.records)[number], i: number) => {
+          const want = recs[i]!;
+          assert.equal(r.offset, base + i);
+          assert.equal(r.timestamp, want.timestamp);
+          assert.deepEqual(r.key, want.key);
+          assert.deepEqual(r.value, want.value);
+          assert.deepEqual(
+            r.headers,
+            want.headers.map((h) => ({ key: h.key, value: h.value })),
+          );
+        });
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -53,7 +70,10 @@ test('snappy: hand-made copies, overlapping copies, xerial framing', () => {
   assert.equal(snappyDecompress(raw).toString(), 'abcdabcdabcd');
   const data = Buffer.from('hello snappy world '.repeat(50));
   assert.deepEqual(snappyDecompress(snappyCompressLiteral(data)), data);
-  const framed = xerialFrame([snappyCompressLiteral(data.subarray(0, 300)), snappyCompressLiteral(data.subarray(300))]);
+  const framed = xerialFrame([
+    snappyCompressLiteral(data.subarray(0, 300)),
+    snappyCompressLiteral(data.subarray(300)),
+  ]);
   assert.deepEqual(decompress(2, framed), data);
   assert.throws(() => snappyDecompress(Buffer.from([12, (4 << 2) | 1, 9])), KafkaProtocolError);
 });
@@ -87,19 +107,23 @@ test('zstd: frames made by the zstd CLI decode through fzstd', (t) => {
 test('corrupt batches and compressed payloads only throw KafkaProtocolError', () => {
   const good = encodeBatch([{ key: 'k', value: 'v'.repeat(100), headers: { h: 'x' } }], { compression: 3 });
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 4 }), (flips, codec) => {
-      const b = Buffer.from(good);
-      b.writeInt16BE(codec, 21);
-      for (const [at, v] of flips) {
-        const i = 61 + (at % (b.length - 61));
-        b[i] = v;
-      }
-      try {
-        decodeBatchRecords(b);
-      } catch (e) {
-        if (!(e instanceof KafkaProtocolError)) throw e;
-      }
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.integer({ min: 0, max: 4 }),
+      (flips, codec) => {
+        const b = Buffer.from(good);
+        b.writeInt16BE(codec, 21);
+        for (const [at, v] of flips) {
+          const i = 61 + (at % (b.length - 61));
+          b[i] = v;
+        }
+        try {
+          decodeBatchRecords(b);
+        } catch (e) {
+          if (!(e instanceof KafkaProtocolError)) throw e;
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
   for (const codec of [1, 2, 3, 4]) {

@@ -74,8 +74,12 @@ export function decodeBatchRecords(buf: Buffer, pos = 0): DecodedBatch {
   if (header.magic !== 2) throw corrupt(`magic ${header.magic} is not a v2 batch`);
   const end = pos + header.sizeBytes;
   if (end > buf.length || header.sizeBytes < BATCH_HEADER_BYTES) throw corrupt('batch length exceeds buffer');
-  if (header.recordCount < 0 || header.recordCount > RECORDS_PER_BATCH_MAX) throw corrupt(`bad record count ${header.recordCount}`);
-  const body = decompress(header.attributes & ATTR_COMPRESSION_MASK, buf.subarray(pos + BATCH_HEADER_BYTES, end));
+  if (header.recordCount < 0 || header.recordCount > RECORDS_PER_BATCH_MAX)
+    throw corrupt(`bad record count ${header.recordCount}`);
+  const body = decompress(
+    header.attributes & ATTR_COMPRESSION_MASK,
+    buf.subarray(pos + BATCH_HEADER_BYTES, end),
+  );
   const r = new Reader(body);
   const baseOffset = Number(header.baseOffset);
   const baseTs = Number(header.baseTimestamp);
@@ -170,7 +174,13 @@ function decodeLegacyMessage(buf: Buffer, pos: number, size: number): DecodedBat
   return {
     header,
     isControl: false,
-    records: messages.map((m) => ({ offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: [] })),
+    records: messages.map((m) => ({
+      offset: m.offset,
+      timestamp: m.timestamp,
+      key: m.key,
+      value: m.value,
+      headers: [],
+    })),
   };
 }
 

@@ -20,7 +20,12 @@ export async function startBroker(config: Partial<KafkaConfig> = {}): Promise<Te
 }
 
 /** Polls `check` every intervalMs until it returns true or timeoutMs passes. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 50): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -21,7 +21,10 @@ after(async () => {
   await broker?.close();
 });
 
-function python(script: string, timeoutMs = 30_000): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function python(
+  script: string,
+  timeoutMs = 30_000,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const p = spawn(PYTHON, ['-c', script, broker.address], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -82,21 +85,42 @@ except KafkaException as e:
     print(json.dumps({'initialized': False, 'code': err.code(), 'fatal': err.fatal(), 'message': err.str()}))
 `;
 
-test('idempotent producer, group consumer, commit', { skip: !available && 'python3-confluent-kafka is not installed' }, async () => {
-  const r = await python(IDEMPOTENT);
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-  assert.deepEqual(out, { left: 0, errors: [], acked: 300, seen: 300, distinct: 300, ok: true, committed: 300 });
-});
+test(
+  'idempotent producer, group consumer, commit',
+  { skip: !available && 'python3-confluent-kafka is not installed' },
+  async () => {
+    const r = await python(IDEMPOTENT);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    assert.deepEqual(out, {
+      left: 0,
+      errors: [],
+      acked: 300,
+      seen: 300,
+      distinct: 300,
+      ok: true,
+      committed: 300,
+    });
+  },
+);
 
-test('transactional producer fails fast with a fatal "not supported" error', { skip: !available && 'python3-confluent-kafka is not installed' }, async () => {
-  const started = Date.now();
-  const r = await python(TRANSACTIONAL);
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { initialized: boolean; code: number; fatal: boolean; message: string };
-  assert.equal(out.initialized, false);
-  assert.equal(out.code, 53);
-  assert.equal(out.fatal, true);
-  assert.match(out.message, /transactions are not supported by Nimbus/);
-  assert.ok(Date.now() - started < 9000, 'no waiting for the 10 s timeout');
-});
+test(
+  'transactional producer fails fast with a fatal "not supported" error',
+  { skip: !available && 'python3-confluent-kafka is not installed' },
+  async () => {
+    const started = Date.now();
+    const r = await python(TRANSACTIONAL);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      initialized: boolean;
+      code: number;
+      fatal: boolean;
+      message: string;
+    };
+    assert.equal(out.initialized, false);
+    assert.equal(out.code, 53);
+    assert.equal(out.fatal, true);
+    assert.match(out.message, /transactions are not supported by Nimbus/);
+    assert.ok(Date.now() - started < 9000, 'no waiting for the 10 s timeout');
+  },
+);

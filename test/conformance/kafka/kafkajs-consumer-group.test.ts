@@ -19,7 +19,12 @@ before(async () => {
   kafka = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 6 }, { topic: 'seekable', numPartitions: 1 }] });
+  await admin.createTopics({
+    topics: [
+      { topic: 'orders', numPartitions: 6 },
+      { topic: 'seekable', numPartitions: 1 },
+    ],
+  });
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();
@@ -42,7 +47,13 @@ test('consumer group of 3, a 4th joins, one leaves: exclusive ownership, exactly
   const members: Member[] = [];
 
   async function addMember(name: string): Promise<Member> {
-    const consumer = kafka.consumer({ groupId: 'orders-group', heartbeatInterval: 300, sessionTimeout: 10_000, maxWaitTimeInMs: 100, retry: { retries: 10 } });
+    const consumer = kafka.consumer({
+      groupId: 'orders-group',
+      heartbeatInterval: 300,
+      sessionTimeout: 10_000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10 },
+    });
     const m: Member = { name, consumer, assigned: [] };
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       m.assigned = [...(e.payload.memberAssignment['orders'] ?? [])].sort();
@@ -75,7 +86,10 @@ test('consumer group of 3, a 4th joins, one leaves: exclusive ownership, exactly
   }
 
   async function produceBatch(from: number, n: number): Promise<void> {
-    await producer.send({ topic: 'orders', messages: Array.from({ length: n }, (_, i) => ({ key: `order-${from + i}`, value: `${from + i}` })) });
+    await producer.send({
+      topic: 'orders',
+      messages: Array.from({ length: n }, (_, i) => ({ key: `order-${from + i}`, value: `${from + i}` })),
+    });
   }
 
   const a = await addMember('a');
@@ -104,7 +118,10 @@ test('consumer group of 3, a 4th joins, one leaves: exclusive ownership, exactly
 });
 
 test('seek, pause and resume', async () => {
-  await producer.send({ topic: 'seekable', messages: Array.from({ length: 10 }, (_, i) => ({ value: `s${i}` })) });
+  await producer.send({
+    topic: 'seekable',
+    messages: Array.from({ length: 10 }, (_, i) => ({ value: `s${i}` })),
+  });
   const consumer = kafka.consumer({ groupId: 'seeker', maxWaitTimeInMs: 100, heartbeatInterval: 300 });
   const seen: string[] = [];
   let paused = false;

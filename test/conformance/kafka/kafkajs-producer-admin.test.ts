@@ -26,7 +26,10 @@ after(async () => {
   await broker.close();
 });
 
-async function readAll(topic: string, expected: number): Promise<{ key: string | null; value: string; headers: Record<string, string> }[]> {
+async function readAll(
+  topic: string,
+  expected: number,
+): Promise<{ key: string | null; value: string; headers: Record<string, string> }[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
   const out: { key: string | null; value: string; headers: Record<string, string> }[] = [];
   await consumer.connect();
@@ -53,7 +56,11 @@ for (const acks of [0, 1, -1]) {
       await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, headers: { n: String(i) } }));
+      const messages = Array.from({ length: 50 }, (_, i) => ({
+        key: `k${i}`,
+        value: `v${i}`,
+        headers: { n: String(i) },
+      }));
       const res = await producer.send({ topic, acks, compression, messages });
       if (acks !== 0) {
         assert.ok(res.length > 0);
@@ -76,14 +83,17 @@ test('idempotent producer: sends succeed and nothing is duplicated', async () =>
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  for (let i = 0; i < 5; i++) await producer.send({ topic, acks: -1, messages: [{ value: `m${i}` }, { value: `m${i}b` }] });
+  for (let i = 0; i < 5; i++)
+    await producer.send({ topic, acks: -1, messages: [{ value: `m${i}` }, { value: `m${i}b` }] });
   await producer.disconnect();
   const offsets = await admin.fetchTopicOffsets(topic);
   assert.equal(offsets[0]?.high, '10');
 });
 
 test('admin: topics, metadata, partitions, configs, records, offsets, cluster', async () => {
-  await admin.createTopics({ topics: [{ topic: 'adm', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] });
+  await admin.createTopics({
+    topics: [{ topic: 'adm', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+  });
   assert.ok((await admin.listTopics()).includes('adm'));
   const created = await admin.createTopics({ topics: [{ topic: 'adm', numPartitions: 2 }] });
   assert.equal(created, false, 'creating an existing topic reports false');
@@ -92,20 +102,41 @@ test('admin: topics, metadata, partitions, configs, records, offsets, cluster', 
 
   await admin.createPartitions({ topicPartitions: [{ topic: 'adm', count: 4 }] });
   assert.equal((await admin.fetchTopicMetadata({ topics: ['adm'] })).topics[0]?.partitions.length, 4);
-  await assert.rejects(admin.createPartitions({ topicPartitions: [{ topic: 'adm', count: 2 }] }), /partitions/i);
+  await assert.rejects(
+    admin.createPartitions({ topicPartitions: [{ topic: 'adm', count: 2 }] }),
+    /partitions/i,
+  );
 
-  const cfg = await admin.describeConfigs({ resources: [{ type: 2, name: 'adm', configNames: ['retention.ms'] }], includeSynonyms: false });
-  assert.equal(cfg.resources[0]?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue, '3600000');
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'adm', configEntries: [{ name: 'retention.ms', value: '7200000' }] }] });
-  const cfg2 = await admin.describeConfigs({ resources: [{ type: 2, name: 'adm', configNames: ['retention.ms'] }], includeSynonyms: false });
+  const cfg = await admin.describeConfigs({
+    resources: [{ type: 2, name: 'adm', configNames: ['retention.ms'] }],
+    includeSynonyms: false,
+  });
+  assert.equal(
+    cfg.resources[0]?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue,
+    '3600000',
+  );
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: 2, name: 'adm', configEntries: [{ name: 'retention.ms', value: '7200000' }] }],
+  });
+  const cfg2 = await admin.describeConfigs({
+    resources: [{ type: 2, name: 'adm', configNames: ['retention.ms'] }],
+    includeSynonyms: false,
+  });
   assert.equal(cfg2.resources[0]?.configEntries[0]?.configValue, '7200000');
 
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic: 'adm', messages: Array.from({ length: 10 }, (_, i) => ({ value: `x${i}`, partition: 0 })) });
+  await producer.send({
+    topic: 'adm',
+    messages: Array.from({ length: 10 }, (_, i) => ({ value: `x${i}`, partition: 0 })),
+  });
   await producer.disconnect();
   const before = await admin.fetchTopicOffsets('adm');
-  assert.deepEqual(before.find((p) => p.partition === 0), { partition: 0, offset: '10', high: '10', low: '0' });
+  assert.deepEqual(
+    before.find((p) => p.partition === 0),
+    { partition: 0, offset: '10', high: '10', low: '0' },
+  );
   await admin.deleteTopicRecords({ topic: 'adm', partitions: [{ partition: 0, offset: '4' }] });
   const afterDel = await admin.fetchTopicOffsets('adm');
   assert.equal(afterDel.find((p) => p.partition === 0)?.low, '4');
@@ -143,7 +174,10 @@ test('admin: groups are listed, described and deleted', async () => {
   const desc = await admin.describeGroups(['described']);
   assert.equal(desc.groups[0]?.state, 'Stable');
   assert.equal(desc.groups[0]?.members.length, 1);
-  await assert.rejects(admin.deleteGroups(['described']), (e: { groups?: { errorCode: number }[] }) => e.groups?.[0]?.errorCode === 68);
+  await assert.rejects(
+    admin.deleteGroups(['described']),
+    (e: { groups?: { errorCode: number }[] }) => e.groups?.[0]?.errorCode === 68,
+  );
   await consumer.disconnect();
   await admin.deleteGroups(['described']);
   const after = await admin.listGroups();

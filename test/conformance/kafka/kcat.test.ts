@@ -72,7 +72,10 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
   test(`-P -z ${codec} with keys and headers, -C reads them back`, async (t) => {
     if (skipWithoutKcat(t)) return;
     const topic = `codec-${codec}`;
-    const p = await kcat(['-P', '-t', topic, '-z', codec, '-K', ':', '-H', 'origin=kcat', '-H', 'codec=' + codec], lines(200, codec));
+    const p = await kcat(
+      ['-P', '-t', topic, '-z', codec, '-K', ':', '-H', 'origin=kcat', '-H', 'codec=' + codec],
+      lines(200, codec),
+    );
     assert.equal(p.code, 0, p.stderr);
     const c = await kcat(['-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k|%s|%h\n']);
     assert.equal(c.code, 0, c.stderr);
@@ -84,13 +87,19 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
     const batches = decodeRecordSet(read.records);
     const codecId = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }[codec];
     // librdkafka may send a lone first message uncompressed; everything else keeps its codec.
-    assert.ok(batches.some((b) => (b.header.attributes & 7) === codecId), 'stored as produced');
+    assert.ok(
+      batches.some((b) => (b.header.attributes & 7) === codecId),
+      'stored as produced',
+    );
     assert.ok(batches.every((b) => [0, codecId].includes(b.header.attributes & 7)));
     const recs = batches.flatMap((b) => b.records);
     assert.equal(recs.length, 200);
     assert.equal(recs[7]?.key?.toString(), 'key7');
     assert.equal(recs[7]?.value?.toString(), `${codec}-7`);
-    assert.deepEqual(recs[7]?.headers.map((h) => `${h.key}=${h.value?.toString()}`), ['origin=kcat', `codec=${codec}`]);
+    assert.deepEqual(
+      recs[7]?.headers.map((h) => `${h.key}=${h.value?.toString()}`),
+      ['origin=kcat', `codec=${codec}`],
+    );
   });
 }
 
@@ -114,26 +123,63 @@ test('-G balanced consumer group: two members split the partitions, each message
   const procs: ChildProcess[] = [];
   const outputs: string[] = ['', ''];
   for (let i = 0; i < 2; i++) {
-    const p = spawn('kcat', ['-b', broker.address, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest', '-q', '-u', '-f', '%p:%o\n', 'balanced'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      'kcat',
+      [
+        '-b',
+        broker.address,
+        '-G',
+        'kcat-group',
+        '-X',
+        'auto.offset.reset=earliest',
+        '-q',
+        '-u',
+        '-f',
+        '%p:%o\n',
+        'balanced',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     p.stdout!.on('data', (d: Buffer) => (outputs[i] += d.toString()));
     procs.push(p);
   }
   try {
-    await waitFor(() => {
-      const g = engine().groups.describeGroup('kcat-group');
-      return g.state === 'Stable' && g.members.length === 2;
-    }, 20_000, 'both kcat members in a stable group');
+    await waitFor(
+      () => {
+        const g = engine().groups.describeGroup('kcat-group');
+        return g.state === 'Stable' && g.members.length === 2;
+      },
+      20_000,
+      'both kcat members in a stable group',
+    );
     const msgs = Array.from({ length: 100 }, (_, i) => `k${i}:v${i}`).join('\n') + '\n';
     await kcat(['-P', '-t', 'balanced', '-K', ':'], msgs);
-    const all = (): string[] => outputs.flatMap((o) => o.trim().split('\n').filter((l) => l !== ''));
+    const all = (): string[] =>
+      outputs.flatMap((o) =>
+        o
+          .trim()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
     await waitFor(() => all().length >= 100, 20_000, '100 messages consumed');
     assert.equal(new Set(all()).size, 100, 'no duplicates');
     assert.equal(all().length, 100);
-    const parts = outputs.map((o) => new Set(o.trim().split('\n').filter((l) => l).map((l) => l.split(':')[0])));
+    const parts = outputs.map(
+      (o) =>
+        new Set(
+          o
+            .trim()
+            .split('\n')
+            .filter((l) => l)
+            .map((l) => l.split(':')[0]),
+        ),
+    );
     assert.ok(parts[0]!.size > 0 && parts[1]!.size > 0, 'both members consumed');
     for (const p of parts[0]!) assert.ok(!parts[1]!.has(p), `partition ${p} owned by one member`);
   } finally {
     for (const p of procs) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on('close', r)))));
+    await Promise.all(
+      procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on('close', r)))),
+    );
   }
 });

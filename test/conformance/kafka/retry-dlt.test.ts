@@ -27,7 +27,12 @@ test('email.send → retries with backoff → email.send.dlt with the original m
   const kafka = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'email.send', numPartitions: 2 }, { topic: 'email.send.dlt', numPartitions: 1 }] });
+  await admin.createTopics({
+    topics: [
+      { topic: 'email.send', numPartitions: 2 },
+      { topic: 'email.send.dlt', numPartitions: 1 },
+    ],
+  });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -69,7 +74,11 @@ test('email.send → retries with backoff → email.send.dlt with the original m
           'dlt.error': lastError.message,
           'dlt.attempts': String(ATTEMPTS_MAX),
         };
-        await producer.send({ topic: 'email.send.dlt', acks: -1, messages: [{ key: message.key, value: message.value, headers, timestamp: message.timestamp }] });
+        await producer.send({
+          topic: 'email.send.dlt',
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, headers, timestamp: message.timestamp }],
+        });
       }
       await worker.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
     },
@@ -79,7 +88,11 @@ test('email.send → retries with backoff → email.send.dlt with the original m
   await producer.send({
     topic: 'email.send',
     acks: -1,
-    messages: emails.map((to, i) => ({ key: `mail-${i}`, value: JSON.stringify({ to, subject: `hello ${i}` }), headers: { 'trace-id': `t${i}` } })),
+    messages: emails.map((to, i) => ({
+      key: `mail-${i}`,
+      value: JSON.stringify({ to, subject: `hello ${i}` }),
+      headers: { 'trace-id': `t${i}` },
+    })),
   });
 
   const dead: { key: string; value: string; headers: Record<string, string> }[] = [];
@@ -94,11 +107,19 @@ test('email.send → retries with backoff → email.send.dlt with the original m
     },
   });
   try {
-    await waitFor(() => dead.length === 2 && sent.length === 3, 20_000, 'two dead letters and three sent emails');
+    await waitFor(
+      () => dead.length === 2 && sent.length === 3,
+      20_000,
+      'two dead letters and three sent emails',
+    );
     assert.deepEqual(sent.sort(), ['ann@ok.example', 'cy@ok.example', 'eve@ok.example']);
     const bob = dead.find((d) => d.key === 'mail-1');
     assert.ok(bob, 'bob is dead-lettered');
-    assert.equal(bob.value, JSON.stringify({ to: 'bob@bad.example', subject: 'hello 1' }), 'original value intact');
+    assert.equal(
+      bob.value,
+      JSON.stringify({ to: 'bob@bad.example', subject: 'hello 1' }),
+      'original value intact',
+    );
     assert.equal(bob.headers['trace-id'], 't1', 'original headers intact');
     assert.equal(bob.headers['dlt.original.topic'], 'email.send');
     assert.equal(bob.headers['dlt.attempts'], String(ATTEMPTS_MAX));
@@ -106,7 +127,8 @@ test('email.send → retries with backoff → email.send.dlt with the original m
     const times = attemptsByKey.get('mail-1')!;
     assert.equal(times.length, ATTEMPTS_MAX);
     // Exponential backoff: each gap at least the scheduled delay (10, 20, 40 ms).
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= BACKOFF_BASE_MS * 2 ** (i - 1) - 2);
+    for (let i = 1; i < times.length; i++)
+      assert.ok(times[i]! - times[i - 1]! >= BACKOFF_BASE_MS * 2 ** (i - 1) - 2);
     const committed = await (async () => {
       const a = kafka.admin();
       await a.connect();

@@ -11,19 +11,34 @@ import { startBroker, type TestBroker } from './broker.js';
 let broker: TestBroker;
 before(async () => {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  broker = await startBroker({ sasl: { enabled: true, mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], users: { alice: 'alice-secret' } } });
+  broker = await startBroker({
+    sasl: {
+      enabled: true,
+      mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+      users: { alice: 'alice-secret' },
+    },
+  });
 });
 after(async () => {
   await broker.close();
 });
 
 function client(sasl?: SASLOptions): Kafka {
-  return new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING, retry: { retries: 0 }, ...(sasl ? { sasl } : {}) });
+  return new Kafka({
+    brokers: [broker.address],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    ...(sasl ? { sasl } : {}),
+  });
 }
 
 for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
   test(`${mechanism}: authenticates, then produces`, async () => {
-    const producer = client({ mechanism, username: 'alice', password: 'alice-secret' } as SASLOptions).producer();
+    const producer = client({
+      mechanism,
+      username: 'alice',
+      password: 'alice-secret',
+    } as SASLOptions).producer();
     await producer.connect();
     const r = await producer.send({ topic: `sasl-${mechanism}`, messages: [{ value: 'authenticated' }] });
     assert.equal(r[0]?.errorCode, 0);

@@ -13,7 +13,13 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { encodeRequestFrame } from '../../../src/kafka/protocol/frame.js';
-import { ApiKey, readApiVersionsResponse, readFetchResponse, readProduceResponse, API_CODECS } from '../../../src/kafka/protocol/messages.generated.js';
+import {
+  ApiKey,
+  readApiVersionsResponse,
+  readFetchResponse,
+  readProduceResponse,
+  API_CODECS,
+} from '../../../src/kafka/protocol/messages.generated.js';
 import { Reader } from '../../../src/kafka/protocol/reader.js';
 import { encodeBatch } from '../../../src/kafka/protocol/records.js';
 import { startBroker, type TestBroker } from './broker.js';
@@ -66,7 +72,12 @@ class RawClient {
 
 test('ApiVersions: every API from v0, max from the handlers', async () => {
   const c = await RawClient.open();
-  const resp = await c.send(encodeRequestFrame(ApiKey.ApiVersions, 3, 7, 'wire', { clientSoftwareName: 'wire', clientSoftwareVersion: '1' }));
+  const resp = await c.send(
+    encodeRequestFrame(ApiKey.ApiVersions, 3, 7, 'wire', {
+      clientSoftwareName: 'wire',
+      clientSoftwareVersion: '1',
+    }),
+  );
   assert.equal(resp.readInt32BE(0), 7, 'correlation id');
   // v3 body directly after the 4-byte correlation id: no header tagged fields.
   const body = readApiVersionsResponse(new Reader(resp, 4), 3);
@@ -88,7 +99,7 @@ test('ApiVersions with an unknown version: v0 body, error 35, key list', async (
   o = w.writeInt16BE(99, o);
   o = w.writeInt32BE(42, o);
   o = w.writeInt16BE(4, o);
-  o += w.write('wire', o);
+  w.write('wire', o);
   w.writeInt32BE(w.length - 4, 0);
   const resp = await c.send(w);
   assert.equal(resp.readInt32BE(0), 42);
@@ -100,7 +111,12 @@ test('ApiVersions with an unknown version: v0 body, error 35, key list', async (
 
 test('responses keep request order; produce wakes a parked Fetch', async () => {
   const admin = await RawClient.open();
-  await admin.send(encodeRequestFrame(ApiKey.CreateTopics, 7, 1, 'wire', { topics: [{ name: 'wake', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 1000 }));
+  await admin.send(
+    encodeRequestFrame(ApiKey.CreateTopics, 7, 1, 'wire', {
+      topics: [{ name: 'wake', numPartitions: 1, replicationFactor: 1 }],
+      timeoutMs: 1000,
+    }),
+  );
   const c = await RawClient.open();
   const started = Date.now();
   const fetchV = 12;
@@ -111,7 +127,9 @@ test('responses keep request order; produce wakes a parked Fetch', async () => {
       maxWaitMs: 5000,
       minBytes: 1,
       maxBytes: 1 << 20,
-      topics: [{ topic: 'wake', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      topics: [
+        { topic: 'wake', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] },
+      ],
     }),
   );
   // Pipelined behind the parked Fetch on the same connection.
@@ -122,7 +140,13 @@ test('responses keep request order; produce wakes a parked Fetch', async () => {
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(versionsAt, 0, 'ApiVersions waits behind the Fetch');
   const batch = encodeBatch([{ key: 'k', value: 'woke' }]);
-  const produced = await admin.send(encodeRequestFrame(ApiKey.Produce, 9, 2, 'wire', { acks: -1, timeoutMs: 1000, topicData: [{ name: 'wake', partitionData: [{ index: 0, records: batch }] }] }));
+  const produced = await admin.send(
+    encodeRequestFrame(ApiKey.Produce, 9, 2, 'wire', {
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'wake', partitionData: [{ index: 0, records: batch }] }],
+    }),
+  );
   const pr = readProduceResponse(new Reader(produced, 5), 9);
   assert.equal(pr.responses[0]?.partitionResponses[0]?.errorCode, 0);
   const f = await fetchResp;
@@ -152,26 +176,48 @@ test('random and mutated frames never crash the broker or grow its memory', asyn
   const keys = [...API_CODECS.keys()];
   const valid = [
     encodeRequestFrame(ApiKey.Metadata, 9, 1, 'fuzz', { topics: null }),
-    encodeRequestFrame(ApiKey.Produce, 9, 2, 'fuzz', { acks: 1, timeoutMs: 100, topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records: encodeBatch([{ value: 'v' }]) }] }] }),
-    encodeRequestFrame(ApiKey.JoinGroup, 6, 3, 'fuzz', { groupId: 'g', sessionTimeoutMs: 6000, memberId: '', protocolType: 'consumer', protocols: [] }),
-    encodeRequestFrame(ApiKey.OffsetCommit, 8, 4, 'fuzz', { groupId: 'g', generationIdOrMemberEpoch: -1, memberId: '', topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, committedOffset: 1n }] }] }),
+    encodeRequestFrame(ApiKey.Produce, 9, 2, 'fuzz', {
+      acks: 1,
+      timeoutMs: 100,
+      topicData: [{ name: 'fuzz', partitionData: [{ index: 0, records: encodeBatch([{ value: 'v' }]) }] }],
+    }),
+    encodeRequestFrame(ApiKey.JoinGroup, 6, 3, 'fuzz', {
+      groupId: 'g',
+      sessionTimeoutMs: 6000,
+      memberId: '',
+      protocolType: 'consumer',
+      protocols: [],
+    }),
+    encodeRequestFrame(ApiKey.OffsetCommit, 8, 4, 'fuzz', {
+      groupId: 'g',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      topics: [{ name: 'fuzz', partitions: [{ partitionIndex: 0, committedOffset: 1n }] }],
+    }),
   ];
   const frameArb = fc.oneof(
-    fc.tuple(fc.constantFrom(...keys), fc.integer({ min: -1, max: 20 }), fc.uint8Array({ maxLength: 200 })).map(([k, v, body]) => {
-      const b = Buffer.alloc(4 + 8 + body.length);
-      b.writeInt32BE(8 + body.length, 0);
-      b.writeInt16BE(k, 4);
-      b.writeInt16BE(v, 6);
-      b.writeInt32BE(9, 8);
-      Buffer.from(body).copy(b, 12);
-      return b;
-    }),
-    fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 })).map(([f, flips]) => {
-      const b = Buffer.from(f);
-      for (const [at, v] of flips) b[4 + (at % (b.length - 4))] = v;
-      b.writeInt32BE(b.length - 4, 0);
-      return b;
-    }),
+    fc
+      .tuple(fc.constantFrom(...keys), fc.integer({ min: -1, max: 20 }), fc.uint8Array({ maxLength: 200 }))
+      .map(([k, v, body]) => {
+        const b = Buffer.alloc(4 + 8 + body.length);
+        b.writeInt32BE(8 + body.length, 0);
+        b.writeInt16BE(k, 4);
+        b.writeInt16BE(v, 6);
+        b.writeInt32BE(9, 8);
+        Buffer.from(body).copy(b, 12);
+        return b;
+      }),
+    fc
+      .tuple(
+        fc.constantFrom(...valid),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }),
+      )
+      .map(([f, flips]) => {
+        const b = Buffer.from(f);
+        for (const [at, v] of flips) b[4 + (at % (b.length - 4))] = v;
+        b.writeInt32BE(b.length - 4, 0);
+        return b;
+      }),
   );
   const samples = fc.sample(frameArb, { numRuns: 600, seed: 42 });
   const heapBefore = process.memoryUsage().heapUsed;

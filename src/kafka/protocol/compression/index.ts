@@ -32,7 +32,10 @@ export function decompress(type: number, data: Buffer): Buffer {
         return Buffer.from(out.buffer, out.byteOffset, out.length);
       }
       default:
-        throw new KafkaProtocolError(`unknown compression type ${type}`, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+        throw new KafkaProtocolError(
+          `unknown compression type ${type}`,
+          ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+        );
     }
   } catch (e) {
     if (e instanceof KafkaProtocolError) throw e;
@@ -51,6 +54,9 @@ export function compress(type: number, data: Buffer): Buffer {
     case 3:
       return lz4FrameStored(data);
     default:
-      throw new KafkaProtocolError(`cannot compress with type ${type}`, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+      throw new KafkaProtocolError(
+        `cannot compress with type ${type}`,
+        ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+      );
   }
 }

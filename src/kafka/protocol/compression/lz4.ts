@@ -99,7 +99,12 @@ function readLength(src: Buffer, p: number, end: number, base: number): [number,
 }
 
 /** Decodes one block, appending to `out` (earlier blocks stay addressable for dependent blocks). */
-export function decodeBlock(src: Buffer, start: number, end: number, out: Out | { buf: Buffer; len: number; reserve(n: number): void }): void {
+export function decodeBlock(
+  src: Buffer,
+  start: number,
+  end: number,
+  out: Out | { buf: Buffer; len: number; reserve(n: number): void },
+): void {
   let p = start;
   while (p < end) {
     const token = src[p++]!;

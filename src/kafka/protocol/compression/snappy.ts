@@ -132,7 +132,10 @@ export function snappyCompressLiteral(src: Uint8Array): Buffer {
   const LITERAL_MAX = 65536;
   for (let p = 0; p < src.length; p += LITERAL_MAX) {
     const len = Math.min(LITERAL_MAX, src.length - p);
-    const hdr = len - 1 < 60 ? Buffer.from([(len - 1) << 2]) : Buffer.from([61 << 2, (len - 1) & 0xff, (len - 1) >>> 8]);
+    const hdr =
+      len - 1 < 60
+        ? Buffer.from([(len - 1) << 2])
+        : Buffer.from([61 << 2, (len - 1) & 0xff, (len - 1) >>> 8]);
     chunks.push(hdr, Buffer.from(src.buffer, src.byteOffset + p, len));
   }
   return Buffer.concat(chunks);
