@@ -236,3 +236,43 @@ test('random and mutated frames never crash the broker or grow its memory', asyn
   const grown = process.memoryUsage().heapUsed - heapBefore;
   assert.ok(grown < 64 * 1024 * 1024, `heap grew ${grown} bytes`);
 });
+
+test('frames split byte by byte and several frames in one write are both parsed', async () => {
+  const c = await RawClient.open();
+  const a = encodeRequestFrame(ApiKey.ApiVersions, 0, 11, 'split', {});
+  const first = c.next();
+  for (const byte of a) {
+    c.socket.write(Buffer.from([byte]));
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal((await first).readInt32BE(0), 11);
+  const replies = [c.next(), c.next(), c.next()];
+  c.socket.write(
+    Buffer.concat([12, 13, 14].map((id) => encodeRequestFrame(ApiKey.ApiVersions, 0, id, 'batch', {}))),
+  );
+  assert.deepEqual(
+    (await Promise.all(replies)).map((r) => r.readInt32BE(0)),
+    [12, 13, 14],
+  );
+  c.close();
+});
+
+test('connections beyond maxConnections are refused', async () => {
+  const small = await startBroker({ maxConnections: 2 });
+  const [host, port] = small.address.split(':') as [string, string];
+  const open = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const s = connect(Number(port), host, () => resolve(s));
+      s.once('error', reject);
+    });
+  const s1 = await open();
+  const s2 = await open();
+  const s3 = await open();
+  const closed = await Promise.race([
+    new Promise<boolean>((r) => s3.once('close', () => r(true))),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+  ]);
+  assert.equal(closed, true, 'the third connection is dropped');
+  for (const s of [s1, s2, s3]) s.destroy();
+  await small.close();
+});
