@@ -24,6 +24,8 @@ import {
 } from '../engine/stream.js';
 import { compareIds, decrId, formatId, incrId, MAX_ID, MIN_ID, parseId, parseXaddId, type StreamId } from '../engine/stream-id.js';
 import { blockingCommand, parseTimeout } from './streams-blocking.js';
+// Registers the stream value codec so RDB, AOF rewrite and DUMP/RESTORE carry streams.
+import '../engine/stream-codec.js';
 
 const E_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 const WRONG = Symbol('wrong');

@@ -221,3 +221,18 @@ test('clone is deep', () => {
   assert.equal(t.groups.get('g')?.pel.size, 1);
   assert.equal(t.groups.get('g')?.consumers.get('c')?.pel.size, 1);
 });
+
+test('persistence codec round-trips entries, counters, groups and PELs', async () => {
+  const { streamToRdb, streamFromRdb } = await import('./stream-codec.js');
+  const s = new Stream();
+  for (let i = 1; i <= 3; i++) add(s, `${i}-0`, 0, ['f', `v${i}`]);
+  s.delete([id('2-0')]);
+  const g = group(s);
+  const c = consumer(s, g, 'c', 5);
+  s.readNew(g, c, 1, false, 10);
+  const back = streamFromRdb(streamToRdb(s));
+  assert.deepEqual(streamToRdb(back), streamToRdb(s));
+  assert.equal(back.length, 2);
+  assert.equal(formatId(back.maxDeletedId), '2-0');
+  assert.equal(back.groups.get('g')?.consumers.get('c')?.pel.size, 1);
+});

@@ -180,3 +180,15 @@ test('inside MULTI a blocking command does not block; CLIENT UNBLOCK; disconnect
   await sleep(50);
   assert.equal(blockedClients(r.server), before - 1);
 });
+
+test('DUMP / RESTORE carry a stream with its groups', async () => {
+  await io.xadd('dump-s', '1-0', 'a', '1');
+  await io.xgroup('CREATE', 'dump-s', 'g', '0');
+  await io.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 'dump-s', '>');
+  const payload = await io.dumpBuffer('dump-s');
+  assert.ok(payload);
+  await io.restore('dump-s2', 0, payload);
+  assert.deepEqual(await io.xrange('dump-s2', '-', '+'), [['1-0', ['a', '1']]]);
+  assert.deepEqual(((await io.xpending('dump-s2', 'g')) as unknown[])[0], 1);
+  assert.equal(await io.type('dump-s2'), 'stream');
+});
