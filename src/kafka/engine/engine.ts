@@ -42,7 +42,7 @@ import {
 import { FileLog } from '../storage/file-log.js';
 import { KafkaStorageError, OffsetOutOfRangeError, type LogConfig, type PartitionLog } from '../storage/log.js';
 import { MemoryLog } from '../storage/memory-log.js';
-import { writeFileAtomic } from '../storage/segment-files.js';
+import { writeFileAtomic, writeFileReplace } from '../storage/segment-files.js';
 import { DEFAULT_GROUP_CONFIG, GroupCoordinator, type GroupCoordinatorConfig, type LagRow } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionProducerState } from './producer-state.js';
@@ -695,7 +695,8 @@ export class KafkaEngine {
     for (const t of this.topics.values()) {
       for (const [i, l] of t.logs.entries()) {
         await l.flush();
-        if (l instanceof FileLog) writeFileAtomic(l.dir, PRODUCER_SNAPSHOT, JSON.stringify(t.producers[i]!.toJSON()));
+        // Read only after a clean close (the marker is written after it); tolerant of loss.
+        if (l instanceof FileLog) writeFileReplace(l.dir, PRODUCER_SNAPSHOT, JSON.stringify(t.producers[i]!.toJSON()));
         await l.close();
       }
     }

@@ -205,7 +205,7 @@ test('file: fuzzed torn and corrupt tails recover to a valid prefix', async () =
         rmSync(d, { recursive: true, force: true });
       },
     ),
-    { numRuns: 100 },
+    { numRuns: 80 },
   );
   // The torn case is reported.
   const d = join(base, 'torn');
@@ -220,4 +220,21 @@ test('file: fuzzed torn and corrupt tails recover to a valid prefix', async () =
   await log.close();
   appendFileSync(join(d, segFile), Buffer.alloc(3));
   rmSync(base, { recursive: true, force: true });
+});
+
+test('file: concurrent appends share fsyncs (group commit); relaxed mode acknowledges without fsync', async () => {
+  const dir = tmp();
+  const clock = new ManualClock();
+  const log = FileLog.open({ dir: join(dir, 't-0'), topic: 't', partition: 0, config: DEFAULT_LOG_CONFIG, clock });
+  await Promise.all(Array.from({ length: 50 }, (_, i) => put(log, batch(1, i))));
+  assert.equal(log.stats.appends, 50);
+  assert.ok(log.stats.fsyncs >= 1 && log.stats.fsyncs < 50, `${log.stats.fsyncs} fsyncs for 50 concurrent appends`);
+  assert.equal(log.stats.fsyncs, log.stats.writeGroups, 'strict mode: one fsync per write group');
+  log.updateConfig({ ...DEFAULT_LOG_CONFIG, flushMessages: Number.MAX_SAFE_INTEGER });
+  const before = log.stats.fsyncs;
+  await Promise.all(Array.from({ length: 10 }, (_, i) => put(log, batch(1, i))));
+  assert.equal(log.stats.fsyncs, before);
+  assert.equal(log.highWatermark(), 60);
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -6,7 +6,8 @@
  *   00000000000000000000.timeindex  sparse time index: (timestamp i64, relativeOffset u32) BE, 12 B/entry
  *   log-start-offset                decimal logStartOffset after DeleteRecords/retention
  *   clean-shutdown                  present only between a clean close and the next open
- * Index files are written when a segment rolls and at clean close; after a crash the active
+ * Index files are written when a segment rolls and at clean close (by rename, without fsync: they
+ * are validated on load and rebuilt by scanning when malformed); after a crash the active
  * segment's indexes are rebuilt by the recovery scan.
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
@@ -130,6 +131,17 @@ export function writeFileAtomic(dir: string, name: string, data: string | Buffer
   }
   renameSync(tmp, join(dir, name));
   fsyncDir(dir);
+}
+
+/**
+ * Replaces a file by rename without fsync: for files that are checked on load and rebuilt when
+ * wrong (indexes, snapshots, the clean-shutdown marker). A process crash cannot lose them (the page
+ * cache survives); a power loss can leave them empty, which loading detects or tolerates.
+ */
+export function writeFileReplace(dir: string, name: string, data: string | Buffer): void {
+  const tmp = join(dir, `${name}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, join(dir, name));
 }
 
 export function fsyncDir(dir: string): void {
