@@ -139,3 +139,33 @@ test('idempotent producer: duplicates once, gaps and old epochs refused, state s
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('retention and segment.ms run on clock ticks', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-k2-retention-'));
+  const clock = new ManualClock(1_000_000);
+  const engine = await KafkaEngine.open({ dataDir: dir, clock, retentionCheckIntervalMs: 60_000, rollCheckIntervalMs: 1000 });
+  engine.createTopic({ name: 'r', numPartitions: 1, replicationFactor: 1, configs: { 'segment.bytes': '300', 'retention.ms': '10000' } });
+  for (let i = 0; i < 10; i++) await engine.produce('r', 0, batch(1, 1_000_000 + i));
+  assert.equal(engine.listOffsets('r', 0, -2).offset, 0);
+  clock.advance(59_000);
+  assert.equal(engine.listOffsets('r', 0, -2).offset, 0, 'nothing before the tick');
+  clock.advance(1_000);
+  const start = engine.listOffsets('r', 0, -2).offset;
+  assert.ok(start > 0 && start < 10, `retention.ms removed old segments, kept the active one (start ${start})`);
+  assert.equal(engine.listOffsets('r', 0, -1).offset, 10);
+  // retention.bytes: keep at most ~one segment.
+  engine.incrementalAlterConfigs('r', [{ name: 'retention.ms', op: 0, value: '-1' }, { name: 'retention.bytes', op: 0, value: '1' }]);
+  for (let i = 0; i < 10; i++) await engine.produce('r', 0, batch(1, clock.now()));
+  clock.advance(60_000);
+  assert.equal(engine.listOffsets('r', 0, -2).offset, 16, 'only the active segment (4 batches of 68 B per 300 B segment) is left');
+  // segment.ms: the active segment rolls on the next append after the tick.
+  engine.incrementalAlterConfigs('r', [{ name: 'segment.bytes', op: 0, value: '1048576' }, { name: 'segment.ms', op: 0, value: '5000' }]);
+  await engine.produce('r', 0, batch(1, clock.now()));
+  clock.advance(6_000);
+  await engine.produce('r', 0, batch(1, clock.now()));
+  const { readdirSync } = await import('node:fs');
+  const segs = readdirSync(join(dir, 'r-0')).filter((f) => f.endsWith('.log'));
+  assert.ok(segs.includes('00000000000000000021.log'), segs.join(','));
+  await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
