@@ -49,7 +49,8 @@ function loaderArgs(): string[] {
   const a = process.execArgv;
   for (let i = 0; i < a.length; i++) {
     const arg = a[i] as string;
-    if (/^--(import|require|loader|experimental-loader)$/.test(arg) || arg === '-r') out.push(arg, a[++i] as string);
+    if (/^--(import|require|loader|experimental-loader)$/.test(arg) || arg === '-r')
+      out.push(arg, a[++i] as string);
     else if (/^--(import|require|loader|experimental-loader)=/.test(arg)) out.push(arg);
   }
   return out;
@@ -83,7 +84,13 @@ async function startChild(dir: string, fsync: string): Promise<Child> {
 }
 
 function connect(port: number): Redis {
-  return new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  return new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
 }
 
 interface StreamResult {
@@ -124,7 +131,11 @@ async function writeUntilKilled(child: Child, killAfterAcks: number): Promise<St
   return { acked, maxIncr, killedAtMs };
 }
 
-async function readBack(dir: string, fsync: string, n: number): Promise<{ present: Set<number>; counter: number }> {
+async function readBack(
+  dir: string,
+  fsync: string,
+  n: number,
+): Promise<{ present: Set<number>; counter: number }> {
   const child = await startChild(dir, fsync);
   const c = connect(child.port);
   try {
@@ -178,7 +189,10 @@ function defineTests(): void {
     const dir = tempDir(t);
     const run = await writeUntilKilled(await startChild(dir, 'always'), 300);
     const aofDir = join(dir, 'appendonlydir');
-    const incr = readdirSync(aofDir).filter((f) => f.endsWith('.incr.aof')).sort().at(-1) as string;
+    const incr = readdirSync(aofDir)
+      .filter((f) => f.endsWith('.incr.aof'))
+      .sort()
+      .at(-1) as string;
     const size = statSync(join(aofDir, incr)).size;
     truncateSync(join(aofDir, incr), size - 5); // cut into the middle of the last command
     const back = await readBack(dir, 'always', run.acked.size + IN_FLIGHT * 2);

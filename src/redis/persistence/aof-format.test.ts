@@ -18,10 +18,17 @@ test('parses a manifest as redis-server 7 writes it', () => {
   const m = parseManifest(text);
   assert.deepEqual(m.base, { name: 'appendonly.aof.3.base.rdb', seq: 3, type: 'b' });
   assert.equal(m.history.length, 1);
-  assert.deepEqual(m.incr.map((f) => f.seq), [5, 6]);
+  assert.deepEqual(
+    m.incr.map((f) => f.seq),
+    [5, 6],
+  );
   assert.equal(formatManifest(m), text);
   // key order is free, comments are skipped
-  assert.deepEqual(parseManifest('# hi\nseq 1 type i file "a b.aof"\n').incr[0], { name: 'a b.aof', seq: 1, type: 'i' });
+  assert.deepEqual(parseManifest('# hi\nseq 1 type i file "a b.aof"\n').incr[0], {
+    name: 'a b.aof',
+    seq: 1,
+    type: 'i',
+  });
 });
 
 test('manifest errors are typed', () => {
@@ -62,8 +69,7 @@ test('fuzz: arbitrary bytes and text give AofFormatError or need-more, never ano
     fc.property(fc.uint8Array({ maxLength: 120 }), fc.string({ maxLength: 200 }), (u, s) => {
       const b = Buffer.from(u);
       typed(() => {
-        let pos = 0;
-        for (let r = parseCommand(b, 0, b.length); r; r = parseCommand(b, pos, b.length)) pos = r.next;
+        for (let r = parseCommand(b, 0, b.length); r; r = parseCommand(b, r.next, b.length));
       });
       typed(() => parseManifest(s));
       typed(() => parseManifest(`file ${s} seq 1 type i`));

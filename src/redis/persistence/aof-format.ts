@@ -9,7 +9,8 @@
  *   cmd  = "*" n CRLF ( "$" len CRLF bytes CRLF ){n}      n ≥ 1
  *   note = "#" any LF                                      (annotations, e.g. timestamps: skipped)
  *
- * API: parseManifest(text) / formatManifest(m); encodeCommand(argv, target?) → bytes;
+ * API: parseManifest(text) / formatManifest(m); encodeCommand(argv) / encodeCommandInto(argv, buf, at)
+ *      (argv items are Buffers or binary latin1 strings);
  *      parseCommand(buf, pos, end) → { argv, next } | null (need more bytes) | throws AofFormatError.
  */
 import { AofFormatError } from './errors.js';
@@ -113,36 +114,64 @@ export function formatManifest(m: AofManifest): string {
 
 // ───────────────────────────── command log ─────────────────────────────
 
+/**
+ * A logged argument: a Buffer, or a binary ("latin1") string where each char is one byte, which is
+ * how the engine holds keys and values (saves a Buffer per argument on the hot path).
+ */
+export type AofArg = Buffer | string;
+
 /** Bytes needed to encode argv as a RESP array. */
-export function encodedCommandBytes(argv: readonly Buffer[]): number {
+export function encodedCommandBytes(argv: readonly AofArg[]): number {
   let n = 3 + decimalDigits(argv.length);
   for (const a of argv) n += 5 + decimalDigits(a.length) + a.length;
   return n;
 }
 
 /** Encodes argv into target at offset (which must have room); returns the new offset. */
-export function encodeCommandInto(argv: readonly Buffer[], target: Buffer, offset: number): number {
+export function encodeCommandInto(argv: readonly AofArg[], target: Buffer, offset: number): number {
   let p = offset;
-  p += target.write(`*${argv.length}\r\n`, p, 'latin1');
+  target[p++] = 0x2a; // '*'
+  p = writeDecimal(target, p, argv.length);
   for (const a of argv) {
-    p += target.write(`$${a.length}\r\n`, p, 'latin1');
-    p += a.copy(target, p);
+    target[p++] = 0x24; // '$'
+    p = writeDecimal(target, p, a.length);
+    if (typeof a === 'string') p += target.latin1Write(a, p, a.length);
+    else p += a.copy(target, p);
     target[p++] = 0x0d;
     target[p++] = 0x0a;
   }
   return p;
 }
 
-export function encodeCommand(argv: readonly Buffer[]): Buffer {
+/** Writes n (≥ 0) in decimal followed by CRLF, without building a string. */
+function writeDecimal(target: Buffer, p: number, n: number): number {
+  const digits = decimalDigits(n);
+  let v = n;
+  for (let i = digits - 1; i >= 0; i--) {
+    target[p + i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  p += digits;
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
+  return p;
+}
+
+export function encodeCommand(argv: readonly AofArg[]): Buffer {
   const out = Buffer.allocUnsafe(encodedCommandBytes(argv));
   encodeCommandInto(argv, out, 0);
   return out;
 }
 
 function decimalDigits(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  let d = 4;
+  let v = Math.floor(n / 10000);
+  while (v > 0) {
+    v = Math.floor(v / 10);
     d++;
   }
   return d;
@@ -158,7 +187,13 @@ export interface ParsedCommand {
  * Parses one command (or one '#' annotation line, returned with an empty argv) from buf[pos, end).
  * Returns null when more bytes are needed. Arguments are copies, independent of buf.
  */
-export function parseCommand(buf: Buffer, pos: number, end: number, file = 'aof', base = 0): ParsedCommand | null {
+export function parseCommand(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  file = 'aof',
+  base = 0,
+): ParsedCommand | null {
   if (pos >= end) return null;
   if (buf[pos] === 0x23) {
     const lf = findLf(buf, pos, end, file, base);
@@ -168,7 +203,8 @@ export function parseCommand(buf: Buffer, pos: number, end: number, file = 'aof'
   const head = readLineInt(buf, pos, end, file, base);
   if (head === null) return null;
   const argc = head.value;
-  if (argc < 1 || argc > AOF_COMMAND_ARGS_MAX) throw new AofFormatError(`invalid argument count ${argc}`, file, base + pos);
+  if (argc < 1 || argc > AOF_COMMAND_ARGS_MAX)
+    throw new AofFormatError(`invalid argument count ${argc}`, file, base + pos);
   let p = head.next;
   const argv: Buffer[] = [];
   for (let i = 0; i < argc; i++) {
@@ -176,7 +212,8 @@ export function parseCommand(buf: Buffer, pos: number, end: number, file = 'aof'
     if (buf[p] !== 0x24) throw new AofFormatError("expected '$'", file, base + p);
     const len = readLineInt(buf, p, end, file, base);
     if (len === null) return null;
-    if (len.value < 0 || len.value > AOF_BULK_BYTES_MAX) throw new AofFormatError(`invalid bulk length ${len.value}`, file, base + p);
+    if (len.value < 0 || len.value > AOF_BULK_BYTES_MAX)
+      throw new AofFormatError(`invalid bulk length ${len.value}`, file, base + p);
     p = len.next;
     if (end - p < len.value + 2) return null;
     if (buf[p + len.value] !== 0x0d || buf[p + len.value + 1] !== 0x0a) {
@@ -205,7 +242,8 @@ function readLineInt(
 ): { value: number; next: number } | null {
   const lf = findLf(buf, pos, end, file, base);
   if (lf < 0) return null;
-  if (buf[lf - 1] !== 0x0d || lf - pos < 3 || lf - pos > 22) throw new AofFormatError('bad header line', file, base + pos);
+  if (buf[lf - 1] !== 0x0d || lf - pos < 3 || lf - pos > 22)
+    throw new AofFormatError('bad header line', file, base + pos);
   let v = 0;
   let i = pos + 1;
   const neg = buf[i] === 0x2d;

@@ -53,11 +53,22 @@ test('appends replay in order with their databases', async (t) => {
   await tick();
   a.aof.append(0, cmd('DEL', 'a'));
   a.aof.close();
-  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).sort(), ['appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
-  assert.equal(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'), 'file appendonly.aof.1.incr.aof seq 1 type i\n');
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).sort(), [
+    'appendonly.aof.1.incr.aof',
+    'appendonly.aof.manifest',
+  ]);
+  assert.equal(
+    readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'),
+    'file appendonly.aof.1.incr.aof seq 1 type i\n',
+  );
   const r = open(dir);
   assert.equal(r.report.existed, true);
-  assert.deepEqual(r.seen, [[0, 'SET a 1'], [2, 'SET b 2'], [2, 'RPUSH l x y'], [0, 'DEL a']]);
+  assert.deepEqual(r.seen, [
+    [0, 'SET a 1'],
+    [2, 'SET b 2'],
+    [2, 'RPUSH l x y'],
+    [0, 'DEL a'],
+  ]);
   // Reopened: the next append goes to the same file after a fresh SELECT.
   r.aof.append(2, cmd('SET', 'c', '3'));
   r.aof.close();
@@ -106,7 +117,10 @@ test('a torn tail is cut and reported; refused when aof-load-truncated is off', 
   assert.ok(m.report.truncatedBytes > 0);
   // A complete MULTI/EXEC replays its commands.
   appendFileSync(file, '*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n*1\r\n$4\r\nEXEC\r\n');
-  assert.deepEqual(open(dir).seen, [[0, 'SET a 1'], [0, 'SET m 1']]);
+  assert.deepEqual(open(dir).seen, [
+    [0, 'SET a 1'],
+    [0, 'SET m 1'],
+  ]);
   // Garbage that is not a torn tail is a format error even with truncation tolerated.
   appendFileSync(file, 'garbage\r\n*1\r\n$4\r\nPING\r\n');
   assert.throws(() => open(dir), AofFormatError);
@@ -139,7 +153,9 @@ test('BGREWRITEAOF: new base from a point-in-time snapshot while writes continue
   assert.equal(res.keys, 5000);
   assert.ok(a.aof.stats().currentBytes < before, 'rewrite should shrink the AOF');
   assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).sort(), [
-    'appendonly.aof.1.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest',
+    'appendonly.aof.1.base.rdb',
+    'appendonly.aof.2.incr.aof',
+    'appendonly.aof.manifest',
   ]);
   assert.equal(
     readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'),
@@ -194,7 +210,10 @@ test('we load an appendonlydir written by real redis-server 7', async (t) => {
   assert.ok(r.report.baseKeys >= 2, `base keys ${r.report.baseKeys}`);
   // Commands are logged as the client spelled them (ioredis sends lowercase).
   const seen = r.seen.map(([db, c]) => [db, c.toLowerCase()]);
-  assert.deepEqual(seen.slice(0, 2), [[0, 'set after 2'], [3, 'set x y']]);
+  assert.deepEqual(seen.slice(0, 2), [
+    [0, 'set after 2'],
+    [3, 'set x y'],
+  ]);
   assert.match(String(seen[2]?.[1]), /^pexpireat x \d+$/); // Redis logs relative TTLs as absolute
   assert.equal(r.ks.dump().get('0:before'), '1');
   assert.equal(r.ks.dump().get('0:l'), 'a,b');

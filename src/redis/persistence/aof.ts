@@ -27,7 +27,8 @@
  *   aof.load({ entry(e), command(db, argv) }) → AofLoadReport   (call once at start; creates the
  *       directory when missing; report.existed=false means no AOF was there → load dump.rdb, then
  *       call rewrite() so the AOF holds the dataset, as Redis does when enabling AOF)
- *   aof.append(db, argv)            after a write command executed (argv as to propagate)
+ *   aof.append(db, argv)            after a write command executed (argv as to propagate; Buffers or
+ *                                   binary latin1 strings — pass the engine's strings, no conversion)
  *   aof.durable() → Promise|null    always-mode: await before sending replies of this turn
  *   aof.rewrite(snapshots) → Promise<RewriteResult>;  aof.rewriting
  *   aof.flushSync()                 SHUTDOWN: write + fsync everything now
@@ -36,15 +37,33 @@
  *   aof.lastWriteError              non-null → refuse writes (Redis: -MISCONF ... AOF ...)
  */
 import {
-  closeSync, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync,
-  readFileSync, readSync, statSync, unlinkSync, writeSync, close as closeCb,
+  closeSync,
+  existsSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  close as closeCb,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../../platform/clock.js';
 import { AofFormatError } from './errors.js';
 import {
-  encodeCommandInto, encodedCommandBytes, formatManifest, parseCommand, parseManifest,
-  type AofFileInfo, type AofManifest,
+  encodeCommandInto,
+  encodedCommandBytes,
+  formatManifest,
+  parseCommand,
+  parseManifest,
+  type AofArg,
+  type AofFileInfo,
+  type AofManifest,
 } from './aof-format.js';
 import { RdbReader } from './rdb.js';
 import type { Snapshots } from './snapshot.js';
@@ -147,14 +166,23 @@ export class AofManager {
   }
 
   stats(): { baseBytes: number; currentBytes: number; bufferedBytes: number } {
-    return { baseBytes: this.baseBytes, currentBytes: this.baseBytes + this.incrBytes, bufferedBytes: this.pos };
+    return {
+      baseBytes: this.baseBytes,
+      currentBytes: this.baseBytes + this.incrBytes,
+      bufferedBytes: this.pos,
+    };
   }
 
   // ───────────── loading ─────────────
 
   load(handler: AofLoadHandler): AofLoadReport {
     const report: AofLoadReport = {
-      existed: false, baseKeys: 0, commands: 0, truncatedBytes: 0, truncatedFile: null, files: [],
+      existed: false,
+      baseKeys: 0,
+      commands: 0,
+      truncatedBytes: 0,
+      truncatedFile: null,
+      files: [],
     };
     const manifestPath = join(this.dirPath, `${this.fileName}.manifest`);
     mkdirSync(this.dirPath, { recursive: true });
@@ -229,7 +257,12 @@ export class AofManager {
   }
 
   private nextSeq(type: 'b' | 'i'): number {
-    const seqs = type === 'b' ? (this.manifest.base ? [this.manifest.base.seq] : []) : this.manifest.incr.map((f) => f.seq);
+    const seqs =
+      type === 'b'
+        ? this.manifest.base
+          ? [this.manifest.base.seq]
+          : []
+        : this.manifest.incr.map((f) => f.seq);
     return seqs.length ? Math.max(...seqs) + 1 : 1;
   }
 
@@ -261,10 +294,10 @@ export class AofManager {
 
   // ───────────── appending ─────────────
 
-  append(db: number, argv: readonly Buffer[]): void {
+  append(db: number, argv: readonly AofArg[]): void {
     if (this.closed) throw new Error('AOF is closed');
     if (db !== this.selectedDb) {
-      this.put([Buffer.from('SELECT'), Buffer.from(String(db))]);
+      this.put(['SELECT', String(db)]);
       this.selectedDb = db;
     }
     this.put(argv);
@@ -294,7 +327,7 @@ export class AofManager {
     return null;
   }
 
-  private put(argv: readonly Buffer[]): void {
+  private put(argv: readonly AofArg[]): void {
     const n = encodedCommandBytes(argv);
     if (this.pos + n > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -420,7 +453,10 @@ export class AofManager {
       const seq = this.nextSeq('b');
       const base: AofFileInfo = { name: `${this.fileName}.${seq}.base.rdb`, seq, type: 'b' };
       const res = await snapshots.startBackground(join(this.dirPath, base.name), { aofBase: true }).done;
-      const old = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr.filter((f) => f !== keepIncr)];
+      const old = [
+        ...(this.manifest.base ? [this.manifest.base] : []),
+        ...this.manifest.incr.filter((f) => f !== keepIncr),
+      ];
       this.manifest = { base, history: old.map((f) => ({ ...f, type: 'h' as const })), incr: [keepIncr] };
       this.persistManifest();
       this.baseBytes = res.bytes;
@@ -444,7 +480,12 @@ interface ReplayResult {
  * Replays the RESP commands of path from byte start, reading in chunks. SELECT sets the db and is
  * not passed on; MULTI…EXEC is delivered on EXEC (an unterminated MULTI counts as a torn tail).
  */
-function replayLog(path: string, start: number, handler: AofLoadHandler, tolerateTruncation: boolean): ReplayResult {
+function replayLog(
+  path: string,
+  start: number,
+  handler: AofLoadHandler,
+  tolerateTruncation: boolean,
+): ReplayResult {
   const fd = openSync(path, 'r+');
   try {
     const size = fstatSync(fd).size;
@@ -532,4 +573,3 @@ function safeUnlink(p: string): void {
     /* gone already */
   }
 }
-

@@ -83,7 +83,8 @@ function backlen(l: number): Buffer {
   if (l <= 127) return Buffer.from([l]);
   if (l < 16383) return Buffer.from([l >> 7, (l & 127) | 128]);
   if (l < 2097151) return Buffer.from([l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128]);
-  if (l < 268435455) return Buffer.from([l >>> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]);
+  if (l < 268435455)
+    return Buffer.from([l >>> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]);
   return Buffer.from([
     Math.floor(l / 2 ** 28),
     ((l >>> 21) & 127) | 128,

@@ -24,7 +24,8 @@ const NOW = 1_700_000_000_000;
 function sampleStream(): RdbStreamValue {
   const entries: RdbStreamEntry[] = [];
   for (let i = 0; i < 250; i++) {
-    const fields = i % 7 === 3 ? [b('other'), b(`x${i}`)] : [b('temp'), b(String(20 + (i % 10))), b('city'), b(`c${i}`)];
+    const fields =
+      i % 7 === 3 ? [b('other'), b(`x${i}`)] : [b('temp'), b(String(20 + (i % 10))), b('city'), b(`c${i}`)];
     entries.push({ id: { ms: NOW + Math.floor(i / 3), seq: i % 3 }, fields });
   }
   const last = entries[249]!.id;
@@ -96,7 +97,14 @@ test('property: arbitrary streams round-trip', () => {
         return { id: { ms, seq }, fields: flat };
       });
       const lastId = entries.at(-1)?.id ?? { ms: 0, seq: 0 };
-      return { type: 'stream', entries, lastId, maxDeletedId: { ms: 0, seq: 0 }, entriesAdded: entries.length, groups: [] };
+      return {
+        type: 'stream',
+        entries,
+        lastId,
+        maxDeletedId: { ms: 0, seq: 0 },
+        entriesAdded: entries.length,
+        groups: [],
+      };
     });
   fc.assert(
     fc.property(arb, (v) => {
@@ -141,7 +149,16 @@ test('real redis-server 7 loads our streams with groups and pending entries', as
   );
   const groups = (await c.xinfo('GROUPS', 's')) as unknown[][];
   const g1 = groups.find((g) => g[1] === 'g1') as unknown[];
-  assert.deepEqual(g1.slice(0, 8), ['name', 'g1', 'consumers', 3, 'pending', 3, 'last-delivered-id', `${NOW + 3}-1`]);
+  assert.deepEqual(g1.slice(0, 8), [
+    'name',
+    'g1',
+    'consumers',
+    3,
+    'pending',
+    3,
+    'last-delivered-id',
+    `${NOW + 3}-1`,
+  ]);
   assert.equal(await c.xlen('empty'), 0);
   // XADD continues after our last ID, so lastId was loaded.
   await assert.rejects(c.xadd('s', `${NOW}-0`, 'f', 'v'), /equal or smaller/);
@@ -154,7 +171,8 @@ test('we read streams real redis-server writes, including tombstones and DUMP', 
   const real = await startRealRedis(dir, ['--dbfilename', 'real.rdb']);
   t.after(() => real.stop());
   const c = real.client;
-  for (let i = 1; i <= 150; i++) await c.xadd('s', `${i}-1`, 'a', String(i), ...(i % 5 === 0 ? ['b', 'x'] : []));
+  for (let i = 1; i <= 150; i++)
+    await c.xadd('s', `${i}-1`, 'a', String(i), ...(i % 5 === 0 ? ['b', 'x'] : []));
   await c.xdel('s', '2-1', '100-1');
   await c.xgroup('CREATE', 's', 'grp', '0');
   await c.xreadgroup('GROUP', 'grp', 'worker', 'COUNT', 3, 'STREAMS', 's', '>');
@@ -174,7 +192,14 @@ test('we read streams real redis-server writes, including tombstones and DUMP', 
   // With tombstones before the group's position Redis cannot count reads: entries_read is -1 (null).
   assert.equal(g.entriesRead, null);
   assert.equal(((await c.xinfo('GROUPS', 's')) as unknown[][])[0]?.[9], null);
-  assert.deepEqual(g.pending.map((p) => [p.id.ms, p.consumer.toString(), p.deliveryCount]), [[1, 'worker', 1], [3, 'worker', 1], [4, 'worker', 1]]);
+  assert.deepEqual(
+    g.pending.map((p) => [p.id.ms, p.consumer.toString(), p.deliveryCount]),
+    [
+      [1, 'worker', 1],
+      [3, 'worker', 1],
+      [4, 'worker', 1],
+    ],
+  );
   assert.deepEqual(parseDumpPayload(await c.dumpBuffer('s')), v);
 });
 
@@ -182,16 +207,19 @@ test('fuzz: corrupted stream payloads (CRC re-sealed) give RdbFormatError only',
   const seed = createDumpPayload(sampleStream());
   const footer = seed.length - 10;
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (muts) => {
-      const p = Buffer.from(seed);
-      for (const [at, v] of muts) p[at % footer] = v;
-      p.writeBigUInt64LE(crc64(p, 0, footer + 2), footer + 2);
-      try {
-        parseDumpPayload(p);
-      } catch (e) {
-        if (!(e instanceof RdbFormatError)) throw e;
-      }
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      (muts) => {
+        const p = Buffer.from(seed);
+        for (const [at, v] of muts) p[at % footer] = v;
+        p.writeBigUInt64LE(crc64(p, 0, footer + 2), footer + 2);
+        try {
+          parseDumpPayload(p);
+        } catch (e) {
+          if (!(e instanceof RdbFormatError)) throw e;
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -37,7 +37,9 @@ export function decodeStreamId(buf: Buffer, at: number): RdbStreamId {
   return { ms: Number(ms), seq: Number(seq) };
 }
 
-export function encodeStreamNodes(entries: readonly RdbStreamEntry[]): Array<{ key: Buffer; listpack: Buffer }> {
+export function encodeStreamNodes(
+  entries: readonly RdbStreamEntry[],
+): Array<{ key: Buffer; listpack: Buffer }> {
   const nodes: Array<{ key: Buffer; listpack: Buffer }> = [];
   let i = 0;
   while (i < entries.length) {
@@ -60,10 +62,18 @@ export function encodeStreamNodes(entries: readonly RdbStreamEntry[]): Array<{ k
   return nodes;
 }
 
-function appendEntry(lp: ListpackWriter, e: RdbStreamEntry, master: RdbStreamId, masterFields: Buffer[]): void {
+function appendEntry(
+  lp: ListpackWriter,
+  e: RdbStreamEntry,
+  master: RdbStreamId,
+  masterFields: Buffer[],
+): void {
   const names = fieldNames(e.fields);
-  const same = names.length === masterFields.length && names.every((f, k) => f.equals(masterFields[k] as Buffer));
-  lp.int(same ? FLAG_SAME_FIELDS : 0).int(e.id.ms - master.ms).int(e.id.seq - master.seq);
+  const same =
+    names.length === masterFields.length && names.every((f, k) => f.equals(masterFields[k] as Buffer));
+  lp.int(same ? FLAG_SAME_FIELDS : 0)
+    .int(e.id.ms - master.ms)
+    .int(e.id.seq - master.seq);
   const pairs = e.fields.length / 2;
   if (same) {
     for (let k = 1; k < e.fields.length; k += 2) lp.str(e.fields[k] as Buffer);

@@ -11,7 +11,15 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createDumpPayload, loadRdbFile, parseDumpPayload, readRdb, RdbReader, RdbWriter, writeRdb } from './rdb.js';
+import {
+  createDumpPayload,
+  loadRdbFile,
+  parseDumpPayload,
+  readRdb,
+  RdbReader,
+  RdbWriter,
+  writeRdb,
+} from './rdb.js';
 import { RdbFormatError } from './errors.js';
 import { crc64 } from './crc64.js';
 import type { RdbEntry, RdbValue } from './value-model.js';
@@ -31,7 +39,12 @@ function sampleEntries(): RdbEntry[] {
     { db: 0, key: b('notint'), value: { type: 'string', value: b('012') }, expireAtMs: null },
     { db: 0, key: b('bigint'), value: { type: 'string', value: b('99999999999') }, expireAtMs: null },
     { db: 0, key: binary, value: { type: 'string', value: binary }, expireAtMs: null },
-    { db: 0, key: b('large'), value: { type: 'string', value: Buffer.alloc(100_000, 0x61) }, expireAtMs: null },
+    {
+      db: 0,
+      key: b('large'),
+      value: { type: 'string', value: Buffer.alloc(100_000, 0x61) },
+      expireAtMs: null,
+    },
     { db: 0, key: b('ttl'), value: { type: 'string', value: b('v') }, expireAtMs: FUTURE_MS },
     { db: 0, key: b('list'), value: { type: 'list', items: [b('a'), b('1'), b('b')] }, expireAtMs: null },
     { db: 0, key: b('biglist'), value: { type: 'list', items: bigList }, expireAtMs: FUTURE_MS },
@@ -39,7 +52,13 @@ function sampleEntries(): RdbEntry[] {
     {
       db: 0,
       key: b('hash'),
-      value: { type: 'hash', entries: [[b('f1'), b('v1')], [b('n'), b('10')]] },
+      value: {
+        type: 'hash',
+        entries: [
+          [b('f1'), b('v1')],
+          [b('n'), b('10')],
+        ],
+      },
       expireAtMs: null,
     },
     {
@@ -47,7 +66,12 @@ function sampleEntries(): RdbEntry[] {
       key: b('zset'),
       value: {
         type: 'zset',
-        entries: [[b('a'), 1.5], [b('b'), -Infinity], [b('c'), Infinity], [b('d'), 0.1]],
+        entries: [
+          [b('a'), 1.5],
+          [b('b'), -Infinity],
+          [b('c'), Infinity],
+          [b('d'), 0.1],
+        ],
       },
       expireAtMs: null,
     },
@@ -74,19 +98,35 @@ const valueArb: fc.Arbitrary<RdbValue> = fc.oneof(
     type: 'set' as const,
     members: a.map((u) => Buffer.from(u)),
   })),
-  fc.array(fc.tuple(fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 })), { minLength: 1, maxLength: 6 })
-    .map((a) => ({ type: 'hash' as const, entries: a.map(([k, v]): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)]) })),
-  fc.array(fc.tuple(fc.uint8Array({ maxLength: 8 }), fc.double({ noNaN: true })), { minLength: 1, maxLength: 6 })
-    .map((a) => ({ type: 'zset' as const, entries: a.map(([k, s]): [Buffer, number] => [Buffer.from(k), s]) })),
+  fc
+    .array(fc.tuple(fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 })), {
+      minLength: 1,
+      maxLength: 6,
+    })
+    .map((a) => ({
+      type: 'hash' as const,
+      entries: a.map(([k, v]): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)]),
+    })),
+  fc
+    .array(fc.tuple(fc.uint8Array({ maxLength: 8 }), fc.double({ noNaN: true })), {
+      minLength: 1,
+      maxLength: 6,
+    })
+    .map((a) => ({
+      type: 'zset' as const,
+      entries: a.map(([k, s]): [Buffer, number] => [Buffer.from(k), s]),
+    })),
 );
 
 test('property: decode(encode(entries)) = entries, and DUMP round-trips', () => {
-  const entryArb = fc.record({
-    db: fc.integer({ min: 0, max: 15 }),
-    key: fc.uint8Array({ maxLength: 16 }).map((u) => Buffer.from(u)),
-    value: valueArb,
-    expireAtMs: fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: null }),
-  }).map((r): RdbEntry => ({ ...r }));
+  const entryArb = fc
+    .record({
+      db: fc.integer({ min: 0, max: 15 }),
+      key: fc.uint8Array({ maxLength: 16 }).map((u) => Buffer.from(u)),
+      value: valueArb,
+      expireAtMs: fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: null }),
+    })
+    .map((r): RdbEntry => ({ ...r }));
   fc.assert(
     fc.property(fc.array(entryArb, { maxLength: 10 }), (entries) => {
       const img = readRdb(writeRdb(entries, { ctimeSec: 0, usedMemBytes: 0 }));
@@ -173,7 +213,13 @@ test('hand-built ziplist hash (pre-7 Redis) decodes', () => {
   zl[zl.length - 1] = 0xff;
   const body = Buffer.concat([Buffer.from([13, zl.length]), zl]);
   const v = parseDumpPayload(createDumpFooterFor(body));
-  assert.deepEqual(v, { type: 'hash', entries: [[b('f'), b('5')], [b('n'), b('300')]] });
+  assert.deepEqual(v, {
+    type: 'hash',
+    entries: [
+      [b('f'), b('5')],
+      [b('n'), b('300')],
+    ],
+  });
 });
 
 test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)', async (t) => {
@@ -181,7 +227,8 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-rdb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const entries = sampleEntries();
-  const lib = "#!lua name=nimbuslib\nredis.register_function('nimbus_echo', function(keys, args) return args[1] end)";
+  const lib =
+    "#!lua name=nimbuslib\nredis.register_function('nimbus_echo', function(keys, args) return args[1] end)";
   const chunks: Buffer[] = [];
   const w = new RdbWriter({ write: (c) => chunks.push(c) })
     .header({ ctimeSec: Date.now() / 1000, usedMemBytes: 1 << 20 })
@@ -215,10 +262,16 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   await c.select(3);
   // Redis 7.0 prints 0.1 as 0.10000000000000001 (%.17g), 7.2 as 0.1: compare numerically.
   const z: string[] = await c.zrange('zset', '0', '-1', 'WITHSCORES');
-  assert.deepEqual(z.filter((_, i) => i % 2 === 0), ['b', 'd', 'a', 'c']);
-  assert.deepEqual(z.filter((_, i) => i % 2 === 1).map((x) => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : Number(x))), [
-    -Infinity, 0.1, 1.5, Infinity,
-  ]);
+  assert.deepEqual(
+    z.filter((_, i) => i % 2 === 0),
+    ['b', 'd', 'a', 'c'],
+  );
+  assert.deepEqual(
+    z
+      .filter((_, i) => i % 2 === 1)
+      .map((x) => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : Number(x))),
+    [-Infinity, 0.1, 1.5, Infinity],
+  );
   assert.equal(await c.get('str'), 'db3');
   // Our DUMP payload restores into real Redis, and real Redis's DUMP parses here.
   await c.restore('restored', 0, createDumpPayload({ type: 'hash', entries: [[b('k'), b('v')]] }));
@@ -226,7 +279,12 @@ test('real redis-server loads our dump (redis-check-rdb clean, all types, TTL)',
   const realDump = await c.dumpBuffer('zset');
   assert.deepEqual(parseDumpPayload(realDump), {
     type: 'zset',
-    entries: [[b('b'), -Infinity], [b('d'), 0.1], [b('a'), 1.5], [b('c'), Infinity]],
+    entries: [
+      [b('b'), -Infinity],
+      [b('d'), 0.1],
+      [b('a'), 1.5],
+      [b('c'), Infinity],
+    ],
   });
 });
 
@@ -285,10 +343,23 @@ test('we load a dump written by real redis-server (listpack, quicklist, intset, 
   assert.ok(iset?.type === 'set');
   assert.deepEqual(iset.members.map(String).sort(), ['-2', '1', '5000000000', '70000']);
   const h = val('0:h');
-  assert.deepEqual(h, { type: 'hash', entries: [[b('a'), b('1')], [b('b'), b('two')]] });
+  assert.deepEqual(h, {
+    type: 'hash',
+    entries: [
+      [b('a'), b('1')],
+      [b('b'), b('two')],
+    ],
+  });
   const bigh = val('0:bigh');
   assert.ok(bigh?.type === 'hash' && bigh.entries.length === 300);
-  assert.deepEqual(val('0:z'), { type: 'zset', entries: [[b('neg'), -1], [b('one'), 1], [b('two'), 2.5]] });
+  assert.deepEqual(val('0:z'), {
+    type: 'zset',
+    entries: [
+      [b('neg'), -1],
+      [b('one'), 1],
+      [b('two'), 2.5],
+    ],
+  });
   const bigz = val('0:bigz');
   assert.ok(bigz?.type === 'zset' && bigz.entries.length === 300);
   assert.deepEqual(new Map(bigz.entries.map(([m, s]) => [m.toString(), s])).get('m299'), 299 * 1.25);

@@ -36,7 +36,14 @@ import { RdbFormatError } from './errors.js';
 import { intsetEntries, listpackEntries, lzfDecompress, ziplistEntries } from './rdb-encodings.js';
 import { decodeStreamId, decodeStreamNode, encodeStreamId, encodeStreamNodes } from './rdb-stream.js';
 import type {
-  RdbEntry, RdbStreamConsumer, RdbStreamEntry, RdbStreamGroup, RdbStreamId, RdbStreamPending, RdbStreamValue, RdbValue,
+  RdbEntry,
+  RdbStreamConsumer,
+  RdbStreamEntry,
+  RdbStreamGroup,
+  RdbStreamId,
+  RdbStreamPending,
+  RdbStreamValue,
+  RdbValue,
 } from './value-model.js';
 
 export const RDB_VERSION_WRITTEN = 10;
@@ -50,15 +57,39 @@ export const RDB_WRITE_CHUNK_BYTES = 64 * 1024;
 export const RDB_DB_INDEX_MAX = 1 << 20;
 
 export const RDB_TYPE = {
-  STRING: 0, LIST: 1, SET: 2, ZSET: 3, HASH: 4, ZSET_2: 5,
-  LIST_ZIPLIST: 10, SET_INTSET: 11, ZSET_ZIPLIST: 12, HASH_ZIPLIST: 13, LIST_QUICKLIST: 14,
-  HASH_LISTPACK: 16, ZSET_LISTPACK: 17, LIST_QUICKLIST_2: 18, SET_LISTPACK: 20,
-  STREAM_LISTPACKS: 15, STREAM_LISTPACKS_2: 19, STREAM_LISTPACKS_3: 21,
+  STRING: 0,
+  LIST: 1,
+  SET: 2,
+  ZSET: 3,
+  HASH: 4,
+  ZSET_2: 5,
+  LIST_ZIPLIST: 10,
+  SET_INTSET: 11,
+  ZSET_ZIPLIST: 12,
+  HASH_ZIPLIST: 13,
+  LIST_QUICKLIST: 14,
+  HASH_LISTPACK: 16,
+  ZSET_LISTPACK: 17,
+  LIST_QUICKLIST_2: 18,
+  SET_LISTPACK: 20,
+  STREAM_LISTPACKS: 15,
+  STREAM_LISTPACKS_2: 19,
+  STREAM_LISTPACKS_3: 21,
 } as const;
 
 const OP = {
-  SLOT_INFO: 0xf4, FUNCTION2: 0xf5, FUNCTION_PRE_GA: 0xf6, MODULE_AUX: 0xf7, IDLE: 0xf8, FREQ: 0xf9,
-  AUX: 0xfa, RESIZEDB: 0xfb, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, SELECTDB: 0xfe, EOF: 0xff,
+  SLOT_INFO: 0xf4,
+  FUNCTION2: 0xf5,
+  FUNCTION_PRE_GA: 0xf6,
+  MODULE_AUX: 0xf7,
+  IDLE: 0xf8,
+  FREQ: 0xf9,
+  AUX: 0xfa,
+  RESIZEDB: 0xfb,
+  EXPIRETIME_MS: 0xfc,
+  EXPIRETIME: 0xfd,
+  SELECTDB: 0xfe,
+  EOF: 0xff,
 } as const;
 
 /** Where the writer's bytes go; synchronous so a caller can bound its own memory. */
@@ -133,10 +164,8 @@ export class RdbWriter {
       this.currentDb = e.db;
     }
     if (e.expireAtMs !== null) {
-      this.ensure(9);
-      this.buf[this.pos++] = OP.EXPIRETIME_MS;
-      this.buf.writeBigInt64LE(BigInt(Math.trunc(e.expireAtMs)), this.pos);
-      this.pos += 8;
+      this.byte(OP.EXPIRETIME_MS);
+      this.msTime(e.expireAtMs);
     }
     this.value(e.value, e.key);
     return this;
@@ -220,9 +249,13 @@ export class RdbWriter {
     this.len(id.seq);
   }
 
+  /** int64 little-endian milliseconds, without bigint (hi/lo words; exact for |ms| < 2^53). */
   private msTime(ms: number): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt(Math.trunc(ms)), this.pos);
+    const v = Math.trunc(ms);
+    const hi = Math.floor(v / 4294967296);
+    this.buf.writeUInt32LE(v - hi * 4294967296, this.pos);
+    this.buf.writeInt32LE(hi, this.pos + 4);
     this.pos += 8;
   }
 
@@ -453,7 +486,7 @@ export class RdbReader {
           this.len();
           break;
         case OP.EXPIRETIME_MS:
-          expireAtMs = Number(this.take(8).readBigInt64LE(0));
+          expireAtMs = this.int64LE();
           break;
         case OP.EXPIRETIME:
           expireAtMs = this.take(4).readInt32LE(0) * 1000;
@@ -568,7 +601,10 @@ export class RdbReader {
     const name = this.string();
     const lastId = this.streamId();
     const entriesRead = v2 ? this.lenOrInvalid() : null;
-    const pel = new Map<string, { id: RdbStreamId; deliveryTimeMs: number; deliveryCount: number; owner: Buffer | null }>();
+    const pel = new Map<
+      string,
+      { id: RdbStreamId; deliveryTimeMs: number; deliveryCount: number; owner: Buffer | null }
+    >();
     const nPel = this.count(17);
     for (let i = 0; i < nPel; i++) {
       const at = this.pos;
@@ -595,7 +631,12 @@ export class RdbReader {
     const pending: RdbStreamPending[] = [];
     for (const p of pel.values()) {
       if (!p.owner) throw this.err('group PEL entry without a consumer');
-      pending.push({ id: p.id, consumer: p.owner, deliveryTimeMs: p.deliveryTimeMs, deliveryCount: p.deliveryCount });
+      pending.push({
+        id: p.id,
+        consumer: p.owner,
+        deliveryTimeMs: p.deliveryTimeMs,
+        deliveryCount: p.deliveryCount,
+      });
     }
     return { name, lastId, entriesRead, pending, consumers };
   }
@@ -607,7 +648,11 @@ export class RdbReader {
   /** A length where 2^64-1 means -1 ("invalid"), as Redis stores a group's entries_read. */
   private lenOrInvalid(): number | null {
     const b = this.buf;
-    if (b[this.pos] === 0x81 && this.pos + 9 <= b.length && b.readBigUInt64BE(this.pos + 1) === 0xffffffffffffffffn) {
+    if (
+      b[this.pos] === 0x81 &&
+      this.pos + 9 <= b.length &&
+      b.readBigUInt64BE(this.pos + 1) === 0xffffffffffffffffn
+    ) {
       this.pos += 9;
       return null;
     }
@@ -690,7 +735,12 @@ export class RdbReader {
     const n = this.lenOrEncoding();
     if (!this.lenEncoded) {
       if (n > RDB_STRING_BYTES_MAX) throw this.err(`string of ${n} bytes exceeds limit`, at);
-      return Buffer.from(this.take(n));
+      if (n > this.buf.length - this.pos) throw this.err(`unexpected end of data (need ${n} bytes)`);
+      // One pooled allocation + copy: values must not pin the whole file buffer.
+      const out = Buffer.allocUnsafe(n);
+      this.buf.copy(out, 0, this.pos, this.pos + n);
+      this.pos += n;
+      return out;
     }
     switch (n) {
       case 0:
@@ -735,6 +785,15 @@ export class RdbReader {
       return Number(v);
     }
     throw this.err(`bad length byte 0x${b.toString(16)}`, this.pos - 1);
+  }
+
+  /** A little-endian int64 as a number (exact below 2^53, which covers every ms timestamp). */
+  private int64LE(): number {
+    if (this.buf.length - this.pos < 8) throw this.err('unexpected end of data (need 8 bytes)');
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readInt32LE(this.pos + 4);
+    this.pos += 8;
+    return hi * 4294967296 + lo;
   }
 
   private byte(): number {

@@ -9,7 +9,10 @@ import type { RdbEntry, RdbValue } from './value-model.js';
 export class MapKeyspace implements SnapshotSource {
   readonly dbs: Array<Map<string, { value: RdbValue; expireAtMs: number | null }>>;
   snaps: Snapshots;
-  constructor(readonly dbCount: number, makeSnaps: (ks: MapKeyspace) => Snapshots) {
+  constructor(
+    readonly dbCount: number,
+    makeSnaps: (ks: MapKeyspace) => Snapshots,
+  ) {
     this.dbs = Array.from({ length: dbCount }, () => new Map());
     this.snaps = makeSnaps(this);
   }
@@ -78,4 +81,3 @@ export class MapKeyspace implements SnapshotSource {
     return out;
   }
 }
-
