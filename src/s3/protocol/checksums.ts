@@ -318,46 +318,99 @@ export function verifyContentMd5(header: string, md5Digest: Uint8Array): void {
 }
 
 // ---------------------------------------------------------------- CRC combination (FULL_OBJECT)
+//
+// crc(A‖B) = crc(A)·x^(8·len(B)) mod P  xor  crc(B). Polynomials are in the reflected order CRCs
+// use (x^0 in the top bit); a 64-bit value is a [hi, lo] pair of uint32 so no BigInt is needed.
+// x^(8·2^k) is tabulated once per algorithm, so one combine costs about log2(len(B))
+// multiplications of 64 shift-and-xor steps each.
 
-const CRC_PARAMS: Partial<Record<ChecksumAlgorithm, { poly: bigint; width: number }>> = {
-  CRC32: { poly: 0xedb88320n, width: 32 },
-  CRC32C: { poly: 0x82f63b78n, width: 32 },
-  CRC64NVME: { poly: 0x9a6c9329ac4bc9b5n, width: 64 },
-};
+type Poly64 = [number, number];
 
-/** Multiplies two polynomials modulo P in the reflected bit order CRCs use (x^0 in the top bit). */
-function gfMul(a: bigint, b: bigint, poly: bigint, width: number): bigint {
-  const top = 1n << BigInt(width - 1);
-  let prod = 0n;
-  let m = top;
-  for (let i = 0; i < width && a !== 0n; i++) {
+function mul32(a: number, b: number, poly: number): number {
+  let p = 0;
+  for (let m = 0x80000000; m !== 0 && a !== 0; m >>>= 1) {
     if (a & m) {
-      prod ^= b;
-      a ^= m;
+      p ^= b;
+      a = (a ^ m) >>> 0;
     }
-    m >>= 1n;
-    b = b & 1n ? (b >> 1n) ^ poly : b >> 1n;
+    b = b & 1 ? (b >>> 1) ^ poly : b >>> 1;
   }
-  return prod;
+  return p >>> 0;
 }
 
-/** x^(8·n) mod P, by square-and-multiply over the bits of n. */
-function xPow8n(n: number, poly: bigint, width: number): bigint {
-  const top = 1n << BigInt(width - 1); // the polynomial "1"
-  let result = top;
-  let base = top >> 8n; // x^8
-  let k = BigInt(n);
-  while (k > 0n) {
-    if (k & 1n) result = gfMul(result, base, poly, width);
-    base = gfMul(base, base, poly, width);
-    k >>= 1n;
+function mul(a: Poly64, b: Poly64, shape: CrcShape): Poly64 {
+  return shape.bytes === 4 ? [mul32(a[0], b[0], shape.poly[0]), 0] : mul64(a, b, shape.poly);
+}
+
+function mul64(a: Poly64, b: Poly64, poly: Poly64): Poly64 {
+  let [aHi, aLo] = a;
+  let [bHi, bLo] = b;
+  let pHi = 0;
+  let pLo = 0;
+  for (let bit = 0; bit < 64 && (aHi | aLo) !== 0; bit++) {
+    const set = bit < 32 ? (aHi >>> (31 - bit)) & 1 : (aLo >>> (63 - bit)) & 1;
+    if (set) {
+      pHi ^= bHi;
+      pLo ^= bLo;
+      if (bit < 32) aHi = (aHi & ~(1 << (31 - bit))) >>> 0;
+      else aLo = (aLo & ~(1 << (63 - bit))) >>> 0;
+    }
+    const carry = bLo & 1;
+    bLo = ((bLo >>> 1) | ((bHi & 1) << 31)) >>> 0;
+    bHi = bHi >>> 1;
+    if (carry) {
+      bHi = (bHi ^ poly[0]) >>> 0;
+      bLo = (bLo ^ poly[1]) >>> 0;
+    }
   }
-  return result;
+  return [pHi >>> 0, pLo >>> 0];
+}
+
+interface CrcShape {
+  readonly poly: Poly64;
+  readonly bytes: number;
+  powers?: Poly64[];
+  /** x^(8·len) for recently seen lengths: multipart parts mostly share one size. */
+  readonly shifts: Map<number, Poly64>;
+}
+
+/** Distinct part lengths whose shift polynomial is remembered per algorithm. */
+const CRC_SHIFT_CACHE_MAX = 16;
+
+// 32-bit CRCs use the high word only.
+const CRC_SHAPES: Partial<Record<ChecksumAlgorithm, CrcShape>> = {
+  CRC32: { poly: [0xedb88320, 0], bytes: 4, shifts: new Map() },
+  CRC32C: { poly: [0x82f63b78, 0], bytes: 4, shifts: new Map() },
+  CRC64NVME: { poly: [C64_POLY_HI, C64_POLY_LO], bytes: 8, shifts: new Map() },
+};
+
+function powersOf(shape: CrcShape): Poly64[] {
+  if (shape.powers) return shape.powers;
+  const powers: Poly64[] = [[0x00800000, 0]]; // x^8
+  for (let k = 1; k < 64; k++) powers.push(mul(powers[k - 1]!, powers[k - 1]!, shape));
+  shape.powers = powers;
+  return powers;
+}
+
+function shiftFor(shape: CrcShape, length: number): Poly64 {
+  const hit = shape.shifts.get(length);
+  if (hit) return hit;
+  const powers = powersOf(shape);
+  let shift: Poly64 = [0x80000000, 0]; // the polynomial 1
+  let n = length;
+  for (let k = 0; n > 0 && k < 64; k++) {
+    if (n % 2 === 1) shift = mul(shift, powers[k]!, shape);
+    n = Math.floor(n / 2);
+  }
+  if (shape.shifts.size >= CRC_SHIFT_CACHE_MAX)
+    shape.shifts.delete(shape.shifts.keys().next().value as number);
+  shape.shifts.set(length, shift);
+  return shift;
 }
 
 /**
- * CRC of A‖B from crc(A), crc(B) and len(B) (final values, as digest() returns them, big-endian
- * raw bytes). Used for FULL_OBJECT multipart checksums. Cost is O(log lenB) per call.
+ * CRC of A‖B from crc(A), crc(B) (final values, big-endian raw bytes as digest() returns them)
+ * and len(B). Used for FULL_OBJECT multipart checksums.
  */
 export function combineCrc(
   alg: ChecksumAlgorithm,
@@ -365,12 +418,18 @@ export function combineCrc(
   crcB: Uint8Array,
   lengthB: number,
 ): Buffer {
-  const p = CRC_PARAMS[alg];
-  if (!p) throw new Error(`combineCrc: ${alg} is not a CRC`);
-  const a = BigInt('0x' + Buffer.from(crcA).toString('hex'));
-  const b = BigInt('0x' + Buffer.from(crcB).toString('hex'));
-  const v = gfMul(xPow8n(lengthB, p.poly, p.width), a, p.poly, p.width) ^ b;
-  return Buffer.from(v.toString(16).padStart(p.width / 4, '0'), 'hex');
+  const shape = CRC_SHAPES[alg];
+  if (!shape) throw new Error(`combineCrc: ${alg} is not a CRC`);
+  const read = (b: Uint8Array): Poly64 => {
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    return shape.bytes === 8 ? [buf.readUInt32BE(0), buf.readUInt32BE(4)] : [buf.readUInt32BE(0), 0];
+  };
+  const a = mul(shiftFor(shape, lengthB), read(crcA), shape);
+  const b = read(crcB);
+  const out = Buffer.alloc(shape.bytes);
+  out.writeUInt32BE((a[0] ^ b[0]) >>> 0, 0);
+  if (shape.bytes === 8) out.writeUInt32BE((a[1] ^ b[1]) >>> 0, 4);
+  return out;
 }
 
 // ---------------------------------------------------------------- one pass over a body
