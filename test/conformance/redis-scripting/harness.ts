@@ -7,6 +7,7 @@ import { redisService, type RedisConfig, type RedisServer } from '../../../src/r
 import { scriptingCommands } from '../../../src/redis/commands/scripting.js';
 import { streamCommands } from '../../../src/redis/commands/streams.js';
 import { blockingCommands } from '../../../src/redis/commands/streams-blocking.js';
+import { aclCommands } from '../../../src/redis/commands/acl.js';
 
 export interface RedisUnderTest {
   port: number;
@@ -15,7 +16,7 @@ export interface RedisUnderTest {
   close(): Promise<void>;
 }
 
-export const EXTENSION_MODULES = [scriptingCommands, streamCommands, blockingCommands];
+export const EXTENSION_MODULES = [scriptingCommands, streamCommands, blockingCommands, aclCommands];
 
 export async function startRedis(config: Record<string, unknown> = {}): Promise<RedisUnderTest> {
   const svc = await startStandalone(redisService, { config: { save: '', ...config }, ephemeral: true });
