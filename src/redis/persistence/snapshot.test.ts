@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRdb } from './rdb.js';
-import { Snapshots, SnapshotAbortedError } from './snapshot.js';
+import { removeStaleTempFiles, Snapshots, SnapshotAbortedError } from './snapshot.js';
 import { MapKeyspace } from './test-keyspace.js';
 
 function fileContents(path: string): Map<string, string> {
@@ -86,4 +86,12 @@ test('abort stops the save and removes the temp file', async (t) => {
   await assert.rejects(bg.done, SnapshotAbortedError);
   assert.equal(ks.snaps.inProgress, false);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('removeStaleTempFiles deletes only our crash leftovers', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-snap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const f of ['temp-123-4-dump.rdb', 'dump.rdb', 'temp-notours.rdb']) writeFileSync(join(dir, f), 'x');
+  assert.deepEqual(removeStaleTempFiles(dir), ['temp-123-4-dump.rdb']);
+  assert.deepEqual(readdirSync(dir).sort(), ['dump.rdb', 'temp-notours.rdb']);
 });

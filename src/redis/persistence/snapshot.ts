@@ -23,9 +23,10 @@
  *   snaps.startBackground(path) → BackgroundSave { done: Promise<SaveResult>, abort() }   (BGSAVE)
  *   snaps.saveSync(path) → SaveResult                                                     (SAVE)
  *   snaps.inProgress → boolean
+ *   removeStaleTempFiles(dir)         at startup: delete temp files of saves a crash interrupted
  * `keys(db)` must be safe to iterate while the engine mutates the db (a JS Map iterator is).
  */
-import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { fsync as fsyncCb, close as closeCb } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RdbWriter, type RdbAux } from './rdb.js';
@@ -249,6 +250,21 @@ export class Snapshots {
       aofBase: opts.aofBase ?? false,
     };
   }
+}
+
+/**
+ * Deletes temp files a crashed save left in dir (ours are `temp-<pid>-<n>-<name>`); call at startup
+ * before any save starts. Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    if (/^temp-\d+-\d+-/.test(f)) {
+      safeUnlink(join(dir, f));
+      removed.push(f);
+    }
+  }
+  return removed;
 }
 
 function tempPath(target: string): string {
