@@ -13,7 +13,13 @@ const { kafkaService } = await import(join(process.cwd(), 'dist/src/kafka/index.
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'nimbus-kafka-bench-'));
 const s = await startStandalone(kafkaService, {
   dataDir,
-  config: { port: Number(process.env.PORT ?? 0), numPartitions: 1 },
+  config: {
+    port: Number(process.env.PORT ?? 0),
+    numPartitions: 1,
+    // BENCH_RELAXED=1: Kafka's own durability (fsync every 100k messages or every second) instead of fsync before ack.
+    topicDefaults:
+      process.env.BENCH_RELAXED === '1' ? { 'flush.messages': '100000', 'flush.ms': '1000' } : {},
+  },
 });
 const readyMs = Date.now() - t0;
 process.stdout.write(`READY ${s.service.endpoints().kafka} ${readyMs.toFixed(0)}\n`);

@@ -2,7 +2,7 @@
 // (loopback TCP and fsync-ed sequential disk writes, measured in the same run) and published
 // figures. Not a test; it never gates CI. Needs `npm run build` and kcat.
 //
-//   node bench/kafka/run.mjs [--records 1000000] [--large 200000] [--quick]
+//   node bench/kafka/run.mjs [--records 1000000] [--large 200000] [--quick] [--relaxed]
 //
 // Reports, per scenario: records/s, MB/s (payload bytes), plus broker start-to-ready and RSS.
 import { Buffer } from 'node:buffer';
@@ -20,6 +20,8 @@ const arg = (name, def) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const quick = args.includes('--quick');
+/** --relaxed: topics fsync once a second (flush.ms=1000, Kafka's behaviour) instead of before each ack. */
+const relaxed = args.includes('--relaxed');
 const SMALL_RECORDS = arg('records', quick ? 200_000 : 1_000_000);
 const LARGE_RECORDS = arg('large', quick ? 40_000 : 200_000);
 
@@ -40,6 +42,7 @@ function startBroker() {
     const started = performance.now();
     const child = spawn(process.execPath, ['bench/kafka/broker.mjs'], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BENCH_RELAXED: relaxed ? '1' : '0' },
     });
     let out = '';
     child.stdout.on('data', (d) => {
