@@ -19,7 +19,7 @@ import { HttpResponse, buildQueryString } from '@smithy/core/protocols';
 import { authenticate, staticCredentials, PayloadSha256Verifier } from './auth.js';
 import { parseS3Address } from './addressing.js';
 import { S3Error } from './errors.js';
-import { canonicalQuery, canonicalUri, parseAmzDate, type AuthRequest } from './sigv4.js';
+import { canonicalQuery, canonicalUri, EMPTY_SHA256_HEX, parseAmzDate, type AuthRequest } from './sigv4.js';
 
 interface Captured {
   method: string;
@@ -74,6 +74,7 @@ function toAuthRequest(c: Captured): AuthRequest {
 }
 
 const NOW = Date.now();
+const EMPTY = EMPTY_SHA256_HEX;
 /** The signing time embedded in a presigned URL (the SDK reads the clock itself). */
 const signedAt = (url: URL): number => parseAmzDate(url.searchParams.get('X-Amz-Date')!)!;
 const creds = (over: Partial<{ strict: boolean; nowMs: number; secret: string }> = {}) =>
@@ -257,6 +258,21 @@ test('SignatureDoesNotMatch carries the canonical request and string to sign', a
 });
 
 test('presigned GET and PUT URLs verify, expire, and cap X-Amz-Expires', async () => {
+  const virtual = client(false, []);
+  for (const key of TRICKY_KEYS) {
+    const url = new URL(
+      await getSignedUrl(virtual, new GetObjectCommand({ Bucket: 'bucket', Key: key }), { expiresIn: 60 }),
+    );
+    assert.equal(url.host, 'bucket.localhost:4566');
+    const req: AuthRequest = {
+      method: 'GET',
+      rawPath: url.pathname,
+      rawQuery: url.search.slice(1),
+      headers: { host: url.host },
+    };
+    assert.equal(authenticate(req, creds()).verified, true, key);
+  }
+  virtual.destroy();
   const s3 = client(true, []);
   for (const key of TRICKY_KEYS) {
     for (const cmd of [
@@ -370,4 +386,74 @@ test('SigV2 header and query signatures (s3cmd style)', () => {
     codeOf(() => authenticate(qreq, creds({ nowMs: NOW + 120_000 }))),
     'AccessDenied',
   );
+});
+
+// Known-answer tests: the examples of AWS's "Signature Calculations for the Authorization Header:
+// Transferring Payload in a Single Chunk" and "Query String Authentication" S3 pages.
+const DOC = staticCredentials(
+  { AKIAIOSFODNN7EXAMPLE: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+  { strict: true, nowMs: Date.UTC(2013, 4, 24) },
+);
+const DOC_CRED = 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request';
+
+test('AWS documentation examples verify (GET with Range, PUT with $ in the key, ?lifecycle, ?max-keys&prefix)', () => {
+  const base = { host: 'examplebucket.s3.amazonaws.com', 'x-amz-date': '20130524T000000Z' };
+  const cases: [string, string, string, Record<string, string>, string, string][] = [
+    [
+      'GET',
+      '/test.txt',
+      '',
+      { range: 'bytes=0-9', 'x-amz-content-sha256': EMPTY },
+      'host;range;x-amz-content-sha256;x-amz-date',
+      'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+    ],
+    [
+      'PUT',
+      '/test$file.text',
+      '',
+      {
+        date: 'Fri, 24 May 2013 00:00:00 GMT',
+        'x-amz-storage-class': 'REDUCED_REDUNDANCY',
+        'x-amz-content-sha256': '44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072',
+      },
+      'date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class',
+      '98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd',
+    ],
+    [
+      'GET',
+      '/',
+      'lifecycle',
+      { 'x-amz-content-sha256': EMPTY },
+      'host;x-amz-content-sha256;x-amz-date',
+      'fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543',
+    ],
+    [
+      'GET',
+      '/',
+      'max-keys=2&prefix=J',
+      { 'x-amz-content-sha256': EMPTY },
+      'host;x-amz-content-sha256;x-amz-date',
+      '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7',
+    ],
+  ];
+  for (const [method, rawPath, rawQuery, extra, signed, sig] of cases) {
+    const headers = {
+      ...base,
+      ...extra,
+      authorization: `AWS4-HMAC-SHA256 Credential=${DOC_CRED},SignedHeaders=${signed},Signature=${sig}`,
+    };
+    const r = authenticate({ method, rawPath, rawQuery, headers }, DOC);
+    assert.equal(r.verified, true, `${method} ${rawPath}?${rawQuery}`);
+  }
+});
+
+test('AWS documentation presigned URL example verifies', () => {
+  const rawQuery =
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
+  const r = authenticate(
+    { method: 'GET', rawPath: '/test.txt', rawQuery, headers: { host: 'examplebucket.s3.amazonaws.com' } },
+    DOC,
+  );
+  assert.equal(r.verified, true);
+  assert.equal(r.scheme, 'sigv4-query');
 });
