@@ -14,6 +14,7 @@ import { applyCors, preflight } from './cors.js';
 import * as M from './multipart.js';
 import * as O from './object.js';
 import { serveWebsite, websiteConfig } from './website.js';
+import { isPostObject, postObject } from './post-object.js';
 import { authenticate, header, resolveAddress, type AuthResult } from './wire.js';
 
 type Handler = (ctx: Ctx) => void | Promise<void>;
@@ -45,6 +46,7 @@ function bucketHandler(ctx: Ctx): Handler | null {
       return B.deleteBucket;
     case 'POST':
       if (q.has('delete')) return B.deleteObjects;
+      if (isPostObject(ctx)) return postObject;
       return null;
     default:
       return null;

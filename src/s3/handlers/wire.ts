@@ -3,12 +3,11 @@
  * SigV4/SigV2 verification, the aws-chunked decoder, checksums). Handlers only call the functions
  * here, so each protocol module plugs in at one place as it lands.
  *
- * Where a protocol module is not available yet, the fallback here is deliberately minimal and
- * named as such (see FALLBACKS); it never claims to verify what it does not verify.
  */
 import type { IncomingMessage } from 'node:http';
 import { parseS3Address } from '../protocol/addressing.js';
-import { authenticate as verifyRequest, staticCredentials } from '../protocol/auth.js';
+import { authenticate as verifyRequest, staticCredentials, type AuthResult as ProtocolAuthResult } from '../protocol/auth.js';
+import { awsChunkedOptions, decodeAwsChunked } from '../protocol/aws-chunked.js';
 import {
   CHECKSUM_ALGORITHMS,
   combineCrc,
@@ -20,15 +19,7 @@ import {
 import { S3Error } from '../protocol/errors.js';
 import type { Digester } from '../storage/blob-store.js';
 
-/** What is still a local stand-in for a protocol module (reported by /_nimbus health, docs). */
-export const FALLBACKS: readonly string[] = ['aws-chunked-signatures'];
 
-/** Largest aws-chunked chunk header line (size + extensions), bytes. */
-export const CHUNK_HEADER_BYTES_MAX = 4096;
-/** Largest trailer section, bytes. */
-export const TRAILER_BYTES_MAX = 16 * 1024;
-/** Largest declared chunk, bytes (S3 clients use 64 KiB .. 8 MiB). */
-export const CHUNK_BYTES_MAX = 64 * 1024 * 1024;
 
 export interface Address {
   bucket: string | null;
@@ -54,6 +45,8 @@ export type PayloadMode =
 export interface AuthResult {
   /** null for anonymous requests. */
   accessKeyId: string | null;
+  /** The protocol layer's result (chunk-signing context for the aws-chunked decoder). */
+  raw?: ProtocolAuthResult;
   payload: PayloadMode;
   /** Hex SHA-256 the body must hash to (payload 'signed'). */
   payloadSha256?: string;
@@ -90,12 +83,12 @@ export function authenticate(
   const accessKeyId = r.scheme === 'anonymous' ? null : (r.accessKeyId ?? null);
   switch (r.payload.kind) {
     case 'unsigned':
-      return { accessKeyId, payload: 'unsigned' };
+      return { accessKeyId, raw: r, payload: 'unsigned' };
     case 'sha256':
-      return { accessKeyId, payload: 'signed', payloadSha256: r.payload.expectedHex };
+      return { accessKeyId, raw: r, payload: 'signed', payloadSha256: r.payload.expectedHex };
     case 'aws-chunked':
-      if (!r.payload.signed) return { accessKeyId, payload: 'streaming-unsigned-trailer' };
-      return { accessKeyId, payload: r.payload.trailer ? 'streaming-signed-trailer' : 'streaming-signed' };
+      if (!r.payload.signed) return { accessKeyId, raw: r, payload: 'streaming-unsigned-trailer' };
+      return { accessKeyId, raw: r, payload: r.payload.trailer ? 'streaming-signed-trailer' : 'streaming-signed' };
   }
 }
 
@@ -116,74 +109,16 @@ export function isChunked(auth: AuthResult, req: IncomingMessage): boolean {
   return auth.payload.startsWith('streaming-') || /\baws-chunked\b/.test(header(req, 'content-encoding') ?? '');
 }
 
-/** The request body with aws-chunked framing removed when present. */
-export function decodeBody(req: IncomingMessage, auth: AuthResult): DecodedBody {
-  const trailers = new Map<string, string>();
-  if (!isChunked(auth, req)) return { chunks: req, trailers };
-  return { chunks: awsChunked(req, trailers), trailers };
-}
-
 /**
- * aws-chunked framing:  chunk := hex-size [';' ext] CRLF data CRLF ; last := '0' [';' ext] CRLF
- * then trailer lines `name:value` CRLF, ending with an empty line (CRLF). Parsed with an explicit
- * state machine over arbitrary network chunk boundaries; payload slices are zero-copy.
+ * The request body with aws-chunked framing removed when present (../protocol/aws-chunked:
+ * chunk and trailer signatures verified, decoded length checked). The trailer checksum is compared
+ * by the caller, which hashes the body anyway.
  */
-async function* awsChunked(src: AsyncIterable<Buffer>, trailers: Map<string, string>): AsyncGenerator<Buffer> {
-  let state: 'head' | 'data' | 'data-crlf' | 'trailer' | 'done' = 'head';
-  let line: Buffer = Buffer.alloc(0);
-  let remaining = 0;
-  for await (const buf of src as AsyncIterable<Buffer>) {
-    let pos = 0;
-    while (pos < buf.length) {
-      if (state === 'data') {
-        const n = Math.min(remaining, buf.length - pos);
-        yield buf.subarray(pos, pos + n);
-        pos += n;
-        remaining -= n;
-        if (remaining === 0) state = 'data-crlf';
-        continue;
-      }
-      if (state === 'done') {
-        pos = buf.length;
-        break;
-      }
-      const nl = buf.indexOf(10, pos);
-      const end = nl < 0 ? buf.length : nl + 1;
-      line = line.length ? Buffer.concat([line, buf.subarray(pos, end)]) : buf.subarray(pos, end);
-      pos = end;
-      if (line.length > (state === 'trailer' ? TRAILER_BYTES_MAX : CHUNK_HEADER_BYTES_MAX)) throw incomplete();
-      if (nl < 0) {
-        line = Buffer.from(line);
-        continue;
-      }
-      const text = line.toString('latin1').replace(/\r?\n$/, '');
-      line = Buffer.alloc(0);
-      if (state === 'data-crlf') {
-        if (text !== '') throw incomplete();
-        state = 'head';
-      } else if (state === 'head') {
-        const size = parseInt(text.split(';')[0] ?? '', 16);
-        if (!Number.isFinite(size) || size < 0 || size > CHUNK_BYTES_MAX || !/^[0-9a-fA-F]+/.test(text)) throw incomplete();
-        if (size === 0) state = 'trailer';
-        else {
-          remaining = size;
-          state = 'data';
-        }
-      } else if (state === 'trailer') {
-        if (text === '') state = 'done';
-        else {
-          const c = text.indexOf(':');
-          if (c < 0) throw incomplete();
-          trailers.set(text.slice(0, c).trim().toLowerCase(), text.slice(c + 1).trim());
-        }
-      }
-    }
-  }
-  if (state !== 'done' && state !== 'trailer') throw incomplete();
-}
-
-function incomplete(): S3Error {
-  return new S3Error('IncompleteBody', { message: 'The request body is not valid aws-chunked encoding' });
+export function decodeBody(req: IncomingMessage, auth: AuthResult): DecodedBody {
+  const opts = auth.raw ? awsChunkedOptions(auth.raw, req.headersDistinct, false) : undefined;
+  if (!opts) return { chunks: req, trailers: new Map() };
+  const d = decodeAwsChunked(req, opts);
+  return { chunks: d.chunks, trailers: d.trailers };
 }
 
 // ---- checksums -------------------------------------------------------------------------------
