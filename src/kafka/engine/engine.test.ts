@@ -169,3 +169,20 @@ test('retention and segment.ms run on clock ticks', async () => {
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('ListOffsets by timestamp answers at record precision, compressed batches included', async () => {
+  const { encodeBatch } = await import('../protocol/records.js');
+  const { decompress } = await import('../protocol/compression/index.js');
+  const engine = await KafkaEngine.open({ dataDir: null, clock: new ManualClock(), decompress });
+  engine.createTopic({ name: 'ts', numPartitions: 2, replicationFactor: 1 });
+  const recs = [10, 20, 30, 40].map((t) => ({ value: `at${t}`, timestamp: 1000 + t }));
+  await engine.produce('ts', 0, encodeBatch(recs));
+  await engine.produce('ts', 1, encodeBatch(recs, { compression: 1 }));
+  for (const p of [0, 1]) {
+    assert.deepEqual([engine.listOffsets('ts', p, 1025).offset, engine.listOffsets('ts', p, 1025).timestamp], [2, 1030], `partition ${p}`);
+    assert.equal(engine.listOffsets('ts', p, 1000).offset, 0);
+    assert.equal(engine.listOffsets('ts', p, 1040).offset, 3);
+    assert.equal(engine.listOffsets('ts', p, 1041).offset, -1);
+  }
+  await engine.close();
+});

@@ -36,9 +36,11 @@ import {
   OFF_ATTRIBUTES,
   OFF_CRC,
   OFF_MAX_TIMESTAMP,
+  readBatchHeader,
   splitBatches,
   type BatchHeader,
 } from '../storage/batch.js';
+import { firstRecordAtOrAfter, type Decompress } from '../storage/record-timestamps.js';
 import { FileLog } from '../storage/file-log.js';
 import { KafkaStorageError, OffsetOutOfRangeError, type LogConfig, type PartitionLog } from '../storage/log.js';
 import { MemoryLog } from '../storage/memory-log.js';
@@ -104,6 +106,12 @@ export interface KafkaEngineOptions {
   retentionCheckIntervalMs?: number;
   /** How often segment.ms is checked. */
   rollCheckIntervalMs?: number;
+  /**
+   * Record-section decompression (the protocol layer's codecs), used only to answer ListOffsets
+   * by timestamp at record precision inside compressed batches; without it those answers are
+   * the batch's base offset.
+   */
+  decompress?: Decompress;
 }
 
 interface TopicState {
@@ -515,7 +523,13 @@ export class KafkaEngine {
     }
     if (timestamp < 0) return { errorCode: ErrorCode.INVALID_REQUEST, timestamp: -1, offset: -1, leaderEpoch: -1 };
     const r = log.offsetForTimestamp(timestamp);
-    return r ? ok(r.offset, r.timestamp) : ok(-1, -1);
+    if (!r) return ok(-1, -1);
+    // Narrow from the batch to its first record at or after the timestamp, as Kafka does.
+    const batch = log.read(r.offset, 1).records;
+    if (batch.length === 0) return ok(r.offset, r.timestamp);
+    const exact = firstRecordAtOrAfter(batch, readBatchHeader(batch, 0), timestamp, this.o.decompress);
+    const offset = Math.max(exact.offset, log.logStartOffset());
+    return ok(offset, exact.timestamp);
   }
 
   deleteRecords(topic: string, partition: number, offset: number): { errorCode: number; lowWatermark: number } {
