@@ -84,6 +84,9 @@ function collect(
             budget > 0
               ? broker.read(t.topic, p.partition, p.offset, budget)
               : emptyRead(ctx, t.topic, p.partition);
+          // Only the first non-empty partition may exceed the budget (KIP-74); the log returns
+          // at least one batch, so drop an oversized one from later partitions.
+          if (bytes > 0 && r.records.length > budget) r = { ...r, records: EMPTY_BUFFER };
         } catch (e) {
           r = {
             errorCode: errorCodeOf(e),
