@@ -9,12 +9,13 @@
  *
  * Why two 32-bit halves instead of bigint per byte: bigint arithmetic allocates, which is ~50x
  * slower on multi-megabyte dumps. The table is the classic byte-at-a-time table of the reflected
- * polynomial (0x95ac9329ac4bc9b5), split into high and low words.
+ * polynomial (0x95ac9329ac4bc9b5), split into high and low words, in Int32Arrays (values above
+ * 2^31 in a Uint32Array come back as heap doubles and halve the speed).
  */
 
 const TABLE_SIZE = 256;
-const tableHi = new Uint32Array(TABLE_SIZE);
-const tableLo = new Uint32Array(TABLE_SIZE);
+const tableHi = new Int32Array(TABLE_SIZE);
+const tableLo = new Int32Array(TABLE_SIZE);
 const REFLECTED_POLY_HI = 0x95ac9329;
 const REFLECTED_POLY_LO = 0xac4bc9b5;
 
@@ -34,6 +35,47 @@ for (let n = 0; n < TABLE_SIZE; n++) {
   tableLo[n] = lo;
 }
 
+// Slicing-by-8: T[k][n] is the CRC of byte n followed by k zero bytes, so eight bytes fold in
+// one step (~5x faster than byte-at-a-time; loading a big dump is bound by this).
+const SLICES = 8;
+const sliceHi: Int32Array[] = [tableHi];
+const sliceLo: Int32Array[] = [tableLo];
+for (let k = 1; k < SLICES; k++) {
+  const ph = sliceHi[k - 1] as Int32Array;
+  const pl = sliceLo[k - 1] as Int32Array;
+  const h = new Int32Array(TABLE_SIZE);
+  const l = new Int32Array(TABLE_SIZE);
+  for (let n = 0; n < TABLE_SIZE; n++) {
+    const hi = ph[n] as number;
+    const lo = pl[n] as number;
+    const idx = lo & 0xff;
+    l[n] = (((lo >>> 8) | ((hi & 0xff) << 24)) ^ (tableLo[idx] as number)) >>> 0;
+    h[n] = ((hi >>> 8) ^ (tableHi[idx] as number)) >>> 0;
+  }
+  sliceHi.push(h);
+  sliceLo.push(l);
+}
+const [H0, H1, H2, H3, H4, H5, H6, H7] = sliceHi as [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
+const [L0, L1, L2, L3, L4, L5, L6, L7] = sliceLo as [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
+
 /** Incremental CRC-64 state, for writers that produce a file in chunks. */
 export class Crc64 {
   private hi = 0;
@@ -47,7 +89,48 @@ export class Crc64 {
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let hi = this.hi;
     let lo = this.lo;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    for (; i + 8 <= end; i += 8) {
+      const a =
+        lo ^
+        ((buf[i] as number) |
+          ((buf[i + 1] as number) << 8) |
+          ((buf[i + 2] as number) << 16) |
+          ((buf[i + 3] as number) << 24));
+      const b =
+        hi ^
+        ((buf[i + 4] as number) |
+          ((buf[i + 5] as number) << 8) |
+          ((buf[i + 6] as number) << 16) |
+          ((buf[i + 7] as number) << 24));
+      const b0 = a & 0xff,
+        b1 = (a >>> 8) & 0xff,
+        b2 = (a >>> 16) & 0xff,
+        b3 = a >>> 24;
+      const b4 = b & 0xff,
+        b5 = (b >>> 8) & 0xff,
+        b6 = (b >>> 16) & 0xff,
+        b7 = b >>> 24;
+      lo =
+        (L7[b0] as number) ^
+        (L6[b1] as number) ^
+        (L5[b2] as number) ^
+        (L4[b3] as number) ^
+        (L3[b4] as number) ^
+        (L2[b5] as number) ^
+        (L1[b6] as number) ^
+        (L0[b7] as number);
+      hi =
+        (H7[b0] as number) ^
+        (H6[b1] as number) ^
+        (H5[b2] as number) ^
+        (H4[b3] as number) ^
+        (H3[b4] as number) ^
+        (H2[b5] as number) ^
+        (H1[b6] as number) ^
+        (H0[b7] as number);
+    }
+    for (; i < end; i++) {
       const idx = (lo ^ (buf[i] as number)) & 0xff;
       lo = ((lo >>> 8) | ((hi & 0xff) << 24)) ^ (tableLo[idx] as number);
       hi = (hi >>> 8) ^ (tableHi[idx] as number);
