@@ -133,6 +133,8 @@ export class FileLog implements PartitionLog {
   private writing = false;
   private failed: Error | null = null;
   private closed = false;
+  /** Set when close() starts, so no append slips in between the last flush and closing the files. */
+  private closing = false;
   private rollRequested = false;
   private unflushedMessages = 0;
   private flushTimer: Timer | null = null;
@@ -196,7 +198,7 @@ export class FileLog implements PartitionLog {
   // ---- append -----------------------------------------------------------------------------
 
   append(buf: Buffer, headers: readonly BatchHeader[], leaderEpoch: number): Promise<AppendResult> {
-    if (this.closed) return Promise.reject(new KafkaStorageError(`log ${this.topic}-${this.partition} is closed`));
+    if (this.closed || this.closing) return Promise.reject(new KafkaStorageError(`log ${this.topic}-${this.partition} is closed`));
     if (this.failed) return Promise.reject(new KafkaStorageError(`log failed earlier: ${this.failed.message}`));
     const baseOffset = this.leo;
     let next = baseOffset;
@@ -503,7 +505,8 @@ export class FileLog implements PartitionLog {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     await this.flush();
     this.closed = true;
     this.flushTimer?.cancel();
@@ -519,6 +522,7 @@ export class FileLog implements PartitionLog {
 
   /** Closes and removes the whole partition directory (topic deletion). */
   async destroy(): Promise<void> {
+    this.closing = true;
     await this.idle();
     this.closed = true;
     this.flushTimer?.cancel();
