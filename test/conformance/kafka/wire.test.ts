@@ -18,6 +18,7 @@ import {
   readApiVersionsResponse,
   readFetchResponse,
   readProduceResponse,
+  readMetadataResponse,
   API_CODECS,
 } from '../../../src/kafka/protocol/messages.generated.js';
 import { Reader } from '../../../src/kafka/protocol/reader.js';
@@ -275,4 +276,68 @@ test('connections beyond maxConnections are refused', async () => {
   assert.equal(closed, true, 'the third connection is dropped');
   for (const s of [s1, s2, s3]) s.destroy();
   await small.close();
+});
+
+test('Fetch: the first non-empty partition may exceed maxBytes, later ones stay within it', async () => {
+  const c = await RawClient.open();
+  await c.send(
+    encodeRequestFrame(ApiKey.CreateTopics, 7, 1, 'wire', {
+      topics: [{ name: 'budget', numPartitions: 2, replicationFactor: 1 }],
+      timeoutMs: 1000,
+    }),
+  );
+  const big = encodeBatch([{ value: Buffer.alloc(2000, 1) }]);
+  for (const index of [0, 1]) {
+    const batch = Buffer.from(big);
+    await c.send(
+      encodeRequestFrame(ApiKey.Produce, 9, 2, 'wire', {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'budget', partitionData: [{ index, records: batch }] }],
+      }),
+    );
+  }
+  const resp = await c.send(
+    encodeRequestFrame(ApiKey.Fetch, 11, 3, 'wire', {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1000,
+      topics: [
+        {
+          topic: 'budget',
+          partitions: [
+            { partition: 0, fetchOffset: 0n, partitionMaxBytes: 1000 },
+            { partition: 1, fetchOffset: 0n, partitionMaxBytes: 1000 },
+          ],
+        },
+      ],
+    }),
+  );
+  const fr = readFetchResponse(new Reader(resp, 4), 11);
+  const parts = fr.responses[0]!.partitions;
+  assert.ok((parts[0]?.records?.length ?? 0) > 1000, 'the first batch comes whole, over the limit');
+  assert.equal(parts[1]?.records?.length ?? 0, 0, 'the second partition waits for the next fetch');
+  assert.equal(parts[1]?.highWatermark, 1n);
+  c.close();
+});
+
+test('Metadata does not create topics when the request forbids it', async () => {
+  const c = await RawClient.open();
+  const resp = await c.send(
+    encodeRequestFrame(ApiKey.Metadata, 9, 4, 'wire', {
+      topics: [{ name: 'not-created' }],
+      allowAutoTopicCreation: false,
+    }),
+  );
+  const md = readMetadataResponse(new Reader(resp, 5), 9);
+  assert.equal(md.topics[0]?.errorCode, 3);
+  const again = await c.send(
+    encodeRequestFrame(ApiKey.Metadata, 9, 5, 'wire', {
+      topics: [{ name: 'created' }],
+      allowAutoTopicCreation: true,
+    }),
+  );
+  assert.equal(readMetadataResponse(new Reader(again, 5), 9).topics[0]?.errorCode, 0);
+  c.close();
 });
