@@ -161,6 +161,31 @@ test('the tools against a real broker', async () => {
     assert.equal(await runConsumerGroups({ bootstrapServer: bs, resetOffsets: true, group: 'g1', topic: 'orders', toEarliest: true }, r.io), 0);
     assert.match(r.err(), /No action will be performed as the --execute option is missing/);
 
+    // --- a live member shows in --describe; resetting an active group is refused
+    const ac = new AbortController();
+    const live = io();
+    const running = runConsoleConsumer({ bootstrapServer: bs, topic: 'orders', group: 'g2', fromBeginning: true }, { ...live.io, signal: ac.signal });
+    let described = '';
+    for (let i = 0; i < 100 && !/console-consumer-/.test(described); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      r = io();
+      await runConsumerGroups({ bootstrapServer: bs, describe: true, group: 'g2' }, r.io);
+      described = r.out();
+    }
+    const liveRows = described.split('\n').filter((l) => l.startsWith('g2')).map((l) => l.split(/\s+/));
+    assert.equal(liveRows.length, 4, described);
+    for (const row of liveRows) {
+      assert.match(row[6]!, /^console-consumer-/);
+      assert.equal(row[7], '/127.0.0.1');
+      assert.equal(row[8], 'console-consumer');
+    }
+    r = io();
+    assert.equal(await runConsumerGroups({ bootstrapServer: bs, resetOffsets: true, group: 'g2', allTopics: true, toEarliest: true, execute: true }, r.io), 1);
+    assert.match(r.err(), /Assignments can only be reset if the group 'g2' is inactive, but the current state is Stable\./);
+    ac.abort();
+    assert.equal(await running, 0);
+    assert.equal(live.out().trimEnd().split('\n').length, 10, 'it printed the whole topic');
+
     // --- commander wiring
     const program = new Command().exitOverride();
     registerKafkaCli(program);
