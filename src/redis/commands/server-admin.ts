@@ -387,6 +387,23 @@ function debug(c: Client): void {
       }
       return c.reply.ok();
     }
+    case 'POPULATE': {
+      // DEBUG POPULATE count [prefix] [size]: keys prefix:N = "value:N" (padded to size), skipping existing.
+      const count = parseInteger(c.argv[2] ?? '');
+      if (count === null || count < 0) return c.reply.error('ERR value is out of range, must be positive');
+      const prefix = c.argv[3] ?? 'key';
+      const size = c.argv[4] === undefined ? null : parseInteger(c.argv[4]);
+      if (size === null && c.argv[4] !== undefined) return c.reply.error(E_NOT_INT);
+      for (let i = 0; i < count; i++) {
+        const key = `${prefix}:${i}`;
+        if (c.db.dict.has(key)) continue;
+        let val = `value:${i}`;
+        if (size !== null) val = val.length >= size ? val.slice(0, size) : val + '\0'.repeat(size - val.length);
+        c.db.set(key, val);
+        if ((i & 1023) === 1023) s.keyspace.settle();
+      }
+      return c.reply.ok();
+    }
     case 'SET-ACTIVE-EXPIRE':
       s.keyspace.activeExpireEnabled = c.argv[2] === '1';
       return c.reply.ok();

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Side-by-side redis-benchmark: Debian's redis-server and Nimbus on the same machine, same flags,
+// same run. Prints requests/s per test and the Nimbus/Redis ratio, for -P 1 and -P 16.
+//
+//   npm run build && node bench/redis/run.mjs [--n 200000] [--clients 50] [--pipelines 1,16]
+//                                             [--tests set,get,...] [--memory 1000000]
+// Both servers run without persistence (redis-server --save '' --appendonly no; Nimbus ephemeral),
+// so the comparison is the request path. --memory N also loads N small keys with DEBUG POPULATE
+// into each and compares the RSS growth per key.
+import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? def : args[i + 1];
+};
+const N = Number(opt('n', '200000'));
+const CLIENTS = Number(opt('clients', '50'));
+const PIPELINES = opt('pipelines', '1,16').split(',').map(Number);
+const TESTS = opt('tests', 'set,get,incr,lpush,lpop,sadd,hset,zadd,zpopmin,lrange_100');
+const MEMORY_KEYS = Number(opt('memory', '0'));
+const here = dirname(fileURLToPath(import.meta.url));
+
+function which(bin) {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function waitPort(port) {
+  return new Promise((resolve, reject) => {
+    let tries = 0;
+    const attempt = () => {
+      const s = createConnection(port, '127.0.0.1');
+      s.on('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => {
+        if (++tries > 100) reject(new Error(`port ${port} never opened`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function bench(port, pipeline, tests = TESTS, n = N) {
+  const r = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-t', tests, '--csv'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  if (/ERR|Error/.test(r.stdout + r.stderr)) throw new Error(`errors during benchmark:\n${r.stdout}\n${r.stderr}`);
+  const out = new Map();
+  for (const line of r.stdout.trim().split('\n').slice(1)) {
+    const [name, rps] = JSON.parse(`[${line}]`);
+    out.set(name.replace(/ \(.*\)$/, ''), Number(rps));
+  }
+  return out;
+}
+
+function cli(port, ...argv) {
+  return spawnSync('redis-cli', ['-p', String(port), ...argv], { encoding: 'utf8' }).stdout.trim();
+}
+
+function rssOf(pid) {
+  const r = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+  return Number(r.stdout.trim()) * 1024;
+}
+
+async function main() {
+  for (const bin of ['redis-server', 'redis-benchmark', 'redis-cli'])
+    if (!which(bin)) throw new Error(`${bin} not found: apt-get install redis-server redis-tools`);
+  const redisPort = 26379;
+  const nimbusPort = 26380;
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
+  const nimbus = spawn(process.execPath, [join(here, 'nimbus-server.mjs'), String(nimbusPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await Promise.all([waitPort(redisPort), waitPort(nimbusPort)]);
+    const version = cli(redisPort, 'INFO', 'server').match(/redis_version:(\S+)/)?.[1];
+    console.log(`# machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, redis-server ${version}`);
+    console.log(`# redis-benchmark -c ${CLIENTS} -n ${N} -t ${TESTS}`);
+    console.log('| test | -P | redis-server rps | Nimbus rps | Nimbus/Redis |');
+    console.log('|---|---|---|---|---|');
+    // Warm-up (JIT, allocator) for both, not reported.
+    bench(redisPort, 1, TESTS, Math.min(N, 20000));
+    bench(nimbusPort, 1, TESTS, Math.min(N, 20000));
+    for (const p of PIPELINES) {
+      // Interleave per test: Redis then Nimbus, so both see the same machine state.
+      for (const t of TESTS.split(',')) {
+        const a = bench(redisPort, p, t);
+        const b = bench(nimbusPort, p, t);
+        for (const [name, rps] of a) {
+          const nrps = b.get(name) ?? 0;
+          console.log(`| ${name} | ${p} | ${rps.toFixed(0)} | ${nrps.toFixed(0)} | ${(nrps / rps).toFixed(2)} |`);
+        }
+      }
+    }
+    if (MEMORY_KEYS > 0) {
+      const r0 = rssOf(redis.pid);
+      const n0 = rssOf(nimbus.pid);
+      cli(redisPort, 'DEBUG', 'POPULATE', String(MEMORY_KEYS));
+      cli(nimbusPort, 'DEBUG', 'POPULATE', String(MEMORY_KEYS));
+      await new Promise((r) => setTimeout(r, 2000));
+      const rPer = (rssOf(redis.pid) - r0) / MEMORY_KEYS;
+      const nPer = (rssOf(nimbus.pid) - n0) / MEMORY_KEYS;
+      console.log(`\n# memory: ${MEMORY_KEYS} keys via DEBUG POPULATE (key:N = value:N), RSS growth per key`);
+      console.log(`| server | bytes/key |\n|---|---|\n| redis-server | ${rPer.toFixed(0)} |\n| Nimbus | ${nPer.toFixed(0)} |\n| ratio | ${(nPer / rPer).toFixed(2)} |`);
+    }
+  } finally {
+    redis.kill('SIGKILL');
+    nimbus.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  console.error(err.message);
+  process.exit(1);
+});
