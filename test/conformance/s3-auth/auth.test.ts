@@ -39,12 +39,19 @@ let strict: StandaloneService<S3Config>;
 let url: string;
 let s3: S3Client;
 
-function client(endpoint: string, secretAccessKey = 'test', accessKeyId = 'test'): S3Client {
+function client(
+  endpoint: string,
+  secretAccessKey = 'test',
+  accessKeyId = 'test',
+  whenRequired = false,
+): S3Client {
   return new S3Client({
     region: 'us-east-1',
     endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId, secretAccessKey },
+    // The documented setting for presigned PUTs: without it the SDK signs CRC32("") into the URL.
+    ...(whenRequired ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
   });
 }
 
@@ -77,11 +84,13 @@ after(async () => {
 
 describe('presigned URLs (SigV4 query) with fetch', () => {
   it('PUT then GET through presigned URLs for keys with = + spaces unicode // and a leading /', async () => {
+    const presigner = client(url, 'test', 'test', true);
     for (const key of KEYS) {
       const body = `body of ${key}`;
-      const put = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: key }), {
+      const put = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: key }), {
         expiresIn: 300,
       });
+      assert.doesNotMatch(put, /x-amz-checksum-crc32/);
       const pr = await fetch(put, { method: 'PUT', body });
       assert.equal(pr.status, 200, `${key}: ${await pr.text()}`);
       const get = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: key }), {
@@ -91,7 +100,26 @@ describe('presigned URLs (SigV4 query) with fetch', () => {
       assert.equal(gr.status, 200, key);
       assert.equal(await gr.text(), body);
     }
+    presigner.destroy();
   });
+
+  // S3 checks the body against the CRC32 of the empty body that the default SDK signs into the URL.
+  it(
+    'a default-SDK presigned PUT (x-amz-checksum-crc32=AAAAAA== in the URL) with a body is BadDigest',
+    { todo: 'S2: verify x-amz-checksum-* query parameters of presigned PUTs' },
+    async () => {
+      const put = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'crc-in-url' }), {
+        expiresIn: 300,
+      });
+      assert.match(put, /x-amz-checksum-crc32=AAAAAA%3D%3D/);
+      const r = await fetch(put, { method: 'PUT', body: 'not empty' });
+      const xml = await r.text();
+      assert.equal(r.status, 400, xml);
+      assert.equal(xmlField(xml, 'Code'), 'BadDigest');
+      const empty = await fetch(put, { method: 'PUT', body: '' });
+      assert.equal(empty.status, 200);
+    },
+  );
 
   it('an expired URL is AccessDenied "Request has expired" with AWS fields', async () => {
     const signed = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'plain.txt' }), {
