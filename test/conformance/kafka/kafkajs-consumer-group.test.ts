@@ -146,3 +146,25 @@ test('seek, pause and resume', async () => {
   assert.deepEqual(seen.slice(5), ['2', '3', '4', '5', '6', '7', '8', '9']);
   await consumer.disconnect();
 });
+
+test('a parked Fetch (maxWaitTimeInMs 10 s) is woken by produce', async () => {
+  const consumer = kafka.consumer({ groupId: 'waker', maxWaitTimeInMs: 10_000, heartbeatInterval: 300 });
+  let joined = false;
+  let receivedAt = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'seekable', fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value?.toString() === 'wake-up') receivedAt = Date.now();
+    },
+  });
+  await waitFor(() => joined, 15_000, 'join');
+  // Let the consumer resolve its position and park its Fetch.
+  await new Promise((r) => setTimeout(r, 1000));
+  const sentAt = Date.now();
+  await producer.send({ topic: 'seekable', messages: [{ value: 'wake-up' }] });
+  await waitFor(() => receivedAt > 0, 9_000, 'delivery before the 10 s max wait');
+  assert.ok(receivedAt - sentAt < 2000, `delivered ${receivedAt - sentAt} ms after produce`);
+  await consumer.disconnect();
+});

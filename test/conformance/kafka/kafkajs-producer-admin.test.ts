@@ -183,3 +183,24 @@ test('admin: groups are listed, described and deleted', async () => {
   const after = await admin.listGroups();
   assert.ok(!after.groups.some((g) => g.groupId === 'described'));
 });
+
+test('autoCreateTopics=false: producing to an unknown topic fails instead of creating it', async () => {
+  const strict = await startBroker({ autoCreateTopics: false });
+  try {
+    const k = new Kafka({
+      brokers: [strict.address],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1, initialRetryTime: 50 },
+    });
+    const p = k.producer();
+    await p.connect();
+    await assert.rejects(p.send({ topic: 'never-made', messages: [{ value: 'x' }] }));
+    await p.disconnect();
+    const a = k.admin();
+    await a.connect();
+    assert.ok(!(await a.listTopics()).includes('never-made'));
+    await a.disconnect();
+  } finally {
+    await strict.close();
+  }
+});
