@@ -428,13 +428,11 @@ export class KafkaEngine {
     }
     if (headers.length === 0) return produceError(ErrorCode.INVALID_RECORD, 'no record batch');
     const producers = t.producers[partition]!;
-    for (const h of headers) {
-      const c = producers.check(h);
-      if (c.kind === 'duplicate') {
-        return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: c.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset() };
-      }
-      if (c.kind === 'error') return produceError(c.errorCode, c.message);
+    const c = producers.checkAll(headers);
+    if (c.kind === 'duplicate') {
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: c.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset() };
     }
+    if (c.kind === 'error') return produceError(c.errorCode, c.message);
     const logAppendTime = configValue(t.info.configs, 'message.timestamp.type') === 'LogAppendTime' ? this.o.clock.now() : -1;
     if (logAppendTime >= 0) for (const h of headers) stampLogAppendTime(records, h, logAppendTime);
     const pending = log.append(records, headers, 0);

@@ -78,6 +78,29 @@ export class PartitionProducerState {
     return APPEND;
   }
 
+  /**
+   * Checks the batches of one produce request in order: the first against the stored state, each
+   * later batch of the same producer as the continuation of the one before it in the request.
+   * A duplicate first batch makes the whole request a duplicate (clients retry whole requests).
+   */
+  checkAll(headers: readonly BatchHeader[]): SequenceCheck {
+    const seen = new Map<bigint, { epoch: number; lastSeq: number }>();
+    for (const [i, h] of headers.entries()) {
+      const prior = h.producerId >= 0n ? seen.get(h.producerId) : undefined;
+      let c: SequenceCheck;
+      if (prior && prior.epoch === h.producerEpoch) {
+        const expected = prior.lastSeq === INT32_MAX ? 0 : prior.lastSeq + 1;
+        c = h.baseSequence === expected ? APPEND : err(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `sequence ${h.baseSequence}, expected ${expected}`);
+      } else {
+        c = this.check(h);
+      }
+      if (c.kind === 'duplicate' && i > 0) return err(ErrorCode.DUPLICATE_SEQUENCE_NUMBER, 'duplicate batch after new ones in one request');
+      if (c.kind !== 'append') return c;
+      if (h.producerId >= 0n) seen.set(h.producerId, { epoch: h.producerEpoch, lastSeq: lastSequence(h.baseSequence, h.lastOffsetDelta) });
+    }
+    return APPEND;
+  }
+
   /** Records an appended batch (after check said append). */
   record(b: ProducerBatchRef): void {
     if (b.producerId < 0) return;
