@@ -414,7 +414,7 @@ export class RedisServer {
 
   private feedMonitors(c: Client): void {
     const t = this.clock.now() / 1000;
-    const args = c.argv.map((a) => '"' + a.replace(/[\\"]/g, (m) => '\\' + m).replace(/[\x00-\x1f\x7f-\xff]/g, (m) => escapeByte(m)) + '"');
+    const args = c.argv.map((a) => '"' + a.replace(/[\\"]/g, (m) => '\\' + m).replace(NON_PRINTABLE_RE, (m) => escapeByte(m)) + '"');
     const line = `${t.toFixed(6)} [${c.db.id} ${c.socket ? c.remoteAddress() : 'lua'}] ${args.join(' ')}`;
     for (const m of this.monitors) if (m !== c) m.out.simple(line);
   }
@@ -648,6 +648,9 @@ function isTransactionControl(cmd: RegisteredCommand): boolean {
   const n = cmd.fullName;
   return n === 'exec' || n === 'discard' || n === 'multi' || n === 'watch' || n === 'quit' || n === 'reset';
 }
+
+// eslint-disable-next-line no-control-regex -- MONITOR escapes exactly these bytes, as Redis' sdscatrepr
+const NON_PRINTABLE_RE = /[\x00-\x1f\x7f-\xff]/g;
 
 function escapeByte(ch: string): string {
   const c = ch.charCodeAt(0);

@@ -39,7 +39,7 @@ function infoSections(s: RedisServer): Section[] {
   const p = s.persistence;
   const persist = p ? p.info() : {};
   let pubsubClients = 0;
-  let blocked = 0;
+  const blocked = 0;
   for (const c of s.clients.values()) if (c.subscriptionCount > 0) pubsubClients++;
   const ks = s.keyspace;
   const keyspace: Array<[string, string]> = [];
@@ -47,7 +47,6 @@ function infoSections(s: RedisServer): Section[] {
     if (db.size === 0) continue;
     keyspace.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`]);
   }
-  blocked = 0;
   return [
     [
       'Server',

@@ -14,7 +14,8 @@ const BITS = 6;
 const REG_MAX = (1 << BITS) - 1;
 const HDR = 16;
 export const HLL_DENSE_SIZE = HDR + Math.floor((HLL_REGISTERS * BITS + 7) / 8);
-const ALPHA_INF = 0.721347520444481703680;
+/** 0.5/ln(2), HLL_ALPHA_INF in hyperloglog.c. */
+const ALPHA_INF = 0.7213475204444817;
 
 const M = 0xc6a4a7935bd1e995n;
 const MASK64 = 0xffffffffffffffffn;
