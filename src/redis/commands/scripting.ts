@@ -20,6 +20,7 @@ import { is, parseInteger, globMatch } from './args.js';
 import { ScriptRuntime, sha1hex, parseShebang, type RegisteredFunction, type RunResult } from '../scripting/runtime.js';
 import { CaptureReply, writeScriptReply } from '../scripting/capture-reply.js';
 import type { ScriptReply } from '../scripting/reply.js';
+import { resumeSuspended, suspendClient } from './streams-blocking.js';
 
 /** Commands scripts may not call even though their spec lacks `noscript` (they would block). */
 const E_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -44,6 +45,10 @@ interface ScriptingState {
   readonly libraries: Map<string, FunctionLibrary>;
   readonly functions: Map<string, { lib: FunctionLibrary; fn: RegisteredFunction }>;
   callDepth: number;
+  /** The client whose script is past busy-reply-threshold and running in slices, if any. */
+  busyClient: Client | null;
+  busyIsFunction: boolean;
+  gateInstalled: boolean;
 }
 
 const states = new WeakMap<RedisServer, ScriptingState>();
@@ -54,6 +59,7 @@ export function scriptingState(server: RedisServer): ScriptingState {
   const capture = new CaptureReply();
   const runtime: ScriptRuntime = new ScriptRuntime({
     now: () => server.clock.now(),
+    yieldWhenBusy: true,
     host: {
       call: (argv, resp3) => callFromScript(server, st as ScriptingState, argv, resp3),
       log: (level, message) => {
@@ -64,7 +70,7 @@ export function scriptingState(server: RedisServer): ScriptingState {
       },
     },
   });
-  st = { runtime, capture, fake: null, caller: null, readOnly: false, noWrites: false, libraries: new Map(), functions: new Map(), callDepth: 0 };
+  st = { runtime, capture, fake: null, caller: null, readOnly: false, noWrites: false, libraries: new Map(), functions: new Map(), callDepth: 0, busyClient: null, busyIsFunction: false, gateInstalled: false };
   states.set(server, st);
   return st;
 }
@@ -154,7 +160,7 @@ function splitKeys(c: Client): { keys: Buffer[]; args: Buffer[] } | null {
   return { keys, args };
 }
 
-function runScript(c: Client, readOnly: boolean, run: (st: ScriptingState, keys: Buffer[], args: Buffer[]) => RunResult | string): void {
+function runScript(c: Client, readOnly: boolean, run: (st: ScriptingState, keys: Buffer[], args: Buffer[]) => RunResult | string, isFunction = false): void {
   const server = c.server;
   const st = scriptingState(server);
   if (st.caller) return c.reply.error('ERR This Redis command is not allowed from script');
@@ -162,19 +168,89 @@ function runScript(c: Client, readOnly: boolean, run: (st: ScriptingState, keys:
   if (!split) return;
   st.caller = c;
   st.readOnly = readOnly;
+  st.runtime.busyThresholdMs = busyThresholdMs(server);
   const owned = beginEffects(server);
   let r: RunResult | string;
   try {
     r = run(st, split.keys, split.args);
-    while (typeof r !== 'string' && r.status === 'busy') r = st.runtime.resume();
-  } finally {
-    st.caller = null;
-    st.readOnly = false;
-    st.noWrites = false;
-    endEffects(server, c, owned);
+  } catch (e) {
+    finishScript(c, st, owned);
+    throw e;
   }
+  if (typeof r !== 'string' && r.status === 'busy') return continueBusy(c, st, owned, isFunction);
+  finishScript(c, st, owned);
   if (typeof r === 'string') return c.reply.error(r);
   writeScriptReply(c.reply, r.reply);
+}
+
+function finishScript(c: Client, st: ScriptingState, owned: boolean): void {
+  st.caller = null;
+  st.readOnly = false;
+  st.noWrites = false;
+  endEffects(c.server, c, owned);
+}
+
+/** busy-reply-threshold (alias lua-time-limit), in ms; 0 disables the busy state. */
+function busyThresholdMs(server: RedisServer): number {
+  const v = Number(server.settings.extra.get('busy-reply-threshold') ?? server.settings.extra.get('lua-time-limit') ?? 5000);
+  return Number.isFinite(v) && v > 0 ? v : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * A script ran past busy-reply-threshold: it continues in time slices between event-loop turns.
+ * Meanwhile its caller's later requests are held, every other client gets -BUSY for anything but
+ * SCRIPT KILL / FUNCTION KILL / SHUTDOWN, and SCRIPT KILL makes the next slice end it.
+ */
+function continueBusy(c: Client, st: ScriptingState, owned: boolean, isFunction: boolean): void {
+  const server = c.server;
+  st.busyClient = c;
+  st.busyIsFunction = isFunction;
+  installBusyGate(server, st);
+  suspendClient(c);
+  server.logger.warn({ client: c.id }, 'slow script detected: still in execution after busy-reply-threshold');
+  const step = (): void => {
+    let r: RunResult;
+    try {
+      r = st.runtime.resume();
+    } catch (e) {
+      st.busyClient = null;
+      finishScript(c, st, owned);
+      throw e;
+    }
+    if (r.status === 'busy') {
+      setImmediate(step);
+      return;
+    }
+    st.busyClient = null;
+    finishScript(c, st, owned);
+    writeScriptReply(c.reply, r.reply);
+    resumeSuspended(c);
+  };
+  setImmediate(step);
+}
+
+const BUSY_ALLOWED = new Set(['script|kill', 'function|kill', 'shutdown']);
+
+/** Wraps every registered handler once with the -BUSY check (the dispatcher has no hook for it). */
+function installBusyGate(server: RedisServer, st: ScriptingState): void {
+  if (st.gateInstalled) return;
+  st.gateInstalled = true;
+  const wrap = (cmd: RegisteredCommand): void => {
+    const h = cmd.handler;
+    if (!h || BUSY_ALLOWED.has(cmd.fullName)) return;
+    cmd.handler = (cl: Client): void => {
+      if (st.busyClient !== null && cl !== st.fake) {
+        return cl.reply.error(
+          `BUSY Redis is busy running a script. You can only call ${st.busyIsFunction ? 'FUNCTION KILL' : 'SCRIPT KILL'} or SHUTDOWN NOSAVE.`,
+        );
+      }
+      h(cl);
+    };
+  };
+  for (const cmd of server.registry.all()) {
+    wrap(cmd);
+    for (const sub of cmd.subcommands.values()) wrap(sub);
+  }
 }
 
 /** EVAL scripts may start with "#!lua flags=no-writes,…"; the line is blanked, keeping line numbers. */
@@ -430,7 +506,7 @@ function fcallGeneric(c: Client, readOnly: boolean): void {
     if (readOnly && !f.fn.flags.includes('no-writes')) return 'ERR Can not execute a script with write flag using *_ro command.';
     st.noWrites = f.fn.flags.includes('no-writes');
     return st.runtime.runRef(f.fn.ref, name, keys, args, c.resp === 3);
-  });
+  }, true);
 }
 
 export const scriptingCommands: CommandModule = {

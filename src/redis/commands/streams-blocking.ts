@@ -145,6 +145,16 @@ function unregister(st: BlockingState, w: Waiter): void {
   }
 }
 
+/** Holds a client's further requests (a busy script's caller) until resumeSuspended. */
+export function suspendClient(c: Client): void {
+  c.held.unshift(BLOCKED_MARKER);
+}
+
+/** Releases a suspended client: runs what it sent meanwhile, then reads on. */
+export function resumeSuspended(c: Client): void {
+  resume(c.server, stateOf(c.server), c);
+}
+
 /** Runs the requests a client sent while blocked, then reads on. */
 function resume(server: RedisServer, st: BlockingState, c: Client): void {
   if (c.held[0] === BLOCKED_MARKER) c.held.shift();

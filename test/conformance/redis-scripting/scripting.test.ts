@@ -167,3 +167,23 @@ test('RESP3: node-redis runs scripts; redis.setresp(3) maps and booleans', async
     await c.quit();
   }
 });
+
+test('a script past busy-reply-threshold: others get -BUSY, SCRIPT KILL stops it, the caller resumes', async () => {
+  assert.equal(await io.config('SET', 'busy-reply-threshold', '100'), 'OK');
+  const caller = new Redis({ port: r.port });
+  try {
+    await io.set('after-busy', 'v');
+    const pipe = caller.pipeline().eval('local i = 0 while true do i = i + 1 end', 0).get('after-busy').exec();
+    await new Promise((res) => setTimeout(res, 400));
+    await assert.rejects(io.get('after-busy'), /BUSY Redis is busy running a script\. You can only call SCRIPT KILL or SHUTDOWN NOSAVE\./);
+    assert.equal(await io.script('KILL'), 'OK');
+    const res = await pipe;
+    assert.match(String(res?.[0]?.[0]), /Script killed by user with SCRIPT KILL/);
+    assert.deepEqual(res?.[1], [null, 'v']);
+    assert.equal(await io.get('after-busy'), 'v');
+    await assert.rejects(io.script('KILL'), /NOTBUSY/);
+  } finally {
+    await io.config('SET', 'busy-reply-threshold', '5000');
+    caller.disconnect();
+  }
+});
