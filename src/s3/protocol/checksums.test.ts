@@ -11,6 +11,7 @@ import {
   combineCrc,
   compositeChecksum,
   createChecksum,
+  declaredChecksum,
   multipartEtag,
   validateChecksumValue,
   verifyContentMd5,
@@ -149,5 +150,51 @@ test('unaligned views and odd lengths give the same CRC as the SDK', async () =>
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('declaredChecksum: header, presigned query, trailer, and the errors S3 gives', () => {
+  const codeOf = (fn: () => unknown): string => {
+    try {
+      fn();
+      return 'ok';
+    } catch (e) {
+      assert.ok(e instanceof S3Error);
+      return e.code;
+    }
+  };
+  assert.deepEqual(declaredChecksum({ 'x-amz-checksum-crc32': 'AAAAAA==' }), {
+    algorithm: 'CRC32',
+    base64: 'AAAAAA==',
+    source: 'header',
+  });
+  assert.deepEqual(
+    declaredChecksum(
+      {},
+      new URLSearchParams('x-amz-checksum-crc32=AAAAAA%3D%3D&x-amz-sdk-checksum-algorithm=CRC32'),
+    ),
+    { algorithm: 'CRC32', base64: 'AAAAAA==', source: 'query' },
+  );
+  assert.deepEqual(declaredChecksum({ 'x-amz-trailer': 'x-amz-checksum-crc64nvme' }), {
+    algorithm: 'CRC64NVME',
+    source: 'trailer',
+  });
+  assert.equal(declaredChecksum({}), undefined);
+  assert.equal(
+    codeOf(() =>
+      declaredChecksum({
+        'x-amz-checksum-crc32': 'AAAAAA==',
+        'x-amz-checksum-sha1': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      }),
+    ),
+    'InvalidRequest',
+  );
+  assert.equal(
+    codeOf(() => declaredChecksum({ 'x-amz-checksum-sha256': 'AAAAAA==' })),
+    'InvalidRequest',
+  );
+  assert.equal(
+    codeOf(() => declaredChecksum({ 'x-amz-trailer': 'x-amz-meta-foo' })),
+    'InvalidRequest',
   );
 });

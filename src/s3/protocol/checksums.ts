@@ -13,6 +13,7 @@
  *   multipartEtag(partMd5Hexes) → 'hex-N'                      MD5 of the parts' MD5s
  *   parseContentMd5(header) → 16-byte Buffer, or InvalidDigest
  *   verifyContentMd5(header, md5Digest) → throws InvalidDigest / BadDigest
+ *   declaredChecksum(headers, query?) → { algorithm, base64?, source: header|query|trailer }
  *   new BodyDigests({ sha256?, checksum? })                    MD5 (always) + the others in one pass
  *
  * CRC32 uses zlib.crc32 when present (Node ≥ 20.15, native); CRC32C and CRC64NVME are
@@ -430,6 +431,62 @@ export function combineCrc(
   out.writeUInt32BE((a[0] ^ b[0]) >>> 0, 0);
   if (shape.bytes === 8) out.writeUInt32BE((a[1] ^ b[1]) >>> 0, 4);
   return out;
+}
+
+// ---------------------------------------------------------------- which checksum a request declares
+
+export interface DeclaredChecksum {
+  readonly algorithm: ChecksumAlgorithm;
+  /** Absent when the value arrives in the aws-chunked trailer. */
+  readonly base64?: string;
+  readonly source: 'header' | 'query' | 'trailer';
+}
+
+/** Header values as Node gives them (req.headers or req.headersDistinct). */
+type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
+/** A Map or URLSearchParams of the decoded query. */
+interface QueryLike {
+  get(name: string): string | null | undefined;
+}
+
+function first(v: string | readonly string[] | undefined): string | undefined {
+  return v === undefined || typeof v === 'string' ? v : v[0];
+}
+
+/**
+ * The checksum a request asks S3 to verify: an `x-amz-checksum-<alg>` header, the same name as
+ * a query parameter of a presigned URL (the JS SDK signs CRC32 of the empty body into presigned
+ * PUT URLs, and S3 then refuses any other body with BadDigest), or the `x-amz-trailer` named
+ * checksum of an aws-chunked body. Values are validated (InvalidRequest); more than one is an
+ * InvalidRequest as in S3. Compare with verifyChecksum() once the body is read.
+ */
+export function declaredChecksum(headers: Headers, query?: QueryLike): DeclaredChecksum | undefined {
+  const found: DeclaredChecksum[] = [];
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const name = checksumHeaderName(alg);
+    const h = first(headers[name]);
+    const q = h === undefined ? (query?.get(name) ?? undefined) : undefined;
+    const value = h ?? q;
+    if (value === undefined) continue;
+    validateChecksumValue(alg, value.trim());
+    found.push({ algorithm: alg, base64: value.trim(), source: h !== undefined ? 'header' : 'query' });
+  }
+  if (found.length > 1) {
+    throw new S3Error('InvalidRequest', {
+      message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+    });
+  }
+  if (found.length === 1) return found[0];
+  const trailer = first(headers['x-amz-trailer'])?.trim().toLowerCase();
+  if (trailer === undefined || trailer === '') return undefined;
+  const alg = trailer.startsWith('x-amz-checksum-')
+    ? parseChecksumAlgorithm(trailer.slice('x-amz-checksum-'.length))
+    : undefined;
+  if (!alg)
+    throw new S3Error('InvalidRequest', {
+      message: 'The value specified in the x-amz-trailer header is not supported',
+    });
+  return { algorithm: alg, source: 'trailer' };
 }
 
 // ---------------------------------------------------------------- one pass over a body
