@@ -229,14 +229,18 @@ export class AofManager {
     const n = readSync(fd, magic, 0, 5, 0);
     closeSync(fd);
     if (n < 5 || magic.toString('latin1') !== 'REDIS') return { keys: 0, end: 0 };
-    const r = new RdbReader(readFileSync(path));
-    let keys = 0;
-    for (let e = r.next(); e !== null; e = r.next()) {
-      handler.entry(e);
-      keys++;
+    const r = RdbReader.open(path);
+    try {
+      let keys = 0;
+      for (let e = r.next(); e !== null; e = r.next()) {
+        handler.entry(e);
+        keys++;
+      }
+      for (const lib of r.functions) handler.functionLibrary?.(lib);
+      return { keys, end: r.offset };
+    } finally {
+      r.close();
     }
-    for (const lib of r.functions) handler.functionLibrary?.(lib);
-    return { keys, end: r.offset };
   }
 
   private deleteHistory(): void {

@@ -368,3 +368,29 @@ test('we load a dump written by real redis-server (listpack, quicklist, intset, 
   assert.deepEqual(parseDumpPayload(await c.dumpBuffer('h')), val('0:h'));
   assert.deepEqual(parseDumpPayload(await c.dumpBuffer('l')), val('0:l'));
 });
+
+test('file reader: chunked reads at any chunk size equal the in-memory read; corruption is typed', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-rdb-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dump.rdb');
+  const image = writeRdb(sampleEntries(), { ctimeSec: 0, usedMemBytes: 0 });
+  writeFileSync(path, image);
+  const expected = readRdb(image).entries;
+  for (const chunk of [16, 17, 64, 1000, 65_536]) {
+    const r = RdbReader.open(path, chunk);
+    const got: RdbEntry[] = [];
+    try {
+      for (let e = r.next(); e !== null; e = r.next()) got.push(e);
+    } finally {
+      r.close();
+    }
+    assert.deepEqual(got, expected, `chunk ${chunk}`);
+    assert.equal(r.offset, image.length);
+  }
+  const bad = Buffer.from(image);
+  bad[bad.length - 20] = (bad[bad.length - 20] as number) ^ 1; // inside the last value: CRC must catch it
+  writeFileSync(path, bad);
+  assert.throws(() => loadRdbFile(path, () => {}), /checksum mismatch|bad RDB/);
+  writeFileSync(path, image.subarray(0, image.length - 3));
+  assert.throws(() => loadRdbFile(path, () => {}), RdbFormatError);
+});

@@ -23,14 +23,15 @@
  *
  * API:
  *   new RdbWriter(sink, { version? })  .header(aux) .selectDb(db, size, expires) .entry(e) .finish()
- *   new RdbReader(buf)  .version  .aux  .functions  .next() → RdbEntry | null (null = EOF, CRC ok)
+ *   new RdbReader(buf) | RdbReader.open(path) (chunked, call .close())
+ *       .version  .aux  .functions  .next() → RdbEntry | null (null = EOF, CRC ok)  .offset
  *   loadRdbFile(path, onEntry) → { version, aux, functions, keys }   (startup load of dump.rdb)
  *   readRdb(buf) → { version, aux, functions, entries }   (convenience for small files and tests)
  *   writer.functions(libs)   FUNCTION2 records (library sources), right after header()
  *   createDumpPayload(value) → Buffer          (DUMP)
  *   parseDumpPayload(buf) → RdbValue           (RESTORE; throws RdbFormatError, see .reason)
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Crc64, crc64 } from './crc64.js';
 import { RdbFormatError } from './errors.js';
 import { intsetEntries, listpackEntries, lzfDecompress, ziplistEntries } from './rdb-encodings.js';
@@ -55,6 +56,8 @@ export const RDB_STRING_BYTES_MAX = 512 * 1024 * 1024;
 /** The writer hands the sink chunks of about this size (bigger strings go out whole). */
 export const RDB_WRITE_CHUNK_BYTES = 64 * 1024;
 export const RDB_DB_INDEX_MAX = 1 << 20;
+/** File loads read this much at a time instead of the whole file (files over 2 GiB cannot be one Buffer). */
+export const RDB_READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const RDB_TYPE = {
   STRING: 0,
@@ -441,12 +444,33 @@ export class RdbReader {
   private db = 0;
   private done = false;
   private lenEncoded = false;
+  /** Valid bytes in buf (file mode reads in chunks; memory mode: the whole image). */
+  private end: number;
+  /** Offset in the file of buf[0]. */
+  private base = 0;
+  /** Total size of the image. */
+  private readonly size: number;
+  private fd = -1;
+  private chunkBytes = RDB_READ_CHUNK_BYTES;
+  private readonly crc = new Crc64();
+  /** buf[0, crcFed) has been folded into crc. */
+  private crcFed = 0;
 
-  /** mode 'body' reads a bare value (DUMP payload body) with no magic or version header. */
+  /**
+   * mode 'body' reads a bare value (DUMP payload body) with no magic or version header.
+   * `RdbReader.open(path)` reads a file in chunks instead of one buffer.
+   */
   constructor(
-    private readonly buf: Buffer,
+    private buf: Buffer,
     mode: 'file' | 'body' = 'file',
+    source?: { fd: number; size: number; chunkBytes: number },
   ) {
+    this.end = buf.length;
+    this.size = source ? source.size : buf.length;
+    if (source) {
+      this.fd = source.fd;
+      this.chunkBytes = source.chunkBytes;
+    }
     if (mode === 'body') {
       this.version = RDB_VERSION_WRITTEN;
       return;
@@ -461,9 +485,29 @@ export class RdbReader {
     this.version = version;
   }
 
+  /** Opens a file for chunked reading (memory stays ~RDB_READ_CHUNK_BYTES plus the largest value). Call close(). */
+  static open(path: string, chunkBytes = RDB_READ_CHUNK_BYTES): RdbReader {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const first = Buffer.allocUnsafe(Math.max(16, Math.min(chunkBytes, size)));
+      const n = readSync(fd, first, 0, first.length, 0);
+      return new RdbReader(first.subarray(0, n), 'file', { fd, size, chunkBytes });
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
+  /** Releases the file (no-op for in-memory images); safe to call twice. */
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
   /** Byte offset just past the checksum once next() returned null (AOF preamble continues there). */
   get offset(): number {
-    return this.pos;
+    return this.base + this.pos;
   }
 
   next(): RdbEntry | null {
@@ -572,7 +616,7 @@ export class RdbReader {
     const entries: RdbStreamEntry[] = [];
     const nodes = this.count(2);
     for (let i = 0; i < nodes; i++) {
-      const at = this.pos;
+      const at = this.offset;
       const key = this.string();
       const lp = this.string();
       try {
@@ -607,7 +651,7 @@ export class RdbReader {
     >();
     const nPel = this.count(17);
     for (let i = 0; i < nPel; i++) {
-      const at = this.pos;
+      const at = this.offset;
       const raw = this.take(16);
       const id = decodeStreamId(raw, at);
       const deliveryTimeMs = Number(this.take(8).readBigInt64LE(0));
@@ -622,7 +666,7 @@ export class RdbReader {
       consumers.push({ name: cname, seenTimeMs, activeTimeMs });
       const nOwn = this.count(16);
       for (let j = 0; j < nOwn; j++) {
-        const at = this.pos;
+        const at = this.offset;
         const nack = pel.get(this.take(16).toString('latin1'));
         if (!nack || nack.owner) throw this.err('consumer PEL entry not in the group PEL', at);
         nack.owner = cname;
@@ -647,21 +691,20 @@ export class RdbReader {
 
   /** A length where 2^64-1 means -1 ("invalid"), as Redis stores a group's entries_read. */
   private lenOrInvalid(): number | null {
-    const b = this.buf;
-    if (
-      b[this.pos] === 0x81 &&
-      this.pos + 9 <= b.length &&
-      b.readBigUInt64BE(this.pos + 1) === 0xffffffffffffffffn
-    ) {
-      this.pos += 9;
-      return null;
+    this.ensure(1);
+    if (this.buf[this.pos] === 0x81) {
+      this.ensure(9);
+      if (this.buf.readBigUInt64BE(this.pos + 1) === 0xffffffffffffffffn) {
+        this.pos += 9;
+        return null;
+      }
     }
     return this.len();
   }
 
   /** True when every byte of the buffer has been consumed. */
   atEnd(): boolean {
-    return this.pos === this.buf.length;
+    return this.base + this.pos === this.size;
   }
 
   private zsetBody(binaryScores: boolean): Array<[Buffer, number]> {
@@ -702,7 +745,7 @@ export class RdbReader {
   }
 
   private blobItems(decode: (b: Buffer, s: number, e: number, out: Buffer[]) => void): Buffer[] {
-    const at = this.pos;
+    const at = this.offset;
     const blob = this.string();
     const out: Buffer[] = [];
     try {
@@ -722,20 +765,20 @@ export class RdbReader {
 
   /** A collection length, refused when the remaining bytes cannot possibly hold it. */
   private count(minBytesPerItem: number): number {
-    const at = this.pos;
+    const at = this.offset;
     const n = this.len();
-    if (n * minBytesPerItem > this.buf.length - this.pos) {
+    if (n * minBytesPerItem > this.size - this.offset) {
       throw this.err(`collection of ${n} cannot fit in the remaining bytes`, at);
     }
     return n;
   }
 
   private string(): Buffer {
-    const at = this.pos;
+    const at = this.offset;
     const n = this.lenOrEncoding();
     if (!this.lenEncoded) {
       if (n > RDB_STRING_BYTES_MAX) throw this.err(`string of ${n} bytes exceeds limit`, at);
-      if (n > this.buf.length - this.pos) throw this.err(`unexpected end of data (need ${n} bytes)`);
+      this.ensure(n);
       // One pooled allocation + copy: values must not pin the whole file buffer.
       const out = Buffer.allocUnsafe(n);
       this.buf.copy(out, 0, this.pos, this.pos + n);
@@ -762,7 +805,7 @@ export class RdbReader {
   }
 
   private len(): number {
-    const at = this.pos;
+    const at = this.offset;
     const n = this.lenOrEncoding();
     if (this.lenEncoded) throw this.err('encoded value where a length was expected', at);
     return n;
@@ -789,7 +832,7 @@ export class RdbReader {
 
   /** A little-endian int64 as a number (exact below 2^53, which covers every ms timestamp). */
   private int64LE(): number {
-    if (this.buf.length - this.pos < 8) throw this.err('unexpected end of data (need 8 bytes)');
+    this.ensure(8);
     const lo = this.buf.readUInt32LE(this.pos);
     const hi = this.buf.readInt32LE(this.pos + 4);
     this.pos += 8;
@@ -797,13 +840,13 @@ export class RdbReader {
   }
 
   private byte(): number {
-    if (this.pos >= this.buf.length) throw this.err('unexpected end of data');
+    if (this.pos >= this.end) this.ensure(1);
     return this.buf[this.pos++] as number;
   }
 
   /** A view of the next n bytes (not a copy). */
   private take(n: number): Buffer {
-    if (n > this.buf.length - this.pos) throw this.err(`unexpected end of data (need ${n} bytes)`);
+    this.ensure(n);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -812,15 +855,40 @@ export class RdbReader {
   private finishChecksum(): void {
     this.done = true;
     if (this.version < 5) return;
-    const eofEnd = this.pos;
+    const eofAt = this.offset;
+    this.crc.update(this.buf, this.crcFed, this.pos);
+    this.crcFed = this.pos;
     const stored = this.take(8).readBigUInt64LE(0);
     // Redis writes 0 when rdbchecksum is off; such files are accepted unchecked.
-    if (stored !== 0n && stored !== crc64(this.buf, 0, eofEnd)) {
-      throw this.err('checksum mismatch', eofEnd);
-    }
+    if (stored !== 0n && stored !== this.crc.value()) throw this.err('checksum mismatch', eofAt);
   }
 
-  private err(reason: string, at = this.pos): RdbFormatError {
+  /** Makes n bytes available at pos, reading more of the file when in file mode. */
+  private ensure(n: number): void {
+    if (this.end - this.pos >= n) return;
+    if (this.fd < 0 || this.base + this.end >= this.size) {
+      throw this.err(`unexpected end of data (need ${n} bytes)`);
+    }
+    // Fold the consumed bytes into the CRC, then slide the unconsumed tail to the front.
+    this.crc.update(this.buf, this.crcFed, this.pos);
+    const keep = this.end - this.pos;
+    const cap = Math.max(this.chunkBytes, n);
+    const target = this.buf.length >= cap && this.buf.byteOffset === 0 ? this.buf : Buffer.allocUnsafe(cap);
+    this.buf.copy(target, 0, this.pos, this.end);
+    this.base += this.pos;
+    this.buf = target;
+    this.pos = 0;
+    this.end = keep;
+    this.crcFed = 0;
+    while (this.end < target.length && this.base + this.end < this.size) {
+      const r = readSync(this.fd, target, this.end, target.length - this.end, this.base + this.end);
+      if (r === 0) break;
+      this.end += r;
+    }
+    if (this.end < n) throw this.err(`unexpected end of data (need ${n} bytes)`);
+  }
+
+  private err(reason: string, at = this.offset): RdbFormatError {
     return new RdbFormatError(reason, at);
   }
 }
@@ -868,13 +936,17 @@ export function loadRdbFile(
   path: string,
   onEntry: (e: RdbEntry) => void,
 ): { version: number; aux: Map<string, Buffer>; functions: Buffer[]; keys: number } {
-  const r = new RdbReader(readFileSync(path));
-  let keys = 0;
-  for (let e = r.next(); e !== null; e = r.next()) {
-    onEntry(e);
-    keys++;
+  const r = RdbReader.open(path);
+  try {
+    let keys = 0;
+    for (let e = r.next(); e !== null; e = r.next()) {
+      onEntry(e);
+      keys++;
+    }
+    return { version: r.version, aux: r.aux, functions: r.functions, keys };
+  } finally {
+    r.close();
   }
-  return { version: r.version, aux: r.aux, functions: r.functions, keys };
 }
 
 /** Writes a whole image into one Buffer (tests, DEBUG RELOAD); large saves use snapshot.ts. */
