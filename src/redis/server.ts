@@ -243,7 +243,12 @@ export class RedisServer {
     }
   }
 
-  private processInput(c: Client): void {
+  /**
+   * Runs the client's buffered requests until it blocks, pauses or runs out of input. Public for
+   * blocking commands (streams-blocking.ts), which call it after serving a blocked client's held
+   * requests.
+   */
+  processInput(c: Client): void {
     try {
       for (;;) {
         if (c.closing || c.closeAfterReply) break;
@@ -372,6 +377,11 @@ export class RedisServer {
       else for (const argv of rewritten) this.propagate(dbIndex, argv);
     }
     c.propagated = null;
+  }
+
+  /** True while EXEC runs its queue (blocking commands answer immediately inside it). */
+  get execInProgress(): boolean {
+    return this.multiPropagation !== 'off';
   }
 
   /** Sends one write to the AOF (and, later, replicas). */
