@@ -26,7 +26,7 @@ import {
   unlinkSync,
   writev,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Clock, Timer } from '../../platform/clock.js';
 import {
   BATCH_BYTES_HARD_MAX,
@@ -157,7 +157,10 @@ export class FileLog implements PartitionLog {
   /** Opens (creating if needed) the partition directory and recovers it. */
   static open(o: FileLogOptions): FileLog {
     const log = new FileLog(o);
-    mkdirSync(o.dir, { recursive: true });
+    if (!existsSync(o.dir)) {
+      mkdirSync(o.dir, { recursive: true });
+      fsyncDir(dirname(o.dir));
+    }
     log.load();
     return log;
   }
@@ -327,6 +330,8 @@ export class FileLog implements PartitionLog {
     old.readableBytes = old.sizeBytes;
     this.writeIndexFiles(old);
     const seg = this.createSegment(Number(next.baseOffset));
+    // The new file's directory entry must be durable before anything in it is acknowledged.
+    fsyncDir(this.dir);
     this.segments.push(seg);
     return seg;
   }
