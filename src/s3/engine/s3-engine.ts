@@ -14,6 +14,7 @@ import type { Clock } from '../../platform/clock.js';
 import { S3Error } from '../protocol/errors.js';
 import { BlobStore, BlobTooLargeError, type BlobWriteResult, type Digester } from '../storage/blob-store.js';
 import {
+  INLINE_PREFIX,
   IndexStore,
   type BucketRow,
   type NewVersion,
@@ -138,7 +139,7 @@ export class S3Engine {
   sweep(): { temp: number; orphans: number } {
     const temp = this.blobs.sweepTemp();
     const refs = this.index.referencedBlobs();
-    const orphans = this.blobs.sweepOrphans((id) => refs.has(id));
+    const orphans = this.blobs.sweepOrphans((id) => refs.has(id)) + this.index.sweepInline(refs);
     return { temp, orphans };
   }
 
@@ -232,7 +233,11 @@ export class S3Engine {
     this.pin(ids);
     let stream: Readable;
     const first = v.segments[0];
-    if (v.segments.length === 1 && first) {
+    if (v.segments.length === 1 && first?.b.startsWith(INLINE_PREFIX)) {
+      // Copied out synchronously: a concurrent delete cannot take the bytes away afterwards.
+      const data = this.index.getInline(first.b) ?? Buffer.alloc(0);
+      stream = Readable.from(end >= start ? [data.subarray(start, end + 1)] : []);
+    } else if (v.segments.length === 1 && first) {
       stream = end >= start ? this.blobs.read(first.b, start, end) : Readable.from([]);
     } else {
       stream = Readable.from(this.segmentChunks(v.segments, start, end), { objectMode: false });
@@ -278,7 +283,16 @@ export class S3Engine {
 
   /** Unlinks blobs a commit made unreachable; pinned ones go when their last reader finishes. */
   private release(ids: string[]): void {
+    const inline = ids.filter((id) => id.startsWith(INLINE_PREFIX));
+    if (inline.length > 0) {
+      void this.index
+        .commit(() => {
+          for (const id of inline) this.index.deleteInline(id);
+        })
+        .catch(() => undefined);
+    }
     for (const id of ids) {
+      if (id.startsWith(INLINE_PREFIX)) continue;
       if (this.pins.has(id)) this.doomed.add(id);
       else void this.blobs.remove(id).catch(() => undefined);
     }
@@ -306,10 +320,10 @@ export class S3Engine {
     }
   }
 
-  async writeBlob(input: WriteBody, maxBytes: number): Promise<{ w: BlobWriteResult; checksum: StoredChecksum | null }> {
+  async writeBlob(input: WriteBody, maxBytes: number, allowInline = false): Promise<{ w: BlobWriteResult; checksum: StoredChecksum | null }> {
     let w: BlobWriteResult;
     try {
-      w = await this.blobs.write(input.body, { maxBytes, ...(input.digesters ? { digesters: input.digesters } : {}) });
+      w = await this.blobs.write(input.body, { maxBytes, allowInline, ...(input.digesters ? { digesters: input.digesters } : {}) });
     } catch (err) {
       if (err instanceof BlobTooLargeError) {
         throw new S3Error('EntityTooLarge', { fields: { ProposedSize: maxBytes + 1, MaxSizeAllowed: maxBytes } });
@@ -320,14 +334,15 @@ export class S3Engine {
       const checksum = input.verify ? input.verify(w) : null;
       return { w, checksum };
     } catch (err) {
-      await this.blobs.remove(w.id);
+      if (!w.inline) await this.blobs.remove(w.id);
       throw err;
     }
   }
 
   async putObject(input: PutObjectInput): Promise<VersionRow> {
     this.precheckWrite(input.bucket, input.key, input.ifNoneMatchStar ?? false, input.ifMatch);
-    const { w, checksum } = await this.writeBlob(input, PUT_BYTES_MAX);
+    const { w, checksum } = await this.writeBlob(input, PUT_BYTES_MAX, true);
+    const segId = w.inline ? INLINE_PREFIX + w.id : w.id;
     const v: Omit<NewVersion, 'versionId'> = {
       bucket: input.bucket,
       key: input.key,
@@ -339,13 +354,15 @@ export class S3Engine {
       headers: input.headers,
       checksum,
       tags: input.tags,
-      segments: [{ b: w.id, n: w.size }],
+      segments: [{ b: segId, n: w.size }],
       partSizes: [],
     };
+    const inline = w.inline;
     try {
-      return await this.commitVersion(v, input.ifNoneMatchStar ?? false, input.ifMatch);
+      // The inline body is inserted in the same transaction as the version that references it.
+      return await this.commitVersion(v, input.ifNoneMatchStar ?? false, input.ifMatch, inline ? () => (this.index.insertInline(segId, inline), []) : undefined);
     } catch (err) {
-      await this.blobs.remove(w.id);
+      if (!inline) await this.blobs.remove(w.id);
       throw err;
     }
   }

@@ -14,8 +14,11 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 /** Most mutations folded into one group commit; the rest wait for the next turn. */
 export const GROUP_COMMIT_OPS_MAX = 512;
 
+/** Segment IDs with this prefix live in the inline_blobs table, not on disk. */
+export const INLINE_PREFIX = 'i:';
+
 export interface Segment {
-  /** Blob ID. */
+  /** Blob ID (INLINE_PREFIX + ID for inline bodies). */
   b: string;
   /** Size in bytes. */
   n: number;
@@ -101,6 +104,7 @@ CREATE TABLE IF NOT EXISTS uploads(
   initiated_ms INTEGER NOT NULL, storage_class TEXT NOT NULL, headers TEXT NOT NULL,
   checksum_algorithm TEXT NOT NULL, checksum_type TEXT NOT NULL, tags TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS inline_blobs(id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS parts(
   upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob_id TEXT NOT NULL,
   size INTEGER NOT NULL, etag TEXT NOT NULL, checksum TEXT NOT NULL,
@@ -201,6 +205,10 @@ export class IndexStore {
       scanVersionsOfKeyBelow: p(`SELECT * FROM versions WHERE bucket = ? AND key = ? AND id < ?
         ORDER BY id DESC LIMIT ?`),
       allSegments: p('SELECT segments FROM versions'),
+      insertInline: p('INSERT INTO inline_blobs(id, data) VALUES (?, ?)'),
+      getInline: p('SELECT data FROM inline_blobs WHERE id = ?'),
+      deleteInline: p('DELETE FROM inline_blobs WHERE id = ?'),
+      allInline: p('SELECT id FROM inline_blobs'),
       allPartBlobs: p('SELECT blob_id FROM parts'),
       insertUpload: p(`INSERT INTO uploads(upload_id, bucket, key, initiated_ms, storage_class, headers,
         checksum_algorithm, checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -395,6 +403,32 @@ export class IndexStore {
     }
     for (const r of this.st.allPartBlobs!.iterate() as Iterable<{ blob_id: string }>) ids.add(r.blob_id);
     return ids;
+  }
+
+  // ---- inline blobs (small bodies kept in the index; segment IDs start with INLINE_PREFIX) ----
+
+  insertInline(id: string, data: Buffer): void {
+    this.st.insertInline!.run(id, data);
+  }
+
+  getInline(id: string): Buffer | null {
+    const r = this.st.getInline!.get(id) as { data: Buffer } | undefined;
+    return r ? r.data : null;
+  }
+
+  deleteInline(id: string): void {
+    this.st.deleteInline!.run(id);
+  }
+
+  /** Removes inline rows no version references (left by a crash between two commits). */
+  sweepInline(refs: Set<string>): number {
+    let n = 0;
+    for (const r of this.st.allInline!.all() as Array<{ id: string }>) {
+      if (refs.has(r.id)) continue;
+      this.st.deleteInline!.run(r.id);
+      n++;
+    }
+    return n;
   }
 
   // ---- multipart -----------------------------------------------------------------------------
