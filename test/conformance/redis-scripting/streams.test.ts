@@ -29,6 +29,15 @@ after(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
+/** Waits until `n` clients are blocked on the server (instead of guessing with a sleep). */
+async function blocked(n: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (blockedClients(r.server) < n) {
+    if (Date.now() > deadline) assert.fail(`expected ${n} blocked clients, have ${blockedClients(r.server)}`);
+    await sleep(5);
+  }
+}
+
 test('XADD / XLEN / XRANGE / XREVRANGE / XDEL / XTRIM', async () => {
   assert.equal(await io.xadd('s1', '1-1', 'a', '1'), '1-1');
   assert.equal(await io.xadd('s1', '1-*', 'a', '2'), '1-2');
@@ -92,13 +101,13 @@ test('consumer groups: XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO', a
 test('XREAD BLOCK is woken by XADD; XREADGROUP BLOCK too; timeouts return nil', async () => {
   const blocker = client();
   const pending = blocker.xread('BLOCK', 5000, 'STREAMS', 'bs', '$');
-  await sleep(50);
+  await blocked(1);
   await io.xadd('bs', '5-0', 'k', 'v');
   assert.deepEqual(await pending, [['bs', [['5-0', ['k', 'v']]]]]);
   assert.equal(await blocker.xread('BLOCK', 50, 'STREAMS', 'bs', '$'), null);
   await io.xgroup('CREATE', 'bs', 'g', '$');
   const pg = blocker.xreadgroup('GROUP', 'g', 'c1', 'BLOCK', 5000, 'STREAMS', 'bs', '>');
-  await sleep(50);
+  await blocked(1);
   await io.xadd('bs', '6-0', 'k', 'w');
   assert.deepEqual(await pg, [['bs', [['6-0', ['k', 'w']]]]]);
   assert.deepEqual(await io.xpending('g-none-check', 'g').catch((e: Error) => e.message), "NOGROUP No such key 'g-none-check' or consumer group 'g'");
@@ -110,10 +119,9 @@ test('BLPOP: immediate, woken in FIFO order, fractional timeout, pipelined reque
   const a = client();
   const b = client();
   const pa = a.blpop('q1', 'q2', 5);
-  await sleep(30);
+  await blocked(1);
   const pb = b.blpop('q2', 5);
-  await sleep(30);
-  assert.equal(blockedClients(r.server), 2);
+  await blocked(2);
   await io.rpush('q2', 'first', 'second');
   assert.deepEqual(await pa, ['q2', 'first']);
   assert.deepEqual(await pb, ['q2', 'second']);
@@ -122,7 +130,7 @@ test('BLPOP: immediate, woken in FIFO order, fractional timeout, pipelined reque
   assert.ok(Date.now() - t0 >= 140);
   // a pipeline behind a blocked BLPOP runs only after it is served, in order
   const pipe = a.pipeline().blpop('q3', 5).get('after').exec();
-  await sleep(30);
+  await blocked(1);
   await io.set('after', 'set-later');
   await io.rpush('q3', 'v');
   const res = await pipe;
@@ -132,18 +140,18 @@ test('BLPOP: immediate, woken in FIFO order, fractional timeout, pipelined reque
 test('BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP', async () => {
   const a = client();
   const p1 = a.brpop('l1', 5);
-  await sleep(20);
+  await blocked(1);
   await io.rpush('l1', 'a', 'b');
   assert.deepEqual(await p1, ['l1', 'b']);
   const p2 = a.blmove('l2', 'dst', 'LEFT', 'RIGHT', 5);
-  await sleep(20);
+  await blocked(1);
   await io.rpush('l2', 'm');
   assert.equal(await p2, 'm');
   assert.deepEqual(await io.lrange('dst', 0, -1), ['m']);
   assert.equal(await a.brpoplpush('dst', 'dst2', 1), 'm');
   assert.deepEqual(await a.call('BLMPOP', '1', '2', 'none', 'dst2', 'LEFT', 'COUNT', '5'), ['dst2', ['m']]);
   const p3 = a.bzpopmin('z1', 5);
-  await sleep(20);
+  await blocked(1);
   await io.zadd('z1', 2, 'two', 1, 'one');
   assert.deepEqual(await p3, ['z1', 'one', '1']);
   assert.deepEqual(await a.bzpopmax('z1', 1), ['z1', 'two', '2']);
@@ -162,22 +170,23 @@ test('inside MULTI a blocking command does not block; CLIENT UNBLOCK; disconnect
   const a = client();
   const id = (await a.client('ID')) as number;
   const pa = a.blpop('never', 0);
-  await sleep(30);
+  await blocked(1);
   assert.equal(await io.client('UNBLOCK', id), 1);
   assert.equal(await pa, null);
   const pe = a.blpop('never', 0).then(
     () => 'served',
     (e: Error) => e.message,
   );
-  await sleep(30);
+  await blocked(1);
   assert.equal(await io.client('UNBLOCK', id, 'ERROR'), 1);
   assert.equal(await pe, 'UNBLOCKED client unblocked via CLIENT UNBLOCK');
   const d = client();
   void d.blpop('never', 0).catch(() => undefined);
-  await sleep(30);
+  await blocked(1);
   const before = blockedClients(r.server);
   d.disconnect();
-  await sleep(50);
+  const deadline = Date.now() + 5000;
+  while (blockedClients(r.server) !== before - 1 && Date.now() < deadline) await sleep(5);
   assert.equal(blockedClients(r.server), before - 1);
 });
 
