@@ -218,3 +218,18 @@ test('we load an appendonlydir written by real redis-server 7', async (t) => {
   assert.equal(r.ks.dump().get('0:before'), '1');
   assert.equal(r.ks.dump().get('0:l'), 'a,b');
 });
+
+test('a manifest naming a missing file is a typed error (except a missing last incr)', async (t) => {
+  const dir = tempDir(t);
+  const a = open(dir);
+  a.ks.apply(0, cmd('SET', 'a', '1'));
+  await a.aof.rewrite(a.ks.snaps);
+  a.aof.close();
+  const aofDir = join(dir, 'appendonlydir');
+  rmSync(join(aofDir, 'appendonly.aof.2.incr.aof'));
+  const r = open(dir); // last incr missing: recreated on open
+  r.aof.close();
+  assert.equal(r.report.baseKeys, 1);
+  rmSync(join(aofDir, 'appendonly.aof.1.base.rdb'));
+  assert.throws(() => open(dir), AofFormatError);
+});

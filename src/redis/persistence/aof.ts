@@ -17,6 +17,9 @@
  * file (crash mid-write) is cut off with ftruncate and reported (aof-load-truncated yes), as is an
  * unterminated MULTI. Elsewhere, bad bytes are an AofFormatError.
  *
+ * Base files are always RDB (aof-use-rdb-preamble yes, Redis's default); a RESP base written by
+ * Redis with the preamble off loads too.
+ *
  * Rewrite (BGREWRITEAOF): `rewrite(snapshots)` opens a fresh incr file and persists the manifest
  * (so writes from now on are safe in it), then a sliced point-in-time snapshot writes the new base
  * without blocking; on success the manifest swaps atomically to (new base, new incr) and the old
@@ -81,8 +84,6 @@ export interface AofOptions {
   clock: Pick<Clock, 'every' | 'after'>;
   /** aof-load-truncated (default true). */
   loadTruncated?: boolean;
-  /** aof-use-rdb-preamble (default true): base files are RDB. */
-  useRdbPreamble?: boolean;
 }
 
 export interface AofLoadHandler {
@@ -201,8 +202,13 @@ export class AofManager {
     const files = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr];
     files.forEach((f, i) => {
       const path = join(this.dirPath, f.name);
-      report.files.push(f.name);
       const isLast = i === files.length - 1;
+      if (!existsSync(path)) {
+        // A crash between creating the manifest entry and the file leaves the last incr missing.
+        if (isLast && f.type === 'i') return;
+        throw new AofFormatError('file listed in the manifest is missing', path, 0);
+      }
+      report.files.push(f.name);
       let start = 0;
       if (f.type === 'b') {
         const loaded = this.loadRdbPreamble(path, handler);
