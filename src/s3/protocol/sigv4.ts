@@ -195,8 +195,16 @@ export function canonicalQuery(rawQuery: string, exclude?: string, plusIsSpace =
 /** Trims and collapses runs of whitespace, joins repeated headers with ','. */
 export function canonicalHeaderValue(v: string | readonly string[] | undefined): string {
   if (v === undefined) return '';
-  const list = typeof v === 'string' ? [v] : v;
-  return list.map((x) => x.trim().replace(/\s+/g, ' ')).join(',');
+  if (typeof v === 'string') return collapse(v);
+  return v.map(collapse).join(',');
+}
+
+const NEEDS_COLLAPSE = /\s\s|[\t\n\r\f\v]/;
+
+/** Trim and collapse whitespace runs; most values need neither, so test before replacing. */
+function collapse(x: string): string {
+  const t = x.trim();
+  return NEEDS_COLLAPSE.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
 export function canonicalHeaders(headers: HeaderBag, signedNames: readonly string[]): string {
@@ -348,26 +356,30 @@ function spacedHex(s: string): string {
 function verifySignature(input: SignInput, secret: string): Buffer {
   const key = signingKey(secret, input.scope.date, input.scope.region, input.scope.service);
   const { rawPath, rawQuery } = input.req;
-  const candidates: [string, string][] = [
-    [canonicalUri(rawPath), canonicalQuery(rawQuery, input.excludeQuery)],
-  ];
-  const alt: [string, string] = [rawPath || '/', canonicalQuery(rawQuery, input.excludeQuery, true)];
-  if (alt[0] !== candidates[0]![0] || alt[1] !== candidates[0]![1]) candidates.push(alt);
-  let first: { canonical: string; sts: string } | undefined;
-  for (const [uri, query] of candidates) {
-    const canonical = canonicalRequest(input, uri, query);
-    const sts = stringToSign(input, canonical);
-    if (signaturesEqual(hmacHex(key, sts), input.provided.toLowerCase())) return key;
-    first ??= { canonical, sts };
+  const provided = input.provided.toLowerCase();
+  const uri = canonicalUri(rawPath);
+  const query = canonicalQuery(rawQuery, input.excludeQuery);
+  const canonical = canonicalRequest(input, uri, query);
+  const sts = stringToSign(input, canonical);
+  if (signaturesEqual(hmacHex(key, sts), provided)) return key;
+  // Only on a mismatch: the path as sent and '+' as space in the query (see the file comment).
+  const altUri = rawPath || '/';
+  const altQuery = canonicalQuery(rawQuery, input.excludeQuery, true);
+  if (altUri !== uri || altQuery !== query) {
+    if (
+      signaturesEqual(hmacHex(key, stringToSign(input, canonicalRequest(input, altUri, altQuery))), provided)
+    )
+      return key;
   }
+  const first = { canonical, sts };
   throw new S3Error('SignatureDoesNotMatch', {
     fields: {
       AWSAccessKeyId: input.scope.accessKeyId,
-      StringToSign: first!.sts,
+      StringToSign: first.sts,
       SignatureProvided: input.provided,
-      StringToSignBytes: spacedHex(first!.sts),
-      CanonicalRequest: first!.canonical,
-      CanonicalRequestBytes: spacedHex(first!.canonical),
+      StringToSignBytes: spacedHex(first.sts),
+      CanonicalRequest: first.canonical,
+      CanonicalRequestBytes: spacedHex(first.canonical),
     },
   });
 }
@@ -383,7 +395,7 @@ function parseSignedHeaders(list: string, inQuery: boolean): string[] {
   const names = list.split(';');
   const ok =
     names.length <= SIGNED_HEADERS_MAX &&
-    names.every((n) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n)) &&
+    /^[a-z0-9!#$%&'*+.^_`|~-]+(?:;[a-z0-9!#$%&'*+.^_`|~-]+)*$/.test(list) &&
     names.includes('host');
   if (!ok) {
     const message = inQuery
@@ -394,7 +406,8 @@ function parseSignedHeaders(list: string, inQuery: boolean): string[] {
     });
   }
   // Canonical order is sorted; clients already send them sorted, but do not rely on it.
-  return names.slice().sort();
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) return names.sort();
+  return names;
 }
 
 // ---------------------------------------------------------------- header auth
