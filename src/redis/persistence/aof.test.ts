@@ -233,3 +233,32 @@ test('a manifest naming a missing file is a typed error (except a missing last i
   rmSync(join(aofDir, 'appendonly.aof.1.base.rdb'));
   assert.throws(() => open(dir), AofFormatError);
 });
+
+test('we load a RESP base written by redis-server with aof-use-rdb-preamble no', async (t) => {
+  if (!requireTool(t, 'redis-server')) return;
+  const dir = tempDir(t);
+  const real = await startRealRedis(dir, ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no']);
+  t.after(() => real.stop());
+  const c = real.client;
+  await c.set('k', 'v');
+  await c.rpush('l', 'a', 'b', 'c');
+  await c.bgrewriteaof();
+  for (
+    let i = 0;
+    i < 100 && !readdirSync(join(dir, 'appendonlydir')).some((f) => f.endsWith('.base.aof'));
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await c.set('after', '1');
+  await real.stop();
+  const r = open(dir);
+  r.aof.close();
+  assert.equal(r.report.baseKeys, 0); // no RDB part
+  assert.match(String(r.report.files[0]), /\.base\.aof$/);
+  assert.deepEqual([...r.ks.dump()].sort(), [
+    ['0:after', '1'],
+    ['0:k', 'v'],
+    ['0:l', 'a,b,c'],
+  ]);
+});
