@@ -64,7 +64,9 @@ export function authenticate(req: AuthRequest, creds: CredentialStore): AuthResu
   const authorization = headerString(req.headers, 'authorization');
   const hasQueryAuth =
     req.rawQuery !== '' &&
-    /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Signature|Signature|AWSAccessKeyId)=/.test(req.rawQuery);
+    /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Credential|X-Amz-Signature|Signature|AWSAccessKeyId)=/.test(
+      req.rawQuery,
+    );
   if (authorization !== undefined) {
     if (hasQueryAuth) throw bothMechanisms(authorization);
     if (authorization.startsWith(SIGV4_ALGORITHM + ' ')) return verifySigV4Header(req, authorization, creds);

@@ -457,3 +457,13 @@ test('AWS documentation presigned URL example verifies', () => {
   assert.equal(r.verified, true);
   assert.equal(r.scheme, 'sigv4-query');
 });
+
+test('incomplete presigned parameters are AuthorizationQueryParametersError, not anonymous', () => {
+  const q = 'X-Amz-Credential=test%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z';
+  assert.equal(
+    codeOf(() =>
+      authenticate({ method: 'GET', rawPath: '/b/k', rawQuery: q, headers: { host: 'h' } }, creds()),
+    ),
+    'AuthorizationQueryParametersError',
+  );
+});
