@@ -6,7 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AofManager, type AppendFsync, type AofLoadReport } from './aof.js';
@@ -261,4 +270,37 @@ test('we load a RESP base written by redis-server with aof-use-rdb-preamble no',
     ['0:k', 'v'],
     ['0:l', 'a,b,c'],
   ]);
+});
+
+test('fuzz: random bytes after a valid log load with truncation or fail with AofFormatError', (t) => {
+  const dir = tempDir(t);
+  const a = open(dir);
+  a.aof.append(0, cmd('SET', 'a', '1'));
+  a.aof.close();
+  const file = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  const valid = readFileSync(file);
+  const tails = fc.oneof(
+    fc.uint8Array({ maxLength: 60 }).map((u) => Buffer.from(u)),
+    fc
+      .constantFrom(
+        '*1\r\n$5\r\nMULTI\r\n',
+        '*2\r\n$6\r\nSELECT\r\n$2\r\n99\r\n',
+        '#TS:1\r\n',
+        '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n',
+      )
+      .map(b),
+  );
+  fc.assert(
+    fc.property(fc.array(tails, { maxLength: 3 }), (parts) => {
+      writeFileSync(file, Buffer.concat([valid, ...parts]));
+      try {
+        const r = open(dir, 'no');
+        r.aof.close();
+        assert.equal(r.seen[0]?.[1], 'SET a 1');
+      } catch (e) {
+        if (!(e instanceof AofFormatError)) throw e;
+      }
+    }),
+    { numRuns: 150 },
+  );
 });
