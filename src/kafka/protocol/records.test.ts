@@ -139,3 +139,59 @@ test('corrupt batches and compressed payloads only throw KafkaProtocolError', ()
     );
   }
 });
+
+/** A legacy (magic 0/1) message; the CRC is not checked by the decoder, so it is left 0. */
+function legacyMessage(
+  offset: number,
+  magic: 0 | 1,
+  attributes: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  ts = 1000,
+): Buffer {
+  const body: Buffer[] = [Buffer.from([magic, attributes])];
+  if (magic === 1) {
+    const t = Buffer.alloc(8);
+    t.writeBigInt64BE(BigInt(ts));
+    body.push(t);
+  }
+  for (const b of [key, value]) {
+    const l = Buffer.alloc(4);
+    l.writeInt32BE(b === null ? -1 : b.length);
+    body.push(l);
+    if (b) body.push(b);
+  }
+  const rest = Buffer.concat(body);
+  const head = Buffer.alloc(16);
+  head.writeBigInt64BE(BigInt(offset), 0);
+  head.writeInt32BE(4 + rest.length, 8);
+  return Buffer.concat([head, rest]);
+}
+
+test('legacy message sets: plain v0/v1 and a gzip wrapper with relative inner offsets', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const plain = Buffer.concat([
+    legacyMessage(5, 0, 0, Buffer.from('a'), Buffer.from('one')),
+    legacyMessage(6, 1, 0, null, Buffer.from('two'), 42),
+  ]);
+  const got = decodeRecordSet(plain).flatMap((b) => b.records);
+  assert.deepEqual(
+    got.map((r) => [r.offset, r.key?.toString() ?? null, r.value?.toString(), r.timestamp]),
+    [
+      [5, 'a', 'one', -1],
+      [6, null, 'two', 42],
+    ],
+  );
+  // Magic 1 wrapper: inner offsets 0..2 relative, the wrapper carries the last absolute offset (12).
+  const inner = Buffer.concat([0, 1, 2].map((i) => legacyMessage(i, 1, 0, null, Buffer.from(`in${i}`))));
+  const wrapper = legacyMessage(12, 1, 1, null, gzipSync(inner));
+  const recs = decodeRecordSet(wrapper).flatMap((b) => b.records);
+  assert.deepEqual(
+    recs.map((r) => [r.offset, r.value?.toString()]),
+    [
+      [10, 'in0'],
+      [11, 'in1'],
+      [12, 'in2'],
+    ],
+  );
+});
