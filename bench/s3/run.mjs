@@ -132,8 +132,10 @@ function streamPut(agent, base, path, totalBytes) {
   });
 }
 
+/** ops/s over SECONDS, plus process CPU µs per op (client + server: both live in this process). */
 async function opsPerSecond(fn) {
   const deadline = performance.now() + SECONDS * 1000;
+  const cpu0 = process.cpuUsage();
   let ops = 0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
@@ -143,8 +145,11 @@ async function opsPerSecond(fn) {
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
+  cpuPerOp.push(((cpu.user + cpu.system) / Math.max(1, ops)).toFixed(0));
   return ops / SECONDS;
 }
+const cpuPerOp = [];
 
 async function benchTarget(name, base, bucketPath) {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -171,12 +176,15 @@ async function benchTarget(name, base, bucketPath) {
   }
   clearInterval(sampler);
   agent.destroy();
-  return { name, putOps, getOps, putBest, getBest, rssPeakMiB: rssPeak / MiB };
+  const [putCpu, getCpu] = cpuPerOp.splice(0);
+  return { name, putOps, getOps, putBest, getBest, rssPeakMiB: rssPeak / MiB, putCpu, getCpu };
 }
 
 // ---- run --------------------------------------------------------------------------------------
 
 const limits = { md5: md5Limit(), disk: diskLimit(), loopback: await loopbackLimit() };
+const load = (await import('node:os')).loadavg()[0];
+console.log(`load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs (numbers below are only meaningful on an idle machine)`);
 console.log(`machine: MD5 ${limits.md5.toFixed(0)} MiB/s, fsync-ed disk ${limits.disk.toFixed(0)} MiB/s, loopback HTTP ${limits.loopback.toFixed(0)} MiB/s`);
 
 const svc = await startStandalone(s3Service, { serveGateway: true });
@@ -201,7 +209,7 @@ if (s3rver) {
 const largePutLimit = Math.min(limits.md5, limits.disk);
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(7)} 4KiB PUT ${r.putOps.toFixed(0)} ops/s · 4KiB GET ${r.getOps.toFixed(0)} ops/s · ` +
+    `${r.name.padEnd(7)} 4KiB PUT ${r.putOps.toFixed(0)} ops/s (${r.putCpu} CPU µs/op) · 4KiB GET ${r.getOps.toFixed(0)} ops/s (${r.getCpu} CPU µs/op) · ` +
       `${LARGE_MIB}MiB PUT ${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / largePutLimit).toFixed(0)}% of min(disk, MD5)) · ` +
       `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback).toFixed(0)}% of loopback) · peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
   );

@@ -227,6 +227,14 @@ export class S3Engine {
     return v;
   }
 
+  /** The bytes [start, end] of an inline (small) version, or null when it lives in files. */
+  inlineBody(v: VersionRow, start: number, end: number): Buffer | null {
+    const first = v.segments[0];
+    if (v.segments.length !== 1 || !first?.b.startsWith(INLINE_PREFIX)) return null;
+    const data = this.index.getInline(first.b) ?? Buffer.alloc(0);
+    return end >= start ? data.subarray(start, end + 1) : Buffer.alloc(0);
+  }
+
   /** Streams bytes [start, end] (inclusive) of a version across its segments. */
   openRead(v: VersionRow, start: number, end: number): Readable {
     const ids = v.segments.map((s) => s.b);

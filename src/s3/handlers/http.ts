@@ -115,8 +115,13 @@ function pickHandler(ctx: Ctx): Handler {
   return h;
 }
 
+/** Request IDs: a random per-process prefix and a counter (unique, and no CSPRNG call per request). */
+const REQUEST_ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let requestSeq = 0;
+
 export function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+  requestSeq = (requestSeq + 1) >>> 0;
+  return REQUEST_ID_PREFIX + requestSeq.toString(16).toUpperCase().padStart(8, '0');
 }
 
 export interface S3HttpHandler {

@@ -2,7 +2,6 @@
  * Object operations: PutObject, GetObject, HeadObject (Range, conditionals, response-* overrides,
  * partNumber), DeleteObject, CopyObject, and object tagging.
  */
-import { pipeline } from 'node:stream/promises';
 import { S3Error } from '../protocol/errors.js';
 import { parseTagging } from '../protocol/bodies.js';
 import { XmlWriter } from '../protocol/xml.js';
@@ -158,14 +157,25 @@ export async function serveVersion(ctx: Ctx, bucket: string, v: VersionRow, okSt
     ctx.res.end();
     return;
   }
-  const stream = ctx.engine.openRead(v, start, end);
+  const inline = ctx.engine.inlineBody(v, start, end);
   ctx.res.writeHead(status, headers);
-  try {
-    await pipeline(stream, ctx.res);
-  } catch {
-    // The client went away or the disk failed mid-body: nothing more can be said on this socket.
-    ctx.res.destroy();
+  if (inline) {
+    ctx.res.end(inline);
+    return;
   }
+  const stream = ctx.engine.openRead(v, start, end);
+  // pipe + close handling rather than stream/promises pipeline, whose AbortController costs a
+  // DOMException per response.
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.destroy();
+      resolve();
+    };
+    // The client went away or the disk failed mid-body: nothing more can be said on this socket.
+    stream.once('error', () => ctx.res.destroy());
+    ctx.res.once('close', done);
+    stream.pipe(ctx.res);
+  });
 }
 
 function partRange(v: VersionRow, param: string): ByteRange | null {

@@ -163,6 +163,8 @@ const KEY_MAX = '\u{10FFFF}'.repeat(300);
 export class IndexStore {
   readonly db: Db;
   private readonly st: Record<string, Statement>;
+  /** Buckets are read on every request and change rarely: cached, dropped on any write or rollback. */
+  private readonly bucketCache = new Map<string, BucketRow>();
   private queue: QueuedOp[] = [];
   private scheduled = false;
   private closed = false;
@@ -254,11 +256,13 @@ export class IndexStore {
           try {
             results.push({ ok: true, v: this.db.transaction(op.fn)() });
           } catch (e) {
+            this.bucketCache.clear();
             results.push({ ok: false, v: e });
           }
         }
       })();
     } catch (e) {
+      this.bucketCache.clear();
       for (const op of batch) op.reject(e);
       return;
     }
@@ -279,10 +283,15 @@ export class IndexStore {
   // ---- buckets -------------------------------------------------------------------------------
 
   getBucket(name: string): BucketRow | null {
+    const hit = this.bucketCache.get(name);
+    if (hit) return hit;
     const r = this.st.getBucket!.get(name) as
       | { name: string; created_ms: number; region: string; versioning: string }
       | undefined;
-    return r ? { name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning } : null;
+    if (!r) return null;
+    const b = { name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning };
+    this.bucketCache.set(name, b);
+    return b;
   }
 
   listBuckets(): BucketRow[] {
@@ -292,10 +301,12 @@ export class IndexStore {
   }
 
   insertBucket(b: BucketRow): void {
+    this.bucketCache.delete(b.name);
     this.st.insertBucket!.run(b.name, b.createdMs, b.region, b.versioning);
   }
 
   deleteBucket(name: string): void {
+    this.bucketCache.delete(name);
     this.st.deleteBucketConfigs!.run(name);
     this.st.deleteBucket!.run(name);
   }
@@ -305,6 +316,7 @@ export class IndexStore {
   }
 
   setVersioning(name: string, status: string): void {
+    this.bucketCache.delete(name);
     this.st.setVersioning!.run(status, name);
   }
 
