@@ -351,7 +351,8 @@ export class RedisServer {
   /** Runs a command handler and does the bookkeeping (stats, slowlog, propagation, monitor). */
   call(c: Client, cmd: RegisteredCommand): void {
     const ks = this.keyspace;
-    ks.nowMs = this.clock.now();
+    // Inside a socket batch the time was read once for the batch (as Redis caches it per call).
+    if (!this.inBatch) ks.nowMs = this.clock.now();
     const dirtyBefore = ks.dirty;
     c.propagated = null;
     ks.noTouch = c.noTouch;

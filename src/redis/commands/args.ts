@@ -9,7 +9,27 @@ export const I64_MIN = -9223372036854775808n;
 
 /** A 64-bit integer as a JS number when exact, else null (out of range or not an integer). */
 export function parseInteger(s: string): number | null {
-  if (s.length === 0 || s.length > 20 || !INT_RE.test(s)) return null;
+  const len = s.length;
+  if (len > 0 && len <= 15) {
+    // Fast path without a regex: string2ll's grammar for values that fit a double exactly.
+    let i = 0;
+    let neg = false;
+    if (s.charCodeAt(0) === 45) {
+      neg = true;
+      i = 1;
+      if (len === 1) return null;
+    }
+    const first = s.charCodeAt(i);
+    if (first === 48) return i + 1 === len && !neg ? 0 : null;
+    let n = 0;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return neg ? -n : n;
+  }
+  if (len === 0 || len > 20 || !INT_RE.test(s)) return null;
   const n = Number(s);
   if (Number.isSafeInteger(n)) return n;
   // Exact only as bigint: accept if within int64; the caller gets a rounded number.
@@ -29,6 +49,17 @@ const FLOAT_RE = /^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infini
 
 /** A float as Redis parses scores/increments (strtod; "inf", "+inf", "-inf" accepted; nan rejected). */
 export function parseFloatArg(s: string): number | null {
+  const len = s.length;
+  if (len > 0 && len < 32) {
+    // Fast path: plain decimal numbers (what clients send) go straight to Number().
+    const c0 = s.charCodeAt(0);
+    const cl = s.charCodeAt(len - 1);
+    const startOk = (c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 43 || c0 === 46;
+    if (startOk && cl >= 48 && cl <= 57) {
+      const n = Number(s);
+      if (!Number.isNaN(n)) return n;
+    }
+  }
   if (s.length === 0 || s.length > 5000 || !FLOAT_RE.test(s)) {
     // Hex floats and other strtod corner cases are not accepted here.
     return null;

@@ -44,6 +44,8 @@ const SIZE_SAMPLES = 5;
 const ACTIVE_EXPIRE_KEYS_PER_LOOP = 20;
 /** An active-expire cycle stops after this many ms (25% of a 100 ms tick, as Redis's slow cycle). */
 const ACTIVE_EXPIRE_BUDGET_MS = 25;
+/** Keys one command may touch before duplicate checks switch from a scan to a Set. */
+const PENDING_LINEAR_MAX = 16;
 /** Size of the eviction candidate pool (EVPOOL_SIZE). */
 const EVICTION_POOL_SIZE = 16;
 
@@ -122,7 +124,38 @@ export class Database {
   /** avg_ttl estimate, as Redis keeps it (sampled during active expiry). */
   avgTtl = 0;
   /** Keys the current command touched → their estimated size before (memory accounting). */
-  pendingBefore: Map<string, number> | null = null;
+  // Keys the current command touched and their estimated size before (memory accounting). Parallel
+  // arrays reused across commands: a command touches few keys, so this allocates nothing per
+  // command; a Set is built only when one command touches many keys.
+  readonly pendingKeys: string[] = [];
+  readonly pendingSizes: number[] = [];
+  pendingCount = 0;
+  private pendingSet: Set<string> | null = null;
+  /** True while this db is in the keyspace's list of dbs to settle. */
+  pendingListed = false;
+
+  hasPending(key: string): boolean {
+    if (this.pendingSet !== null) return this.pendingSet.has(key);
+    for (let i = 0; i < this.pendingCount; i++) if (this.pendingKeys[i] === key) return true;
+    return false;
+  }
+
+  addPending(key: string, size: number): void {
+    this.pendingKeys[this.pendingCount] = key;
+    this.pendingSizes[this.pendingCount] = size;
+    this.pendingCount++;
+    if (this.pendingSet !== null) this.pendingSet.add(key);
+    else if (this.pendingCount > PENDING_LINEAR_MAX) this.pendingSet = new Set(this.pendingKeys.slice(0, this.pendingCount));
+  }
+
+  clearPending(): void {
+    this.pendingCount = 0;
+    this.pendingSet = null;
+    if (this.pendingKeys.length > PENDING_LINEAR_MAX) {
+      this.pendingKeys.length = 0;
+      this.pendingSizes.length = 0;
+    }
+  }
 
   constructor(
     public id: number,
@@ -264,7 +297,7 @@ export class Database {
     if (this.access !== null) this.access = new Map();
     this.ks.usedBytes -= this.bytes;
     this.bytes = 0;
-    this.pendingBefore?.clear();
+    this.clearPending();
     this.expireCursor = null;
     this.keyCursor = null;
     if (n > 0) this.ks.dirty += n;
@@ -410,7 +443,7 @@ export class Keyspace {
   readonly evictedHooks: KeyHook[] = [];
   readonly beforeFlushHooks: DbHook[] = [];
 
-  /** Databases with keys touched by the current command (see Database.pendingBefore). */
+  /** Databases with keys touched by the current command (see Database.pendingKeys). */
   private readonly pendingDbs: Database[] = [];
   private readonly pool: PoolEntry[] = [];
 
@@ -428,12 +461,11 @@ export class Keyspace {
   }
 
   willChange(db: Database, key: string, current: RedisValue | undefined): void {
-    let pending = db.pendingBefore;
-    if (pending === null) {
-      pending = db.pendingBefore = new Map();
+    if (!db.pendingListed) {
+      db.pendingListed = true;
       this.pendingDbs.push(db);
-    } else if (pending.has(key)) return;
-    pending.set(key, current === undefined ? 0 : estimateBytes(key, current));
+    } else if (db.hasPending(key)) return;
+    db.addPending(key, current === undefined ? 0 : estimateBytes(key, current));
     const hooks = this.beforeChangeHooks;
     for (let i = 0; i < hooks.length; i++) (hooks[i] as KeyHook)(db.id, key);
   }
@@ -444,13 +476,16 @@ export class Keyspace {
     if (dbs.length === 0) return;
     for (let i = 0; i < dbs.length; i++) {
       const db = dbs[i] as Database;
-      const pending = db.pendingBefore as Map<string, number>;
-      db.pendingBefore = null;
+      db.pendingListed = false;
       let delta = 0;
-      for (const [key, before] of pending) {
+      const keys = db.pendingKeys;
+      const sizes = db.pendingSizes;
+      for (let k = 0; k < db.pendingCount; k++) {
+        const key = keys[k] as string;
         const v = db.dict.get(key);
-        delta += (v === undefined ? 0 : estimateBytes(key, v)) - before;
+        delta += (v === undefined ? 0 : estimateBytes(key, v)) - (sizes[k] as number);
       }
+      db.clearPending();
       db.bytes += delta;
       this.usedBytes += delta;
     }
@@ -555,8 +590,8 @@ export class Keyspace {
       (da as unknown as Record<string, unknown>)[f] = db[f];
       (db as unknown as Record<string, unknown>)[f] = t;
     }
-    da.pendingBefore?.clear();
-    db.pendingBefore?.clear();
+    da.clearPending();
+    db.clearPending();
     da.keyCursor = db.keyCursor = null;
     da.expireCursor = db.expireCursor = null;
     this.dirty++;
