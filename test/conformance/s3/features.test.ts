@@ -21,6 +21,13 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
+  PutBucketPolicyCommand,
+  GetBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  GetBucketTaggingCommand,
+  DeleteBucketTaggingCommand,
+  GetBucketLocationCommand,
 } from '@aws-sdk/client-s3';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
@@ -160,6 +167,39 @@ describe('browser features', () => {
     }
     assert.equal(status, 404);
     assert.equal((await fetch(`${url}/life/keep/b`, { method: 'HEAD' })).status, 200);
+  });
+});
+
+describe('bucket configuration and copies', () => {
+  it('stores and returns policy, tagging, location; UploadPartCopy copies a range', async () => {
+    const c = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    c.config.systemClockOffset = clock.now() - Date.now();
+    try {
+      await c.send(new CreateBucketCommand({ Bucket: 'cfg' }));
+      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg/*' }] });
+      await c.send(new PutBucketPolicyCommand({ Bucket: 'cfg', Policy: policy }));
+      assert.equal((await c.send(new GetBucketPolicyCommand({ Bucket: 'cfg' }))).Policy, policy);
+      await c.send(new PutBucketTaggingCommand({ Bucket: 'cfg', Tagging: { TagSet: [{ Key: 'team', Value: 'photos' }] } }));
+      assert.deepEqual((await c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' }))).TagSet, [{ Key: 'team', Value: 'photos' }]);
+      await c.send(new DeleteBucketTaggingCommand({ Bucket: 'cfg' }));
+      await assert.rejects(c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' })), /NoSuchTagSet|TagSet does not exist/);
+      const loc = await c.send(new GetBucketLocationCommand({ Bucket: 'cfg' }));
+      assert.equal(loc.LocationConstraint ?? '', '');
+      const src = randomBytes(6 * 1024 * 1024);
+      await c.send(new PutObjectCommand({ Bucket: 'cfg', Key: 'src', Body: src }));
+      const up = await c.send(new CreateMultipartUploadCommand({ Bucket: 'cfg', Key: 'dst' }));
+      const p1 = await c.send(new UploadPartCopyCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, PartNumber: 1, CopySource: 'cfg/src', CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}` }));
+      const p2 = await c.send(new UploadPartCopyCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, PartNumber: 2, CopySource: 'cfg/src', CopySourceRange: `bytes=${5 * 1024 * 1024}-${src.length - 1}` }));
+      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult?.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult?.ETag }] } }));
+      const got = await c.send(new GetObjectCommand({ Bucket: 'cfg', Key: 'dst' }));
+      assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(src));
+      const part2 = await c.send(new GetObjectCommand({ Bucket: 'cfg', Key: 'dst', PartNumber: 2 }));
+      assert.equal(part2.PartsCount, 2);
+      assert.equal(part2.ContentLength, src.length - 5 * 1024 * 1024);
+      await part2.Body!.transformToByteArray();
+    } finally {
+      c.destroy();
+    }
   });
 });
 
