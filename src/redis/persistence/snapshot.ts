@@ -192,6 +192,12 @@ export class Snapshots {
     const run = new SnapshotRun(this.source, (c) => writeAll(fd, c), this.aux(started, opts));
     this.active.add(run);
     let aborted = false;
+    // A closed fd number can be reused by another open file at once: never close ours twice.
+    let fdOpen = true;
+    const closeOnce = (): void => {
+      if (fdOpen) safeClose(fd);
+      fdOpen = false;
+    };
     let timer: NodeJS.Immediate | null = null;
     let rejectFn: (e: Error) => void = () => {};
     const done = new Promise<SaveResult>((resolve, reject) => {
@@ -199,6 +205,7 @@ export class Snapshots {
       const finish = async (): Promise<void> => {
         const bytes = run.writer.finish();
         await new Promise<void>((res, rej) => fsyncCb(fd, (err) => (err ? rej(err) : res())));
+        fdOpen = false;
         await new Promise<void>((res, rej) => closeCb(fd, (err) => (err ? rej(err) : res())));
         if (aborted) throw new SnapshotAbortedError();
         await replaceFile(tmp, path);
@@ -222,7 +229,7 @@ export class Snapshots {
       };
       const fail = (e: Error): void => {
         this.active.delete(run);
-        safeClose(fd);
+        closeOnce();
         safeUnlink(tmp);
         reject(e);
       };
@@ -235,7 +242,7 @@ export class Snapshots {
         aborted = true;
         if (timer) clearImmediate(timer);
         if (this.active.delete(run)) {
-          safeClose(fd);
+          closeOnce();
           safeUnlink(tmp);
           rejectFn(new SnapshotAbortedError());
         }
