@@ -145,7 +145,9 @@ function scramFinal(st: Extract<SaslState, { stage: 'scram-final' }>, bytes: Buf
   if (pIdx < 0) return fail(ctx, 'malformed SCRAM client-final message');
   const withoutProof = msg.slice(0, pIdx);
   const a = attrs(msg);
-  if (a.get('r') !== st.nonce) return fail(ctx, 'SCRAM nonce mismatch');
+  // Kafka checks endsWith, not equality: librdkafka echoes its client nonce in front of the
+  // combined nonce, and Kafka's own ScramSaslServer accepts that.
+  if (!(a.get('r') ?? '').endsWith(st.nonce)) return fail(ctx, 'SCRAM nonce mismatch');
   const h = SCRAM_HASH[st.mechanism]!;
   const hmac = (key: Buffer, data: string): Buffer => createHmac(h.algo, key).update(data).digest();
   const authMessage = `${st.clientFirstBare},${st.serverFirst},${withoutProof}`;

@@ -5,7 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { requireTool } from '../../helpers/tools.js';
 import { startBroker, type TestBroker } from './broker.js';
 
 let broker: TestBroker;
@@ -58,3 +60,36 @@ test('without SASL the broker serves nothing but ApiVersions and the handshake',
   await assert.rejects(admin.listTopics(), 'Metadata before authentication closes the connection');
   await admin.disconnect();
 });
+
+function kcat(args: string[], input = ''): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('kcat', ['-b', broker.address, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => resolve({ code, out, err }));
+    p.stdin.end(input);
+  });
+}
+
+for (const mechanism of ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+  test(`kcat (librdkafka) authenticates with ${mechanism}`, async (t) => {
+    if (!requireTool(t, 'kcat')) return;
+    const auth = [
+      '-X',
+      'security.protocol=SASL_PLAINTEXT',
+      '-X',
+      `sasl.mechanisms=${mechanism}`,
+      '-X',
+      'sasl.username=alice',
+      '-X',
+      'sasl.password=alice-secret',
+    ];
+    const topic = `kcat-sasl-${mechanism.toLowerCase()}`;
+    const p = await kcat([...auth, '-P', '-t', topic], 'hello\n');
+    assert.equal(p.code, 0, p.err);
+    const c = await kcat([...auth, '-C', '-t', topic, '-o', 'beginning', '-e', '-q']);
+    assert.equal(c.out, 'hello\n');
+  });
+}
