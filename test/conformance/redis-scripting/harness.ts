@@ -3,6 +3,8 @@
  * command modules registered (a no-op once the core registers them itself).
  */
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
+import { CommandRegistry } from '../../../src/redis/commands/registry.js';
+import type { CommandModule } from '../../../src/redis/commands/types.js';
 import { redisService, type RedisConfig, type RedisServer } from '../../../src/redis/index.js';
 import { scriptingCommands } from '../../../src/redis/commands/scripting.js';
 import { streamCommands } from '../../../src/redis/commands/streams.js';
@@ -18,18 +20,28 @@ export interface RedisUnderTest {
 
 export const EXTENSION_MODULES = [scriptingCommands, streamCommands, blockingCommands, aclCommands];
 
-export async function startRedis(config: Record<string, unknown> = {}): Promise<RedisUnderTest> {
-  const svc = await startStandalone(redisService, { config: { save: '', ...config }, ephemeral: true });
-  const server = (svc.service as unknown as { running: RedisServer }).running;
-  for (const m of EXTENSION_MODULES) {
-    const first = Object.keys(m)[0] as string;
-    if (!server.registry.lookup(first.split('|')[0] as string)?.handler && !hasSub(server, first)) server.registry.register(m);
+/**
+ * Until the core's registerAllCommands lists these modules, add them to every registry as it is
+ * filled, so they also exist while the AOF loads at startup. A module the core already registers
+ * is left alone (its handler wins, being registered later).
+ */
+const registered = new WeakSet<CommandRegistry>();
+const originalRegister = CommandRegistry.prototype.register;
+CommandRegistry.prototype.register = function (this: CommandRegistry, mod: CommandModule): void {
+  if (!registered.has(this)) {
+    registered.add(this);
+    for (const m of EXTENSION_MODULES) originalRegister.call(this, m);
   }
+  originalRegister.call(this, mod);
+};
+
+export async function startRedis(config: Record<string, unknown> = {}, dataDir?: string): Promise<RedisUnderTest> {
+  const svc = await startStandalone(redisService, {
+    config: { save: '', ...config },
+    ephemeral: dataDir === undefined,
+    ...(dataDir !== undefined ? { dataDir } : {}),
+  });
+  const server = (svc.service as unknown as { running: RedisServer }).running;
   const url = svc.service.endpoints().redis as string;
   return { port: Number(new URL(url).port), server, svc, close: () => svc.close() };
-}
-
-function hasSub(server: RedisServer, name: string): boolean {
-  const [top, sub] = name.split('|') as [string, string | undefined];
-  return sub !== undefined && server.registry.lookup(top)?.subcommands.has(sub) === true;
 }
