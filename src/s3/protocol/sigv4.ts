@@ -242,11 +242,12 @@ function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function checkSkew(requestMs: number, nowMs: number): void {
+/** `requestTime` is echoed as sent (x-amz-date or Date), as S3 does. */
+function checkSkew(requestMs: number, nowMs: number, requestTime: string): void {
   if (Math.abs(requestMs - nowMs) > CLOCK_SKEW_MS_MAX) {
     throw new S3Error('RequestTimeTooSkewed', {
       fields: {
-        RequestTime: new Date(requestMs).toUTCString(),
+        RequestTime: requestTime,
         ServerTime: isoSeconds(nowMs),
         MaxAllowedSkewMilliseconds: CLOCK_SKEW_MS_MAX,
       },
@@ -467,7 +468,7 @@ export function verifySigV4Header(
     });
   const payload = payloadMode(contentSha.trim());
   const secret = lookupSecret(scope.accessKeyId, creds);
-  checkSkew(requestMs, creds.nowMs);
+  checkSkew(requestMs, creds.nowMs, amzDate !== '' ? amzDate : (headerString(req.headers, 'date') ?? ''));
   const base = {
     scheme: 'sigv4-header' as const,
     accessKeyId: scope.accessKeyId,
