@@ -530,3 +530,21 @@ export const scriptingCommands: CommandModule = {
   'function|stats': functionStats,
   'function|kill': functionKill,
 };
+
+// ---- persistence entry points (for persistence-bridge.ts) -----------------------------------------
+
+/** Library sources for RDB FUNCTION2 records / an AOF base (SnapshotSource.functions). */
+export function functionLibrarySources(server: RedisServer): Buffer[] {
+  return [...scriptingState(server).libraries.values()].map((l) => l.code);
+}
+
+/** Installs libraries read from an RDB at startup; returns the errors of those that failed. */
+export function restoreFunctionLibraries(server: RedisServer, sources: readonly Buffer[]): string[] {
+  const st = scriptingState(server);
+  const errors: string[] = [];
+  for (const code of sources) {
+    const r = loadFunctionLibrary(st, code, true);
+    if (typeof r !== 'string') errors.push(r.error);
+  }
+  return errors;
+}

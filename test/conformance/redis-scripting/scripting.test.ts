@@ -195,3 +195,17 @@ test('a script past busy-reply-threshold: others get -BUSY, SCRIPT KILL stops it
     caller.disconnect();
   }
 });
+
+test('function libraries export and import for RDB persistence', async () => {
+  const { functionLibrarySources, restoreFunctionLibraries } = await import('../../../src/redis/commands/scripting.js');
+  await io.call('FUNCTION', 'FLUSH');
+  const code = "#!lua name=plib\nredis.register_function('pget', function(k) return redis.call('get', k[1]) end)";
+  await io.call('FUNCTION', 'LOAD', code);
+  const sources = functionLibrarySources(r.server);
+  assert.deepEqual(sources.map((b) => b.toString()), [code]);
+  await io.call('FUNCTION', 'FLUSH');
+  assert.deepEqual(restoreFunctionLibraries(r.server, sources), []);
+  await io.set('pk', 'pv');
+  assert.equal(await io.call('FCALL', 'pget', '1', 'pk'), 'pv');
+  assert.deepEqual(restoreFunctionLibraries(r.server, [Buffer.from('#!lua name=bad\nreturn 1')]), ['ERR No functions registered']);
+});
