@@ -124,3 +124,42 @@ test(
     assert.ok(Date.now() - started < 9000, 'no waiting for the 10 s timeout');
   },
 );
+
+const COOPERATIVE = `
+import sys, time, json, threading
+from confluent_kafka import Producer, Consumer
+from confluent_kafka.admin import AdminClient, NewTopic
+b = sys.argv[1]
+adm = AdminClient({'bootstrap.servers': b})
+adm.create_topics([NewTopic('coop', 4, 1)])['coop'].result()
+def mk(name):
+    return Consumer({'bootstrap.servers': b, 'group.id': 'coop-g', 'partition.assignment.strategy': 'cooperative-sticky', 'auto.offset.reset': 'earliest', 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 300})
+c1 = mk('c1'); c1.subscribe(['coop'])
+t0 = time.time()
+while time.time() - t0 < 5 and len(c1.assignment()) < 4: c1.poll(0.1)
+a1 = len(c1.assignment())
+c2 = mk('c2'); c2.subscribe(['coop'])
+t0 = time.time()
+while time.time() - t0 < 15 and not (len(c1.assignment()) == 2 and len(c2.assignment()) == 2):
+    c1.poll(0.05); c2.poll(0.05)
+print(json.dumps({'first': a1, 'c1': sorted(p.partition for p in c1.assignment()), 'c2': sorted(p.partition for p in c2.assignment()), 'secs': round(time.time() - t0, 1)}))
+c2.close(); c1.close()
+`;
+
+test(
+  'AdminClient creates a topic; cooperative-sticky consumers rebalance incrementally',
+  { skip: !available && 'python3-confluent-kafka is not installed' },
+  async () => {
+    const r = await python(COOPERATIVE);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      first: number;
+      c1: number[];
+      c2: number[];
+    };
+    assert.equal(out.first, 4, 'a lone member owns all four partitions');
+    assert.equal(out.c1.length, 2);
+    assert.equal(out.c2.length, 2);
+    assert.deepEqual([...out.c1, ...out.c2].sort(), [0, 1, 2, 3]);
+  },
+);
