@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { AclStore, AclError } from './acl.js';
 import { sha256hex } from './user.js';
 
-function req(acl: AclStore, cmd: string, keys: Array<[string, 'r' | 'w' | 'rw']> = [], channels: string[] = [], firstArg?: string) {
+function req(
+  acl: AclStore,
+  cmd: string,
+  keys: Array<[string, 'r' | 'w' | 'rw']> = [],
+  channels: string[] = [],
+  firstArg?: string,
+) {
   return acl.request(cmd, {
     keys: keys.map(([key, m]) => ({ key, read: m.includes('r'), write: m.includes('w') })),
     channels,
@@ -32,18 +38,31 @@ test('SETUSER rules and command checks', () => {
   acl.setUser('bob', ['on', '>pw', '~cache:*', '+@read', '-hgetall', '+set', '+config|get', '+select|0']);
   const bob = acl.getUser('bob');
   assert.ok(bob);
-  assert.equal(bob.describe(), `user bob on #${sha256hex('pw')} ~cache:* -@all +@read -hgetall +set +config|get +select|0`);
+  assert.equal(
+    bob.describe(),
+    `user bob on #${sha256hex('pw')} ~cache:* -@all +@read -hgetall +set +config|get +select|0`,
+  );
   assert.equal(acl.check(bob, req(acl, 'get', [['cache:1', 'r']])), null);
-  assert.equal(acl.check(bob, req(acl, 'hgetall', [['cache:1', 'r']])), "NOPERM User bob has no permissions to run the 'hgetall' command");
+  assert.equal(
+    acl.check(bob, req(acl, 'hgetall', [['cache:1', 'r']])),
+    "NOPERM User bob has no permissions to run the 'hgetall' command",
+  );
   assert.equal(acl.check(bob, req(acl, 'get', [['other', 'r']])), 'NOPERM No permissions to access a key');
   assert.equal(acl.check(bob, req(acl, 'set', [['cache:1', 'w']])), null);
-  assert.equal(acl.check(bob, req(acl, 'del', [['cache:1', 'w']])), "NOPERM User bob has no permissions to run the 'del' command");
+  assert.equal(
+    acl.check(bob, req(acl, 'del', [['cache:1', 'w']])),
+    "NOPERM User bob has no permissions to run the 'del' command",
+  );
   assert.equal(acl.check(bob, req(acl, 'config|get')), null);
   assert.match(acl.check(bob, req(acl, 'config|set')) ?? '', /config\|set/);
   assert.equal(acl.check(bob, req(acl, 'select', [], [], '0')), null);
   assert.match(acl.check(bob, req(acl, 'select', [], [], '1')) ?? '', /no permissions/);
   // unknown names and bad syntax are rejected, and nothing is applied
-  assert.throws(() => acl.setUser('bob', ['+get', '+nosuchcmd']), (e: AclError) => e.message === "ERR Error in ACL SETUSER modifier '+nosuchcmd': Unknown command or category name in ACL");
+  assert.throws(
+    () => acl.setUser('bob', ['+get', '+nosuchcmd']),
+    (e: AclError) =>
+      e.message === "ERR Error in ACL SETUSER modifier '+nosuchcmd': Unknown command or category name in ACL",
+  );
   assert.throws(() => acl.setUser('bob', ['+@nosuchcat']), /Unknown command or category/);
   assert.throws(() => acl.setUser('bob', ['bogus']), /Syntax error/);
   assert.throws(() => acl.setUser('bob', ['#abc']), /exactly 64 characters/);
@@ -92,7 +111,10 @@ test('authentication and ACL LOG', () => {
   const log = acl.logEntries();
   assert.equal(log.length, 2);
   assert.deepEqual([log[0]?.username, log[0]?.count], ['ghost', 1]);
-  assert.deepEqual([log[1]?.username, log[1]?.count, log[1]?.reason, log[1]?.object, log[1]?.clientInfo], ['alice', 3, 'auth', 'AUTH', '']);
+  assert.deepEqual(
+    [log[1]?.username, log[1]?.count, log[1]?.reason, log[1]?.object, log[1]?.clientInfo],
+    ['alice', 3, 'auth', 'AUTH', ''],
+  );
   now += ACL_LOG_WINDOW + 1;
   acl.authenticate('alice', 'bad');
   assert.equal(acl.logEntries().length, 3);
@@ -100,10 +122,16 @@ test('authentication and ACL LOG', () => {
   acl.setUser('alice', ['on', '-get']);
   const alice = acl.getUser('alice');
   assert.ok(alice);
-  assert.equal(acl.check(alice, req(acl, 'get', [['k', 'r']]), 'toplevel', '', true), "This user has no permissions to run the 'get' command");
+  assert.equal(
+    acl.check(alice, req(acl, 'get', [['k', 'r']]), 'toplevel', '', true),
+    "This user has no permissions to run the 'get' command",
+  );
   assert.equal(acl.logEntries().length, 3);
   acl.check(alice, req(acl, 'get', [['k', 'r']]), 'lua');
-  assert.deepEqual([acl.logEntries()[0]?.reason, acl.logEntries()[0]?.context, acl.logEntries()[0]?.object], ['command', 'lua', 'get']);
+  assert.deepEqual(
+    [acl.logEntries()[0]?.reason, acl.logEntries()[0]?.context, acl.logEntries()[0]?.object],
+    ['command', 'lua', 'get'],
+  );
   acl.resetLog();
   assert.equal(acl.logEntries().length, 0);
 });
@@ -118,7 +146,10 @@ test('aclfile round trip and errors', () => {
   again.load(text);
   assert.equal(again.serialize(), text);
   assert.ok(again.authenticate('a', 'x'));
-  assert.throws(() => again.load('user a on\nuser a off\n', '/etc/users.acl'), (e: AclError) => e.message === "ERR /etc/users.acl:2: Duplicate user 'a' found");
+  assert.throws(
+    () => again.load('user a on\nuser a off\n', '/etc/users.acl'),
+    (e: AclError) => e.message === "ERR /etc/users.acl:2: Duplicate user 'a' found",
+  );
   assert.throws(() => again.load('user z +nope\n'), /aclfile:1: Error in applying operation '\+nope'/);
   assert.throws(() => again.load('bogus\n'), /should start with user keyword/);
   // failed loads change nothing

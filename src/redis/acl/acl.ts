@@ -107,7 +107,8 @@ export class AclStore {
       try {
         u.apply(r, this.catalog, this.pubsubAllChannelsDefault);
       } catch (e) {
-        if (e instanceof AclRuleError) throw new AclError(`ERR Error in ACL SETUSER modifier '${r}': ${e.message}`);
+        if (e instanceof AclRuleError)
+          throw new AclError(`ERR Error in ACL SETUSER modifier '${r}': ${e.message}`);
         throw e;
       }
     }
@@ -140,25 +141,54 @@ export class AclStore {
    * Checks a request for a user. Returns null when allowed, else the NOPERM error text; denials
    * are logged unless `dryRun`.
    */
-  check(user: AclUser, req: AclRequest, context: AclLogContext = 'toplevel', clientInfo = '', dryRun = false): string | null {
+  check(
+    user: AclUser,
+    req: AclRequest,
+    context: AclLogContext = 'toplevel',
+    clientInfo = '',
+    dryRun = false,
+  ): string | null {
     const deny = user.check(req);
     if (!deny) return null;
-    if (!dryRun) this.addLog(deny.reason, context, deny.reason === 'command' ? req.fullName : deny.object, user.name, clientInfo);
+    if (!dryRun)
+      this.addLog(
+        deny.reason,
+        context,
+        deny.reason === 'command' ? req.fullName : deny.object,
+        user.name,
+        clientInfo,
+      );
     return denyText(deny, req, user, dryRun);
   }
 
   /** Builds an AclRequest's command part from the catalog. */
   request(fullName: string, rest: Omit<AclRequest, 'fullName' | 'name' | 'categories'>): AclRequest {
     const bar = fullName.indexOf('|');
-    return { fullName, name: bar < 0 ? fullName : fullName.slice(0, bar), categories: this.catalog.categoriesOf(fullName), ...rest };
+    return {
+      fullName,
+      name: bar < 0 ? fullName : fullName.slice(0, bar),
+      categories: this.catalog.categoriesOf(fullName),
+      ...rest,
+    };
   }
 
   // ---- ACL LOG --------------------------------------------------------------------------------
 
-  addLog(reason: AclLogReason, context: AclLogContext, object: string, username: string, clientInfo: string): void {
+  addLog(
+    reason: AclLogReason,
+    context: AclLogContext,
+    object: string,
+    username: string,
+    clientInfo: string,
+  ): void {
     const now = this.now();
     const i = this.log.findIndex(
-      (e) => e.reason === reason && e.context === context && e.object === object && e.username === username && now - e.updatedMs < ACL_LOG_GROUPING_MS,
+      (e) =>
+        e.reason === reason &&
+        e.context === context &&
+        e.object === object &&
+        e.username === username &&
+        now - e.updatedMs < ACL_LOG_GROUPING_MS,
     );
     if (i >= 0) {
       const e = this.log[i] as AclLogEntry;
@@ -169,7 +199,17 @@ export class AclStore {
       this.log.unshift(e);
       return;
     }
-    this.log.unshift({ count: 1, reason, context, object, username, clientInfo, entryId: this.nextEntryId++, createdMs: now, updatedMs: now });
+    this.log.unshift({
+      count: 1,
+      reason,
+      context,
+      object,
+      username,
+      clientInfo,
+      entryId: this.nextEntryId++,
+      createdMs: now,
+      updatedMs: now,
+    });
     if (this.log.length > this.logMaxLen) this.log.length = this.logMaxLen;
   }
 
@@ -206,7 +246,8 @@ export class AclStore {
       const where = `${path}:${n + 1}`;
       if (line.length > ACL_FILE_MAX_LINE_BYTES) throw new AclError(`ERR ${where}: line too long`);
       const parts = line.split(/\s+/);
-      if (parts[0] !== 'user' || parts.length < 2) throw new AclError(`ERR ${where}: should start with user keyword`);
+      if (parts[0] !== 'user' || parts.length < 2)
+        throw new AclError(`ERR ${where}: should start with user keyword`);
       const name = parts[1] as string;
       if (next.has(name)) throw new AclError(`ERR ${where}: Duplicate user '${name}' found`);
       const u = this.newUser(name);
@@ -214,7 +255,8 @@ export class AclStore {
         try {
           u.apply(r, this.catalog, this.pubsubAllChannelsDefault);
         } catch (e) {
-          if (e instanceof AclRuleError) throw new AclError(`ERR ${where}: Error in applying operation '${r}': ${e.message}`);
+          if (e instanceof AclRuleError)
+            throw new AclError(`ERR ${where}: Error in applying operation '${r}': ${e.message}`);
           throw e;
         }
       }
@@ -261,8 +303,12 @@ function denyText(deny: DenyReason, req: AclRequest, user: AclUser, dryRun: bool
         ? `This user has no permissions to run the '${req.fullName}' command`
         : `NOPERM User ${user.name} has no permissions to run the '${req.fullName}' command`;
     case 'key':
-      return dryRun ? `This user has no permissions to access the '${deny.object}' key` : 'NOPERM No permissions to access a key';
+      return dryRun
+        ? `This user has no permissions to access the '${deny.object}' key`
+        : 'NOPERM No permissions to access a key';
     case 'channel':
-      return dryRun ? `This user has no permissions to access the '${deny.object}' channel` : 'NOPERM No permissions to access a channel';
+      return dryRun
+        ? `This user has no permissions to access the '${deny.object}' channel`
+        : 'NOPERM No permissions to access a channel';
   }
 }

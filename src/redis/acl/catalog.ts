@@ -6,9 +6,27 @@ import { COMMAND_SPECS } from '../commands/command-table.generated.js';
 import type { CommandSpec } from '../commands/command-spec.js';
 
 export const ACL_CATEGORIES = [
-  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
-  'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
-  'transaction', 'scripting',
+  'keyspace',
+  'read',
+  'write',
+  'set',
+  'sortedset',
+  'list',
+  'hash',
+  'string',
+  'bitmap',
+  'hyperloglog',
+  'geo',
+  'stream',
+  'pubsub',
+  'admin',
+  'fast',
+  'slow',
+  'blocking',
+  'dangerous',
+  'connection',
+  'transaction',
+  'scripting',
 ] as const;
 
 export class CommandCatalog {
@@ -48,7 +66,8 @@ export class CommandCatalog {
   /** ACL CAT <category>: commands and subcommands in it, "container|sub" for subcommands. */
   commandsIn(category: string): string[] {
     const out: string[] = [];
-    for (const [name, cats] of this.categories) if (cats.has(category) && !this.subs.has(name)) out.push(name);
+    for (const [name, cats] of this.categories)
+      if (cats.has(category) && !this.subs.has(name)) out.push(name);
     return out.sort();
   }
 }

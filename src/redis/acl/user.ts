@@ -48,7 +48,10 @@ export interface AclRequest {
   readonly channelsArePatterns?: boolean;
 }
 
-export type DenyReason = { readonly reason: 'command' } | { readonly reason: 'key'; readonly object: string } | { readonly reason: 'channel'; readonly object: string };
+export type DenyReason =
+  | { readonly reason: 'command' }
+  | { readonly reason: 'key'; readonly object: string }
+  | { readonly reason: 'channel'; readonly object: string };
 
 export class Selector {
   rules: CommandRule[] = [{ allow: false, kind: 'all' }];
@@ -117,8 +120,11 @@ export class Selector {
 
   check(req: AclRequest): DenyReason | null {
     if (!this.commandAllowed(req)) return { reason: 'command' };
-    for (const k of req.keys) if (!this.keyAllowed(k.key, k.read, k.write)) return { reason: 'key', object: k.key };
-    for (const ch of req.channels) if (!this.channelAllowed(ch, req.channelsArePatterns === true)) return { reason: 'channel', object: ch };
+    for (const k of req.keys)
+      if (!this.keyAllowed(k.key, k.read, k.write)) return { reason: 'key', object: k.key };
+    for (const ch of req.channels)
+      if (!this.channelAllowed(ch, req.channelsArePatterns === true))
+        return { reason: 'channel', object: ch };
     return null;
   }
 
@@ -149,12 +155,16 @@ export class Selector {
   }
 
   describe(): string {
-    return [this.describeKeys(), this.describeChannels(), this.describeCommands()].filter((s) => s.length > 0).join(' ');
+    return [this.describeKeys(), this.describeChannels(), this.describeCommands()]
+      .filter((s) => s.length > 0)
+      .join(' ');
   }
 }
 
 export function sha256hex(s: string | Buffer): string {
-  return createHash('sha256').update(typeof s === 'string' ? Buffer.from(s, 'latin1') : s).digest('hex');
+  return createHash('sha256')
+    .update(typeof s === 'string' ? Buffer.from(s, 'latin1') : s)
+    .digest('hex');
 }
 
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -173,13 +183,29 @@ export class AclUser {
   apply(rule: string, catalog: CommandCatalog, allChannelsByDefault = false): void {
     const lower = rule.toLowerCase();
     switch (lower) {
-      case 'on': this.enabled = true; return;
-      case 'off': this.enabled = false; return;
-      case 'nopass': this.nopass = true; this.passwords.clear(); return;
-      case 'resetpass': this.nopass = false; this.passwords.clear(); return;
-      case 'sanitize-payload': this.sanitizePayload = true; return;
-      case 'skip-sanitize-payload': this.sanitizePayload = false; return;
-      case 'clearselectors': this.selectors = []; return;
+      case 'on':
+        this.enabled = true;
+        return;
+      case 'off':
+        this.enabled = false;
+        return;
+      case 'nopass':
+        this.nopass = true;
+        this.passwords.clear();
+        return;
+      case 'resetpass':
+        this.nopass = false;
+        this.passwords.clear();
+        return;
+      case 'sanitize-payload':
+        this.sanitizePayload = true;
+        return;
+      case 'skip-sanitize-payload':
+        this.sanitizePayload = false;
+        return;
+      case 'clearselectors':
+        this.selectors = [];
+        return;
       case 'reset':
         this.enabled = false;
         this.nopass = false;
@@ -195,15 +221,23 @@ export class AclUser {
     if (c0 === '<') return void this.passwords.delete(sha256hex(rule.slice(1)));
     if (c0 === '#' || c0 === '!') {
       const h = rule.slice(1);
-      if (!HASH_RE.test(h)) throw new AclRuleError('The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters');
+      if (!HASH_RE.test(h))
+        throw new AclRuleError(
+          'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters',
+        );
       if (c0 === '#') this.passwords.add(h);
-      else if (!this.passwords.delete(h)) throw new AclRuleError('The password you are trying to remove from the user does not exist');
+      else if (!this.passwords.delete(h))
+        throw new AclRuleError('The password you are trying to remove from the user does not exist');
       this.nopass = false;
       return;
     }
     if (c0 === '(' && rule.endsWith(')')) {
       const sel = new Selector();
-      for (const part of rule.slice(1, -1).split(' ').filter((p) => p.length > 0)) applySelectorRule(sel, part, catalog, allChannelsByDefault);
+      for (const part of rule
+        .slice(1, -1)
+        .split(' ')
+        .filter((p) => p.length > 0))
+        applySelectorRule(sel, part, catalog, allChannelsByDefault);
       this.selectors.push(sel);
       return;
     }
@@ -240,15 +274,32 @@ export class AclUser {
   }
 }
 
-function applySelectorRule(sel: Selector, rule: string, catalog: CommandCatalog, allChannelsByDefault: boolean): void {
+function applySelectorRule(
+  sel: Selector,
+  rule: string,
+  catalog: CommandCatalog,
+  allChannelsByDefault: boolean,
+): void {
   const lower = rule.toLowerCase();
   switch (lower) {
-    case 'allkeys': sel.keys = [{ pattern: '*', read: true, write: true }]; return;
-    case 'resetkeys': sel.keys = []; return;
-    case 'allchannels': sel.channels = ['*']; return;
-    case 'resetchannels': sel.channels = []; return;
-    case 'allcommands': sel.addRule({ allow: true, kind: 'all' }); return;
-    case 'nocommands': sel.addRule({ allow: false, kind: 'all' }); return;
+    case 'allkeys':
+      sel.keys = [{ pattern: '*', read: true, write: true }];
+      return;
+    case 'resetkeys':
+      sel.keys = [];
+      return;
+    case 'allchannels':
+      sel.channels = ['*'];
+      return;
+    case 'resetchannels':
+      sel.channels = [];
+      return;
+    case 'allcommands':
+      sel.addRule({ allow: true, kind: 'all' });
+      return;
+    case 'nocommands':
+      sel.addRule({ allow: false, kind: 'all' });
+      return;
   }
   void allChannelsByDefault;
   const c0 = rule[0];
@@ -266,7 +317,8 @@ function applySelectorRule(sel: Selector, rule: string, catalog: CommandCatalog,
     else if (!sel.channels.includes(p)) sel.channels.push(p);
     return;
   }
-  if (c0 === '+' || c0 === '-') return applyCommandRule(sel, c0 === '+', rule.slice(1).toLowerCase(), catalog);
+  if (c0 === '+' || c0 === '-')
+    return applyCommandRule(sel, c0 === '+', rule.slice(1).toLowerCase(), catalog);
   throw new AclRuleError('Syntax error');
 }
 
@@ -297,7 +349,8 @@ function applyCommandRule(sel: Selector, allow: boolean, name: string, catalog: 
   }
   const cmd = name.slice(0, bar);
   const sub = name.slice(bar + 1);
-  if (!catalog.hasCommand(cmd) || sub.length === 0 || sub.includes('|')) throw new AclRuleError('Unknown command or category name in ACL');
+  if (!catalog.hasCommand(cmd) || sub.length === 0 || sub.includes('|'))
+    throw new AclRuleError('Unknown command or category name in ACL');
   if (catalog.hasSubcommands(cmd)) {
     if (!catalog.hasCommand(name)) throw new AclRuleError('Unknown command or category name in ACL');
     return sel.addRule({ allow, kind: 'cmd', cmd: name });

@@ -32,7 +32,10 @@ const states = new WeakMap<RedisServer, AclState>();
 export function aclStore(server: RedisServer): AclStore {
   let st = states.get(server);
   if (!st) {
-    st = { store: new AclStore({ requirePass: server.settings.requirepass, now: () => server.clock.now() }), lastRequirePass: server.settings.requirepass };
+    st = {
+      store: new AclStore({ requirePass: server.settings.requirepass, now: () => server.clock.now() }),
+      lastRequirePass: server.settings.requirepass,
+    };
     states.set(server, st);
     const path = aclFilePath(server);
     if (path) {
@@ -51,7 +54,8 @@ export function aclStore(server: RedisServer): AclStore {
 }
 
 function aclFilePath(server: RedisServer): string | null {
-  const p = server.settings.extra.get('aclfile') ?? (server.config as unknown as { aclfile?: string }).aclfile;
+  const p =
+    server.settings.extra.get('aclfile') ?? (server.config as unknown as { aclfile?: string }).aclfile;
   return p ? p : null;
 }
 
@@ -68,7 +72,12 @@ export function aclAuthenticate(c: Client, user: string, pass: string): boolean 
  * Checks the client's user may run `cmd` with `argv` (keys from the command's key specs, channels
  * for pub/sub commands). Returns the NOPERM error text, or null when allowed.
  */
-export function aclCheckCommand(c: Client, cmd: RegisteredCommand, argv: string[], context: AclLogContext = 'toplevel'): string | null {
+export function aclCheckCommand(
+  c: Client,
+  cmd: RegisteredCommand,
+  argv: string[],
+  context: AclLogContext = 'toplevel',
+): string | null {
   const store = aclStore(c.server);
   const user = store.getUser(c.user);
   if (!user) return `NOPERM User ${c.user} has no permissions to run the '${cmd.fullName}' command`;
@@ -83,17 +92,31 @@ const CHANNEL_COMMANDS: Record<string, { from: number; patterns: boolean }> = {
   psubscribe: { from: 1, patterns: true },
 };
 
-function requestFor(store: AclStore, cmd: RegisteredCommand, argv: string[]): ReturnType<AclStore['request']> {
+function requestFor(
+  store: AclStore,
+  cmd: RegisteredCommand,
+  argv: string[],
+): ReturnType<AclStore['request']> {
   const keys = (keysFromSpecs(cmd, argv) ?? []).map(({ pos, flags }) => {
     const f = new Set(flags);
-    const write = f.has('OW') || f.has('RW') || f.has('RM') || f.has('insert') || f.has('delete') || f.has('update');
+    const write =
+      f.has('OW') || f.has('RW') || f.has('RM') || f.has('insert') || f.has('delete') || f.has('update');
     const read = f.has('RO') || f.has('RW') || f.has('access') || !write;
     return { key: argv[pos] as string, read, write };
   });
   const ch = CHANNEL_COMMANDS[cmd.fullName];
-  const channels = ch ? (cmd.fullName === 'publish' || cmd.fullName === 'spublish' ? [argv[1] as string] : argv.slice(ch.from)) : [];
+  const channels = ch
+    ? cmd.fullName === 'publish' || cmd.fullName === 'spublish'
+      ? [argv[1] as string]
+      : argv.slice(ch.from)
+    : [];
   const firstArg = cmd.parent === null && argv.length > 1 ? (argv[1] as string).toLowerCase() : undefined;
-  return store.request(cmd.fullName, { keys, channels, channelsArePatterns: ch?.patterns ?? false, ...(firstArg !== undefined ? { firstArg } : {}) });
+  return store.request(cmd.fullName, {
+    keys,
+    channels,
+    channelsArePatterns: ch?.patterns ?? false,
+    ...(firstArg !== undefined ? { firstArg } : {}),
+  });
 }
 
 // ---- commands ---------------------------------------------------------------------------------------
@@ -146,7 +169,8 @@ function deluser(c: Client): void {
     throw e;
   }
   // Connections authenticated as a deleted user are closed, as Redis does.
-  for (const other of c.server.clients.values()) if (names.includes(other.user) && other !== c) c.server.closeClient(other);
+  for (const other of c.server.clients.values())
+    if (names.includes(other.user) && other !== c) c.server.closeClient(other);
   if (names.includes(c.user)) c.closeAfterReply = true;
   c.reply.int(n);
 }
@@ -159,7 +183,10 @@ function cat(c: Client): void {
   const implemented = store.catalog.commandsIn(name).filter((n) => {
     const [top, sub] = n.split('|') as [string, string | undefined];
     const cmd = c.server.registry.lookup(top);
-    return cmd !== undefined && (sub === undefined ? cmd.handler !== null || cmd.subcommands.size > 0 : cmd.subcommands.has(sub));
+    return (
+      cmd !== undefined &&
+      (sub === undefined ? cmd.handler !== null || cmd.subcommands.size > 0 : cmd.subcommands.has(sub))
+    );
   });
   c.reply.bulks(implemented);
 }
@@ -210,10 +237,12 @@ function dryrun(c: Client): void {
   if (!user) return c.reply.error(`ERR User '${c.argv[2] as string}' not found`);
   const argv = c.argv.slice(3);
   let cmd = c.server.registry.lookup(argv[0] as string);
-  if (cmd && cmd.subcommands.size > 0 && argv.length >= 2) cmd = cmd.subcommands.get((argv[1] as string).toLowerCase()) ?? cmd;
+  if (cmd && cmd.subcommands.size > 0 && argv.length >= 2)
+    cmd = cmd.subcommands.get((argv[1] as string).toLowerCase()) ?? cmd;
   if (!cmd) return c.reply.error(`ERR Command '${argv[0] as string}' not found`);
   const arity = cmd.arity;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return c.reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity)
+    return c.reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
   const denied = store.check(user as AclUser, requestFor(store, cmd, argv), 'toplevel', '', true);
   if (denied) return c.reply.bulk(denied);
   c.reply.ok();
@@ -223,31 +252,50 @@ function genpass(c: Client): void {
   let bits = 256;
   if (c.argv.length === 3) {
     const n = parseInteger(c.argv[2] as string);
-    if (n === null || n <= 0 || n > 4096) return c.reply.error('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');
+    if (n === null || n <= 0 || n > 4096)
+      return c.reply.error(
+        'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096',
+      );
     bits = n;
   }
-  c.reply.bulk(randomBytes(Math.ceil(bits / 8)).toString('hex').slice(0, Math.ceil(bits / 4)));
+  c.reply.bulk(
+    randomBytes(Math.ceil(bits / 8))
+      .toString('hex')
+      .slice(0, Math.ceil(bits / 4)),
+  );
 }
 
 function save(c: Client): void {
   const path = aclFilePath(c.server);
-  if (!path) return c.reply.error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
+  if (!path)
+    return c.reply.error(
+      'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.',
+    );
   try {
     writeFileSync(path + '.tmp', aclStore(c.server).serialize(), 'latin1');
     renameSync(path + '.tmp', path);
   } catch (e) {
-    return c.reply.error(`ERR There was an error trying to save the ACLs. Please check the server logs for more information (${(e as Error).message})`);
+    return c.reply.error(
+      `ERR There was an error trying to save the ACLs. Please check the server logs for more information (${(e as Error).message})`,
+    );
   }
   c.reply.ok();
 }
 
 function load(c: Client): void {
   const path = aclFilePath(c.server);
-  if (!path) return c.reply.error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
+  if (!path)
+    return c.reply.error(
+      'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.',
+    );
   try {
     aclStore(c.server).load(readFileSync(path, 'latin1'), path);
   } catch (e) {
-    return c.reply.error(e instanceof AclError ? e.message : `ERR Error loading ACLs, opening file '${path}': ${(e as Error).message}`);
+    return c.reply.error(
+      e instanceof AclError
+        ? e.message
+        : `ERR Error loading ACLs, opening file '${path}': ${(e as Error).message}`,
+    );
   }
   c.reply.ok();
 }

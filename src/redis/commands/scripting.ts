@@ -17,7 +17,13 @@ import type { RegisteredCommand } from './registry.js';
 import type { CommandModule } from './types.js';
 import { E_NOT_INT, E_SYNTAX } from './errors.js';
 import { is, parseInteger, globMatch } from './args.js';
-import { ScriptRuntime, sha1hex, parseShebang, type RegisteredFunction, type RunResult } from '../scripting/runtime.js';
+import {
+  ScriptRuntime,
+  sha1hex,
+  parseShebang,
+  type RegisteredFunction,
+  type RunResult,
+} from '../scripting/runtime.js';
 import { CaptureReply, writeScriptReply } from '../scripting/capture-reply.js';
 import type { ScriptReply } from '../scripting/reply.js';
 import { resumeSuspended, suspendClient } from './streams-blocking.js';
@@ -70,14 +76,32 @@ export function scriptingState(server: RedisServer): ScriptingState {
       },
     },
   });
-  st = { runtime, capture, fake: null, caller: null, readOnly: false, noWrites: false, libraries: new Map(), functions: new Map(), callDepth: 0, busyClient: null, busyIsFunction: false, gateInstalled: false };
+  st = {
+    runtime,
+    capture,
+    fake: null,
+    caller: null,
+    readOnly: false,
+    noWrites: false,
+    libraries: new Map(),
+    functions: new Map(),
+    callDepth: 0,
+    busyClient: null,
+    busyIsFunction: false,
+    gateInstalled: false,
+  };
   states.set(server, st);
   return st;
 }
 
 // ---- redis.call ---------------------------------------------------------------------------------
 
-function callFromScript(server: RedisServer, st: ScriptingState, argvBuf: Buffer[], resp3: boolean): ScriptReply {
+function callFromScript(
+  server: RedisServer,
+  st: ScriptingState,
+  argvBuf: Buffer[],
+  resp3: boolean,
+): ScriptReply {
   const argv = argvBuf.map((b) => b.toString('latin1'));
   const cmd = lookup(server, argv);
   if (typeof cmd === 'string') return { kind: 'error', text: cmd };
@@ -86,7 +110,11 @@ function callFromScript(server: RedisServer, st: ScriptingState, argvBuf: Buffer
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     return { kind: 'error', text: 'ERR Wrong number of args calling Redis command from script' };
   }
-  if (cmd.write && (st.readOnly || st.noWrites)) return { kind: 'error', text: st.readOnly ? E_RO_WRITE : 'ERR Write commands are not allowed from read-only scripts.' };
+  if (cmd.write && (st.readOnly || st.noWrites))
+    return {
+      kind: 'error',
+      text: st.readOnly ? E_RO_WRITE : 'ERR Write commands are not allowed from read-only scripts.',
+    };
   const fake = fakeClient(server, st);
   const caller = st.caller;
   if (caller) fake.db = caller.db;
@@ -96,7 +124,8 @@ function callFromScript(server: RedisServer, st: ScriptingState, argvBuf: Buffer
   server.execute(fake, argv);
   if (server.keyspace.dirty !== dirty) st.runtime.noteWrite();
   const out = st.capture.take();
-  if (process.env['NIMBUS_DEBUG_SCRIPTS'] && out !== null && typeof out === 'object' && 'kind' in out && out.kind === 'error') console.error('SCRIPT CALL ERROR', argv, out.text);
+  if (out !== null && typeof out === 'object' && 'kind' in out && out.kind === 'error')
+    server.logger.debug({ command: argv[0], error: out.text }, 'redis.call error in script');
   return out;
 }
 
@@ -156,11 +185,17 @@ function splitKeys(c: Client): { keys: Buffer[]; args: Buffer[] } | null {
   }
   const keys: Buffer[] = [];
   const args: Buffer[] = [];
-  for (let i = 3; i < c.argv.length; i++) (i < 3 + n ? keys : args).push(Buffer.from(c.argv[i] as string, 'latin1'));
+  for (let i = 3; i < c.argv.length; i++)
+    (i < 3 + n ? keys : args).push(Buffer.from(c.argv[i] as string, 'latin1'));
   return { keys, args };
 }
 
-function runScript(c: Client, readOnly: boolean, run: (st: ScriptingState, keys: Buffer[], args: Buffer[]) => RunResult | string, isFunction = false): void {
+function runScript(
+  c: Client,
+  readOnly: boolean,
+  run: (st: ScriptingState, keys: Buffer[], args: Buffer[]) => RunResult | string,
+  isFunction = false,
+): void {
   const server = c.server;
   const st = scriptingState(server);
   if (st.caller) return c.reply.error('ERR This Redis command is not allowed from script');
@@ -192,7 +227,9 @@ function finishScript(c: Client, st: ScriptingState, owned: boolean): void {
 
 /** busy-reply-threshold (alias lua-time-limit), in ms; 0 disables the busy state. */
 function busyThresholdMs(server: RedisServer): number {
-  const v = Number(server.settings.extra.get('busy-reply-threshold') ?? server.settings.extra.get('lua-time-limit') ?? 5000);
+  const v = Number(
+    server.settings.extra.get('busy-reply-threshold') ?? server.settings.extra.get('lua-time-limit') ?? 5000,
+  );
   return Number.isFinite(v) && v > 0 ? v : Number.MAX_SAFE_INTEGER;
 }
 
@@ -350,7 +387,11 @@ function reloadLibrary(st: ScriptingState, lib: FunctionLibrary): void {
 }
 
 /** Loads a library into `st`; returns its name or an error text. */
-export function loadFunctionLibrary(st: ScriptingState, code: Buffer, replace: boolean): string | { error: string } {
+export function loadFunctionLibrary(
+  st: ScriptingState,
+  code: Buffer,
+  replace: boolean,
+): string | { error: string } {
   const r = st.runtime.loadLibrary(code);
   if ('error' in r) return r;
   const old = st.libraries.get(r.name);
@@ -420,7 +461,9 @@ function functionList(c: Client): void {
     else if (is(c.argv[i], 'LIBRARYNAME') && i + 1 < c.argv.length) pattern = c.argv[++i] as string;
     else return c.reply.error(`ERR Unknown argument ${c.argv[i] as string}`);
   }
-  const libs = [...scriptingState(c.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
+  const libs = [...scriptingState(c.server).libraries.values()].filter(
+    (l) => pattern === null || globMatch(pattern, l.name),
+  );
   const r = c.reply;
   r.array(libs.length);
   for (const lib of libs) {
@@ -456,7 +499,8 @@ function functionDump(c: Client): void {
 function functionRestore(c: Client): void {
   const payload = c.argv[2] as string;
   const policy = (c.argv[3] ?? 'APPEND').toUpperCase();
-  if (!['APPEND', 'REPLACE', 'FLUSH'].includes(policy) || c.argv.length > 4) return c.reply.error('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+  if (!['APPEND', 'REPLACE', 'FLUSH'].includes(policy) || c.argv.length > 4)
+    return c.reply.error('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
   let codes: Buffer[];
   try {
     if (!payload.startsWith(FUNCTION_DUMP_MAGIC)) throw new Error('bad');
@@ -495,18 +539,28 @@ function functionStats(c: Client): void {
 function functionKill(c: Client): void {
   const outcome = scriptingState(c.server).runtime.kill();
   if (outcome === 'ok') return c.reply.ok();
-  c.reply.error(outcome === 'notbusy' ? 'NOTBUSY No scripts in execution right now.' : 'UNKILLABLE The busy script was sent a write command.');
+  c.reply.error(
+    outcome === 'notbusy'
+      ? 'NOTBUSY No scripts in execution right now.'
+      : 'UNKILLABLE The busy script was sent a write command.',
+  );
 }
 
 function fcallGeneric(c: Client, readOnly: boolean): void {
-  runScript(c, readOnly, (st, keys, args) => {
-    const name = c.argv[1] as string;
-    const f = st.functions.get(name);
-    if (!f) return 'ERR Function not found';
-    if (readOnly && !f.fn.flags.includes('no-writes')) return 'ERR Can not execute a script with write flag using *_ro command.';
-    st.noWrites = f.fn.flags.includes('no-writes');
-    return st.runtime.runRef(f.fn.ref, name, keys, args, c.resp === 3);
-  }, true);
+  runScript(
+    c,
+    readOnly,
+    (st, keys, args) => {
+      const name = c.argv[1] as string;
+      const f = st.functions.get(name);
+      if (!f) return 'ERR Function not found';
+      if (readOnly && !f.fn.flags.includes('no-writes'))
+        return 'ERR Can not execute a script with write flag using *_ro command.';
+      st.noWrites = f.fn.flags.includes('no-writes');
+      return st.runtime.runRef(f.fn.ref, name, keys, args, c.resp === 3);
+    },
+    true,
+  );
 }
 
 export const scriptingCommands: CommandModule = {

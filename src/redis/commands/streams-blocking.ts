@@ -59,9 +59,15 @@ interface BlockingState {
 const states = new WeakMap<RedisServer, BlockingState>();
 
 function stateOf(server: RedisServer): BlockingState {
-  let st = states.get(server);
+  const st = states.get(server);
   if (st) return st;
-  const s: BlockingState = { waiters: new Map(), byClient: new Map(), ready: new Set(), scheduled: false, capture: new CaptureReply() };
+  const s: BlockingState = {
+    waiters: new Map(),
+    byClient: new Map(),
+    ready: new Set(),
+    scheduled: false,
+    capture: new CaptureReply(),
+  };
   server.keyspace.onKeyChanged((db, key) => {
     const tag = db + ':' + key;
     if (!s.waiters.has(tag)) return;
@@ -212,7 +218,8 @@ function clientUnblock(c: Client): void {
   const w = target ? st?.byClient.get(target) : undefined;
   if (!st || !w || !target) return c.reply.int(0);
   unregister(st, w);
-  if (mode !== undefined && is(mode, 'ERROR')) target.reply.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+  if (mode !== undefined && is(mode, 'ERROR'))
+    target.reply.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
   else w.onTimeout();
   resume(c.server, st, target);
   c.reply.int(1);
@@ -258,7 +265,13 @@ export function flushEffects(c: Client): void {
  * The shape shared by every blocking command: try now; if not served and allowed, block.
  * `serve` replies and returns true when it could serve, false (without replying) otherwise.
  */
-export function blockingCommand(c: Client, keys: readonly string[], timeoutMs: number, serve: (live: boolean) => boolean, timeoutReply: () => void): void {
+export function blockingCommand(
+  c: Client,
+  keys: readonly string[],
+  timeoutMs: number,
+  serve: (live: boolean) => boolean,
+  timeoutReply: () => void,
+): void {
   if (serve(false)) return;
   if (!canBlock(c)) return timeoutReply();
   const server = c.server;
@@ -365,12 +378,24 @@ export const blockingCommands: CommandModule = {
   brpop: (c) => popFirstReady(c, 'list', 'RPOP', false),
   bzpopmin: (c) => popFirstReady(c, 'zset', 'ZPOPMIN', true),
   bzpopmax: (c) => popFirstReady(c, 'zset', 'ZPOPMAX', true),
-  brpoplpush: (c) => moveBlocking(c, ['RPOPLPUSH', c.argv[1] as string, c.argv[2] as string], c.argv[1] as string, c.argv[3] as string),
+  brpoplpush: (c) =>
+    moveBlocking(
+      c,
+      ['RPOPLPUSH', c.argv[1] as string, c.argv[2] as string],
+      c.argv[1] as string,
+      c.argv[3] as string,
+    ),
   blmove: (c) => {
     const wf = c.argv[3] as string;
     const wt = c.argv[4] as string;
-    if ((!is(wf, 'LEFT') && !is(wf, 'RIGHT')) || (!is(wt, 'LEFT') && !is(wt, 'RIGHT'))) return c.reply.error(E_SYNTAX);
-    moveBlocking(c, ['LMOVE', c.argv[1] as string, c.argv[2] as string, wf, wt], c.argv[1] as string, c.argv[5] as string);
+    if ((!is(wf, 'LEFT') && !is(wf, 'RIGHT')) || (!is(wt, 'LEFT') && !is(wt, 'RIGHT')))
+      return c.reply.error(E_SYNTAX);
+    moveBlocking(
+      c,
+      ['LMOVE', c.argv[1] as string, c.argv[2] as string, wf, wt],
+      c.argv[1] as string,
+      c.argv[5] as string,
+    );
   },
   blmpop: (c) => mpopBlocking(c, 'LMPOP', 'list'),
   bzmpop: (c) => mpopBlocking(c, 'ZMPOP', 'zset'),

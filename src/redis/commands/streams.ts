@@ -22,7 +22,17 @@ import {
   type StreamFields,
   type TrimOptions,
 } from '../engine/stream.js';
-import { compareIds, decrId, formatId, incrId, MAX_ID, MIN_ID, parseId, parseXaddId, type StreamId } from '../engine/stream-id.js';
+import {
+  compareIds,
+  decrId,
+  formatId,
+  incrId,
+  MAX_ID,
+  MIN_ID,
+  parseId,
+  parseXaddId,
+  type StreamId,
+} from '../engine/stream-id.js';
 import { blockingCommand, parseTimeout } from './streams-blocking.js';
 // Registers the stream value codec so RDB, AOF rewrite and DUMP/RESTORE carry streams.
 import '../engine/stream-codec.js';
@@ -79,7 +89,9 @@ function writeEntries(r: Reply, entries: ReadonlyArray<[StreamId, StreamFields |
 }
 
 function noGroup(c: Client, key: string, group: string, cmd?: string): void {
-  c.reply.error(`NOGROUP No such key '${key}' or consumer group '${group}'${cmd ? ` in ${cmd} with GROUP option` : ''}`);
+  c.reply.error(
+    `NOGROUP No such key '${key}' or consumer group '${group}'${cmd ? ` in ${cmd} with GROUP option` : ''}`,
+  );
 }
 
 /** Parses MAXLEN|MINID [=|~] threshold [LIMIT n] at argv[i]; returns the next index or null. */
@@ -252,7 +264,8 @@ function xsetid(c: Client): void {
     if (v === undefined) return c.reply.error(E_SYNTAX);
     if (is(c.argv[i], 'ENTRIESADDED')) {
       entriesAdded = parseInteger(v);
-      if (entriesAdded === null || entriesAdded < 0) return c.reply.error('ERR entries_added must be positive');
+      if (entriesAdded === null || entriesAdded < 0)
+        return c.reply.error('ERR entries_added must be positive');
     } else if (is(c.argv[i], 'MAXDELETEDID')) {
       maxDeleted = idArg(c, v);
       if (!maxDeleted) return;
@@ -261,9 +274,14 @@ function xsetid(c: Client): void {
   const s = getStream(c, key, true);
   if (s === WRONG) return;
   if (!s) return c.reply.error('ERR no such key');
-  if (maxDeleted && compareIds(id, maxDeleted) < 0) return c.reply.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
-  if (entriesAdded !== null && entriesAdded < s.length) return c.reply.error('ERR The entries_added specified in XSETID is smaller than the target stream length');
-  if (s.length > 0 && compareIds(id, s.lastId) < 0) return c.reply.error('ERR The ID specified in XSETID is smaller than the target stream top item');
+  if (maxDeleted && compareIds(id, maxDeleted) < 0)
+    return c.reply.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+  if (entriesAdded !== null && entriesAdded < s.length)
+    return c.reply.error(
+      'ERR The entries_added specified in XSETID is smaller than the target stream length',
+    );
+  if (s.length > 0 && compareIds(id, s.lastId) < 0)
+    return c.reply.error('ERR The ID specified in XSETID is smaller than the target stream top item');
   s.lastId = id;
   if (entriesAdded !== null) s.entriesAdded = entriesAdded;
   if (maxDeleted) s.maxDeletedId = maxDeleted;
@@ -324,7 +342,10 @@ function parseRead(c: Client, group: boolean): ReadArgs | null {
   return a;
 }
 
-function writeReadResult(r: Reply, results: Array<[string, ReadonlyArray<[StreamId, StreamFields | null]>]>): void {
+function writeReadResult(
+  r: Reply,
+  results: Array<[string, ReadonlyArray<[StreamId, StreamFields | null]>]>,
+): void {
   if (results.length === 0) return r.nullArray();
   if (r.resp === 3) r.map(results.length);
   else r.array(results.length);
@@ -345,7 +366,10 @@ function xread(c: Client): void {
     const s = getStream(c, a.keys[k] as string);
     if (s === WRONG) return;
     if (raw === '$') after.push(s ? s.lastId : MIN_ID);
-    else if (raw === '>') return c.reply.error('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
+    else if (raw === '>')
+      return c.reply.error(
+        'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
+      );
     else {
       const id = idArg(c, raw);
       if (!id) return;
@@ -437,7 +461,15 @@ function xreadgroup(c: Client): void {
 }
 
 /** Redis's streamPropagateXCLAIM + streamPropagateGroupID. */
-function propagateDelivery(c: Client, key: string, s: Stream, g: ConsumerGroup, cons: Consumer, entries: StreamEntry[], noack: boolean): void {
+function propagateDelivery(
+  c: Client,
+  key: string,
+  s: Stream,
+  g: ConsumerGroup,
+  cons: Consumer,
+  entries: StreamEntry[],
+  noack: boolean,
+): void {
   if (entries.length === 0) c.propagate(['XGROUP', 'CREATECONSUMER', key, g.name, cons.name]);
   if (!noack) {
     for (const [id] of entries) {
@@ -445,17 +477,54 @@ function propagateDelivery(c: Client, key: string, s: Stream, g: ConsumerGroup, 
       if (pe) propagateClaim(c, key, g, cons.name, id, pe.deliveryTimeMs, pe.deliveryCount);
     }
   }
-  if (entries.length > 0) c.propagate(['XGROUP', 'SETID', key, g.name, formatId(g.lastId), 'ENTRIESREAD', String(g.entriesRead ?? -1)]);
+  if (entries.length > 0)
+    c.propagate([
+      'XGROUP',
+      'SETID',
+      key,
+      g.name,
+      formatId(g.lastId),
+      'ENTRIESREAD',
+      String(g.entriesRead ?? -1),
+    ]);
   void s;
 }
 
-function propagateClaim(c: Client, key: string, g: ConsumerGroup, consumer: string, id: StreamId, timeMs: number, count: number): void {
-  c.propagate(['XCLAIM', key, g.name, consumer, '0', formatId(id), 'TIME', String(timeMs), 'RETRYCOUNT', String(count), 'FORCE', 'JUSTID', 'LASTID', formatId(g.lastId)]);
+function propagateClaim(
+  c: Client,
+  key: string,
+  g: ConsumerGroup,
+  consumer: string,
+  id: StreamId,
+  timeMs: number,
+  count: number,
+): void {
+  c.propagate([
+    'XCLAIM',
+    key,
+    g.name,
+    consumer,
+    '0',
+    formatId(id),
+    'TIME',
+    String(timeMs),
+    'RETRYCOUNT',
+    String(count),
+    'FORCE',
+    'JUSTID',
+    'LASTID',
+    formatId(g.lastId),
+  ]);
 }
 
 // ---- groups -----------------------------------------------------------------------------------------
 
-function groupLookup(c: Client, key: string, group: string, write: boolean): { s: Stream; g: ConsumerGroup } | null {
+function groupLookup(
+  c: Client,
+  key: string,
+  group: string,
+  write: boolean,
+): { s: Stream; g: ConsumerGroup } | null {
   const s = getStream(c, key, write);
   if (s === WRONG) return null;
   const g = s?.groups.get(group);
@@ -559,7 +628,15 @@ function xclaim(c: Client): void {
     if (!id) break;
     ids.push(id);
   }
-  const opts: { idleMs?: number; timeMs?: number; retryCount?: number; force: boolean; justId: boolean; lastId?: StreamId; minIdleMs: number } = {
+  const opts: {
+    idleMs?: number;
+    timeMs?: number;
+    retryCount?: number;
+    force: boolean;
+    justId: boolean;
+    lastId?: StreamId;
+    minIdleMs: number;
+  } = {
     force: false,
     justId: false,
     minIdleMs: Math.max(0, minIdle),
@@ -570,7 +647,8 @@ function xclaim(c: Client): void {
     else if (is(o, 'JUSTID')) opts.justId = true;
     else if ((is(o, 'IDLE') || is(o, 'TIME') || is(o, 'RETRYCOUNT')) && i + 1 < argv.length) {
       const n = parseInteger(argv[++i] as string);
-      if (n === null) return c.reply.error(`ERR Invalid ${(o as string).toUpperCase()} option argument for XCLAIM`);
+      if (n === null)
+        return c.reply.error(`ERR Invalid ${(o as string).toUpperCase()} option argument for XCLAIM`);
       if (is(o, 'IDLE')) opts.idleMs = n;
       else if (is(o, 'TIME')) opts.timeMs = n;
       else opts.retryCount = n;
@@ -620,7 +698,15 @@ function xautoclaim(c: Client): void {
   const { s, g } = found;
   const now = c.server.clock.now();
   const cons = s.consumer(g, argv[3] as string, now, true).consumer as Consumer;
-  const res = s.autoClaim(g, cons, Math.max(0, minIdle), start === 'empty' ? MAX_ID : start, count, justId, now);
+  const res = s.autoClaim(
+    g,
+    cons,
+    Math.max(0, minIdle),
+    start === 'empty' ? MAX_ID : start,
+    count,
+    justId,
+    now,
+  );
   c.db.modified(key);
   c.propagateNothing();
   for (const [id] of res.claimed) {
@@ -647,7 +733,8 @@ function xgroupCreate(c: Client): void {
     if (is(argv[i], 'MKSTREAM')) mkstream = true;
     else if (is(argv[i], 'ENTRIESREAD') && i + 1 < argv.length) {
       entriesRead = parseInteger(argv[++i] as string);
-      if (entriesRead === null || entriesRead < -1) return c.reply.error('ERR value for ENTRIESREAD must be positive or -1');
+      if (entriesRead === null || entriesRead < -1)
+        return c.reply.error('ERR value for ENTRIESREAD must be positive or -1');
       if (entriesRead === -1) entriesRead = null;
     } else return c.reply.error(E_SYNTAX);
   }
@@ -670,7 +757,8 @@ function xgroupCreate(c: Client): void {
     c.db.add(key, s);
   }
   if (argv[4] === '$' && entriesRead === null) entriesRead = s.entriesAdded;
-  if (!s.createGroup(name, id, entriesRead)) return c.reply.error('BUSYGROUP Consumer Group name already exists');
+  if (!s.createGroup(name, id, entriesRead))
+    return c.reply.error('BUSYGROUP Consumer Group name already exists');
   c.db.modified(key);
   c.reply.ok();
 }
@@ -681,7 +769,8 @@ function xgroupSetid(c: Client): void {
   let entriesRead: number | null = null;
   if (argv.length === 7 && is(argv[5], 'ENTRIESREAD')) {
     entriesRead = parseInteger(argv[6] as string);
-    if (entriesRead === null || entriesRead < -1) return c.reply.error('ERR value for ENTRIESREAD must be positive or -1');
+    if (entriesRead === null || entriesRead < -1)
+      return c.reply.error('ERR value for ENTRIESREAD must be positive or -1');
     if (entriesRead === -1) entriesRead = null;
   } else if (argv.length !== 5) return c.reply.error(E_SYNTAX);
   const found = groupLookup(c, key, argv[3] as string, true);
@@ -702,7 +791,10 @@ function xgroupDestroy(c: Client): void {
   const key = c.argv[2] as string;
   const s = getStream(c, key, true);
   if (s === WRONG) return;
-  if (!s) return c.reply.error('ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.');
+  if (!s)
+    return c.reply.error(
+      'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.',
+    );
   const ok = s.destroyGroup(c.argv[3] as string);
   if (ok) c.db.modified(key);
   c.reply.int(ok ? 1 : 0);

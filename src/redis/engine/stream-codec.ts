@@ -30,7 +30,11 @@ export function streamToRdb(st: Stream): RdbStreamValue {
         deliveryTimeMs: pe.deliveryTimeMs,
         deliveryCount: pe.deliveryCount,
       })),
-      consumers: [...g.consumers.values()].map((c) => ({ name: b(c.name), seenTimeMs: c.seenTimeMs, activeTimeMs: c.activeTimeMs })),
+      consumers: [...g.consumers.values()].map((c) => ({
+        name: b(c.name),
+        seenTimeMs: c.seenTimeMs,
+        activeTimeMs: c.activeTimeMs,
+      })),
     })),
   };
 }
@@ -44,7 +48,12 @@ export function streamFromRdb(v: RdbStreamValue): Stream {
   for (const rg of v.groups) {
     const g = st.createGroup(s(rg.name), rg.lastId, rg.entriesRead) as ConsumerGroup;
     for (const rc of rg.consumers) {
-      const c: Consumer = { name: s(rc.name), seenTimeMs: rc.seenTimeMs, activeTimeMs: rc.activeTimeMs, pel: new IdMap() };
+      const c: Consumer = {
+        name: s(rc.name),
+        seenTimeMs: rc.seenTimeMs,
+        activeTimeMs: rc.activeTimeMs,
+        pel: new IdMap(),
+      };
       g.consumers.set(c.name, c);
     }
     for (const rp of rg.pending) {
@@ -53,7 +62,11 @@ export function streamFromRdb(v: RdbStreamValue): Stream {
       if (!c) {
         c = st.consumer(g, name, rp.deliveryTimeMs, true).consumer as Consumer;
       }
-      const pe: PendingEntry = { consumer: c, deliveryTimeMs: rp.deliveryTimeMs, deliveryCount: rp.deliveryCount };
+      const pe: PendingEntry = {
+        consumer: c,
+        deliveryTimeMs: rp.deliveryTimeMs,
+        deliveryCount: rp.deliveryCount,
+      };
       g.pel.set(rp.id, pe);
       c.pel.set(rp.id, pe);
     }

@@ -77,7 +77,10 @@ export function parseId(s: string, missingSeq = 0, allowSpecial = false): Stream
 }
 
 /** An XADD ID argument: "*", "<ms>-*" or an explicit ID. */
-export type XaddIdSpec = { readonly kind: 'auto' } | { readonly kind: 'autoSeq'; readonly ms: number } | { readonly kind: 'explicit'; readonly id: StreamId };
+export type XaddIdSpec =
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'autoSeq'; readonly ms: number }
+  | { readonly kind: 'explicit'; readonly id: StreamId };
 
 export function parseXaddId(s: string): XaddIdSpec | null {
   if (s === '*') return { kind: 'auto' };

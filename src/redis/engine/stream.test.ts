@@ -24,14 +24,18 @@ test('ID parsing', () => {
   assert.equal(parseId('-'), null);
   assert.deepEqual(parseId('-', 0, true), MIN_ID);
   assert.deepEqual(parseId('+', 0, true), MAX_ID);
-  for (const bad of ['', 'a', '1-', '-1', '1-a', '1.5', '99999999999999999999', ' 1']) assert.equal(parseId(bad), null, bad);
+  for (const bad of ['', 'a', '1-', '-1', '1-a', '1.5', '99999999999999999999', ' 1'])
+    assert.equal(parseId(bad), null, bad);
   assert.deepEqual(parseXaddId('*'), { kind: 'auto' });
   assert.deepEqual(parseXaddId('7-*'), { kind: 'autoSeq', ms: 7 });
 });
 
 test('XADD ID rules: *, ms-*, explicit, monotonic, 0-0', () => {
   const s = new Stream();
-  assert.throws(() => s.nextId({ kind: 'explicit', id: MIN_ID }, 0), (e: StreamError) => /greater than 0-0/.test(e.reply));
+  assert.throws(
+    () => s.nextId({ kind: 'explicit', id: MIN_ID }, 0),
+    (e: StreamError) => /greater than 0-0/.test(e.reply),
+  );
   assert.equal(add(s, '*', 1000), '1000-0');
   assert.equal(add(s, '*', 1000), '1000-1');
   assert.equal(add(s, '*', 999), '1000-2'); // clock went backwards: stays monotonic
@@ -49,7 +53,7 @@ test('XADD ID rules: *, ms-*, explicit, monotonic, 0-0', () => {
 test('XRANGE / XREVRANGE with counts; XDEL; trims', () => {
   const s = new Stream();
   for (let i = 1; i <= 250; i++) add(s, `${i}-0`);
-  assert.deepEqual(ids(s.range(id('10'), id('12', ), 0)), ['10-0', '11-0', '12-0']);
+  assert.deepEqual(ids(s.range(id('10'), id('12'), 0)), ['10-0', '11-0', '12-0']);
   assert.deepEqual(ids(s.range(MIN_ID, MAX_ID, 2)), ['1-0', '2-0']);
   assert.deepEqual(ids(s.range(MIN_ID, MAX_ID, 2, true)), ['250-0', '249-0']);
   assert.deepEqual(ids(s.range(id('100'), id('98'), 0, true)), []);
@@ -132,17 +136,26 @@ test('consumer groups: XREADGROUP >, history, XACK, XPENDING', () => {
   const sum = s.pendingSummary(g);
   assert.equal(sum.count, 5);
   assert.deepEqual([formatId(sum.minId as StreamId), formatId(sum.maxId as StreamId)], ['1-0', '5-0']);
-  assert.deepEqual(sum.consumers, [['alice', 2], ['bob', 3]]);
-  // history re-delivers own pending entries and bumps delivery counts
-  assert.deepEqual(ids(s.readHistory(g, alice, MIN_ID, 0, 300) as Array<[StreamId, unknown]>), ['1-0', '2-0']);
-  const ext = s.pendingRange(g, MIN_ID, MAX_ID, 10, null, 0, 1000);
-  assert.deepEqual(ext.map((e) => [formatId(e.id), e.consumer, e.idleMs, e.deliveries]), [
-    ['1-0', 'alice', 700, 2],
-    ['2-0', 'alice', 700, 2],
-    ['3-0', 'bob', 800, 1],
-    ['4-0', 'bob', 800, 1],
-    ['5-0', 'bob', 800, 1],
+  assert.deepEqual(sum.consumers, [
+    ['alice', 2],
+    ['bob', 3],
   ]);
+  // history re-delivers own pending entries and bumps delivery counts
+  assert.deepEqual(ids(s.readHistory(g, alice, MIN_ID, 0, 300) as Array<[StreamId, unknown]>), [
+    '1-0',
+    '2-0',
+  ]);
+  const ext = s.pendingRange(g, MIN_ID, MAX_ID, 10, null, 0, 1000);
+  assert.deepEqual(
+    ext.map((e) => [formatId(e.id), e.consumer, e.idleMs, e.deliveries]),
+    [
+      ['1-0', 'alice', 700, 2],
+      ['2-0', 'alice', 700, 2],
+      ['3-0', 'bob', 800, 1],
+      ['4-0', 'bob', 800, 1],
+      ['5-0', 'bob', 800, 1],
+    ],
+  );
   assert.equal(s.pendingRange(g, MIN_ID, MAX_ID, 10, bob, 0, 1000).length, 3);
   assert.equal(s.ack(g, [id('1-0'), id('1-0'), id('3-0')]), 2);
   assert.equal(s.pendingSummary(g).count, 3);
@@ -165,8 +178,17 @@ test('XCLAIM and XAUTOCLAIM', () => {
   const b = consumer(s, g, 'b');
   s.readNew(g, a, 0, false, 0);
   // not idle enough
-  assert.equal(s.claim(g, b, [id('1-0')], { minIdleMs: 100, force: false, justId: false }, 50).claimed.length, 0);
-  const r = s.claim(g, b, [id('1-0'), id('2-0'), id('99-0')], { minIdleMs: 100, force: false, justId: false }, 200);
+  assert.equal(
+    s.claim(g, b, [id('1-0')], { minIdleMs: 100, force: false, justId: false }, 50).claimed.length,
+    0,
+  );
+  const r = s.claim(
+    g,
+    b,
+    [id('1-0'), id('2-0'), id('99-0')],
+    { minIdleMs: 100, force: false, justId: false },
+    200,
+  );
   assert.deepEqual(ids(r.claimed), ['1-0', '2-0']);
   assert.equal(a.pel.size, 4);
   assert.equal(b.pel.size, 2);
@@ -189,7 +211,10 @@ test('XCLAIM and XAUTOCLAIM', () => {
   assert.equal(b.pel.size, 5);
   // FORCE creates a PEL entry for an unclaimed existing entry
   s.ack(g, [id('6-0')]);
-  assert.equal(s.claim(g, a, [id('6-0')], { minIdleMs: 0, force: true, justId: false }, 2000).claimed.length, 1);
+  assert.equal(
+    s.claim(g, a, [id('6-0')], { minIdleMs: 0, force: true, justId: false }, 2000).claimed.length,
+    1,
+  );
 });
 
 test('lag and entries_read follow Redis 7 estimates', () => {

@@ -55,7 +55,8 @@ export interface ConsumerGroup {
   readonly consumers: Map<string, Consumer>;
 }
 
-export type TrimStrategy = { readonly kind: 'maxlen'; readonly maxLen: number } | { readonly kind: 'minid'; readonly minId: StreamId };
+export type TrimStrategy =
+  { readonly kind: 'maxlen'; readonly maxLen: number } | { readonly kind: 'minid'; readonly minId: StreamId };
 
 export interface TrimOptions {
   readonly strategy: TrimStrategy;
@@ -100,7 +101,8 @@ export class Stream implements ExtValue {
     if (spec.kind === 'auto') {
       if (nowMs > last.ms) return { ms: nowMs, seq: 0 };
       const next = incrId(last);
-      if (!next) throw new StreamError('ERR The stream has exhausted the last possible ID, unable to add more items');
+      if (!next)
+        throw new StreamError('ERR The stream has exhausted the last possible ID, unable to add more items');
       return next;
     }
     if (spec.kind === 'autoSeq') {
@@ -166,7 +168,9 @@ export class Stream implements ExtValue {
   /** Applies a MAXLEN / MINID trim; returns the number of entries removed. */
   trim(opts: TrimOptions): number {
     const toRemove =
-      opts.strategy.kind === 'maxlen' ? Math.max(0, this.entries.size - opts.strategy.maxLen) : this.entries.countBelow(opts.strategy.minId);
+      opts.strategy.kind === 'maxlen'
+        ? Math.max(0, this.entries.size - opts.strategy.maxLen)
+        : this.entries.countBelow(opts.strategy.minId);
     if (toRemove === 0) return 0;
     let n = toRemove;
     if (opts.approx && opts.limit > 0) n = Math.min(n, opts.limit);
@@ -197,7 +201,12 @@ export class Stream implements ExtValue {
   }
 
   /** Finds or creates a consumer; `created` tells XREADGROUP / CREATECONSUMER what happened. */
-  consumer(g: ConsumerGroup, name: string, nowMs: number, create: boolean): { consumer: Consumer | undefined; created: boolean } {
+  consumer(
+    g: ConsumerGroup,
+    name: string,
+    nowMs: number,
+    create: boolean,
+  ): { consumer: Consumer | undefined; created: boolean } {
     let c = g.consumers.get(name);
     if (c) return { consumer: c, created: false };
     if (!create) return { consumer: undefined, created: false };
@@ -247,7 +256,13 @@ export class Stream implements ExtValue {
    * XREADGROUP with an explicit ID: the consumer's own pending entries after `after`.
    * Entries deleted from the stream come back with null fields, as in Redis.
    */
-  readHistory(g: ConsumerGroup, c: Consumer, after: StreamId, count: number, nowMs: number): Array<[StreamId, StreamFields | null]> {
+  readHistory(
+    g: ConsumerGroup,
+    c: Consumer,
+    after: StreamId,
+    count: number,
+    nowMs: number,
+  ): Array<[StreamId, StreamFields | null]> {
     c.seenTimeMs = nowMs;
     const start = incrId(after);
     const out: Array<[StreamId, StreamFields | null]> = [];
@@ -274,7 +289,12 @@ export class Stream implements ExtValue {
   }
 
   /** XPENDING summary form. */
-  pendingSummary(g: ConsumerGroup): { count: number; minId: StreamId | null; maxId: StreamId | null; consumers: Array<[string, number]> } {
+  pendingSummary(g: ConsumerGroup): {
+    count: number;
+    minId: StreamId | null;
+    maxId: StreamId | null;
+    consumers: Array<[string, number]>;
+  } {
     const consumers: Array<[string, number]> = [];
     for (const c of g.consumers.values()) if (c.pel.size > 0) consumers.push([c.name, c.pel.size]);
     return {
@@ -311,7 +331,13 @@ export class Stream implements ExtValue {
    * XCLAIM: moves pending entries idle for at least minIdleMs to `c`. Entries no longer in the
    * stream are dropped from the PEL and not returned (Redis 7).
    */
-  claim(g: ConsumerGroup, c: Consumer, ids: readonly StreamId[], opts: ClaimOptions, nowMs: number): ClaimResult {
+  claim(
+    g: ConsumerGroup,
+    c: Consumer,
+    ids: readonly StreamId[],
+    opts: ClaimOptions,
+    nowMs: number,
+  ): ClaimResult {
     const claimed: StreamEntry[] = [];
     const deleted: StreamId[] = [];
     if (opts.lastId && compareIds(opts.lastId, g.lastId) > 0) g.lastId = opts.lastId;
@@ -355,7 +381,15 @@ export class Stream implements ExtValue {
    * XAUTOCLAIM: scans the PEL from `start`, looking at most count × 10 entries, claiming idle
    * ones; returns the cursor to continue from (0-0 when the scan reached the end).
    */
-  autoClaim(g: ConsumerGroup, c: Consumer, minIdleMs: number, start: StreamId, count: number, justId: boolean, nowMs: number): ClaimResult {
+  autoClaim(
+    g: ConsumerGroup,
+    c: Consumer,
+    minIdleMs: number,
+    start: StreamId,
+    count: number,
+    justId: boolean,
+    nowMs: number,
+  ): ClaimResult {
     const claimed: StreamEntry[] = [];
     const deleted: StreamId[] = [];
     let attempts = count * 10;
@@ -435,11 +469,20 @@ export class Stream implements ExtValue {
     for (const g of this.groups.values()) {
       const ng = s.createGroup(g.name, g.lastId, g.entriesRead) as ConsumerGroup;
       for (const c of g.consumers.values()) {
-        ng.consumers.set(c.name, { name: c.name, seenTimeMs: c.seenTimeMs, activeTimeMs: c.activeTimeMs, pel: new IdMap() });
+        ng.consumers.set(c.name, {
+          name: c.name,
+          seenTimeMs: c.seenTimeMs,
+          activeTimeMs: c.activeTimeMs,
+          pel: new IdMap(),
+        });
       }
       for (const [id, pe] of g.pel.range(MIN_ID, MAX_ID)) {
         const nc = ng.consumers.get(pe.consumer.name) as Consumer;
-        const npe: PendingEntry = { consumer: nc, deliveryTimeMs: pe.deliveryTimeMs, deliveryCount: pe.deliveryCount };
+        const npe: PendingEntry = {
+          consumer: nc,
+          deliveryTimeMs: pe.deliveryTimeMs,
+          deliveryCount: pe.deliveryCount,
+        };
         ng.pel.set(id, npe);
         nc.pel.set(id, npe);
       }
@@ -467,4 +510,3 @@ export interface ClaimResult {
 function smallerIdError(): StreamError {
   return new StreamError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
 }
-

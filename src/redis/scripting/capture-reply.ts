@@ -51,14 +51,21 @@ export class CaptureReply implements Reply {
       const f = this.frames[this.frames.length - 1];
       if (!f || f.left > 0) return;
       this.frames.pop();
-      const value: ScriptReply = f.kind === 'array' ? f.items : f.kind === 'map' ? { kind: 'map', items: f.items } : { kind: 'set', items: f.items };
+      const value: ScriptReply =
+        f.kind === 'array'
+          ? f.items
+          : f.kind === 'map'
+            ? { kind: 'map', items: f.items }
+            : { kind: 'set', items: f.items };
       this.put(value);
     }
   }
 
   private open(kind: Frame['kind'], n: number): void {
     if (n <= 0) {
-      this.put(kind === 'array' ? [] : kind === 'map' ? { kind: 'map', items: [] } : { kind: 'set', items: [] });
+      this.put(
+        kind === 'array' ? [] : kind === 'map' ? { kind: 'map', items: [] } : { kind: 'set', items: [] },
+      );
       return;
     }
     this.frames.push({ items: [], left: kind === 'map' ? n * 2 : n, kind });

@@ -65,7 +65,11 @@ export function adaptLua51Source(s: Buffer): Buffer {
       while (i < s.length && isIdent(s[i] as number)) i++;
       // A hex integer numeral: 0x… not preceded by an identifier char, not followed by '.' or 'p'.
       const word = s.toString('latin1', start, i);
-      if (/^0[xX][0-9a-fA-F]+$/.test(word) && s[i] !== 0x2e && (start === 0 || !isIdent(s[start - 1] as number))) {
+      if (
+        /^0[xX][0-9a-fA-F]+$/.test(word) &&
+        s[i] !== 0x2e &&
+        (start === 0 || !isIdent(s[start - 1] as number))
+      ) {
         const value = Number(BigInt(word));
         if (value > INT32_MAX) {
           parts ??= [];

@@ -56,5 +56,7 @@ export const status = (text: string): StatusReply => ({ kind: 'status', text });
 export const errorReply = (text: string): ErrorReply => ({ kind: 'error', text });
 
 export function isErrorReply(r: ScriptReply): r is ErrorReply {
-  return r !== null && typeof r === 'object' && !Buffer.isBuffer(r) && !Array.isArray(r) && r.kind === 'error';
+  return (
+    r !== null && typeof r === 'object' && !Buffer.isBuffer(r) && !Array.isArray(r) && r.kind === 'error'
+  );
 }

@@ -39,7 +39,13 @@ function makeRuntime(extra: Partial<ConstructorParameters<typeof ScriptRuntime>[
   return { rt: new ScriptRuntime({ host, ...extra }), store, calls };
 }
 
-function evalOk(rt: ScriptRuntime, body: string, keys: string[] = [], args: string[] = [], resp3 = false): ScriptReply {
+function evalOk(
+  rt: ScriptRuntime,
+  body: string,
+  keys: string[] = [],
+  args: string[] = [],
+  resp3 = false,
+): ScriptReply {
   const r = rt.eval(B(body), keys.map(B), args.map(B), resp3);
   assert.equal(r.status, 'done');
   return r.status === 'done' ? r.reply : null;
@@ -110,7 +116,10 @@ test('error texts match Redis 7', () => {
   assert.match((r as { text: string }).text, /^ERR Error compiling script \(new function\): user_script:1: /);
   const e = evalOk(rt, "\nerror('boom')") as { text: string };
   assert.match(e.text, /^ERR user_script:2: boom script: f_[0-9a-f]{40}, on @user_script:2\.$/);
-  assert.match((evalOk(rt, 'return redis.call()') as { text: string }).text, /Please specify at least one argument/);
+  assert.match(
+    (evalOk(rt, 'return redis.call()') as { text: string }).text,
+    /Please specify at least one argument/,
+  );
   assert.match((evalOk(rt, 'return redis.call({})') as { text: string }).text, /must be strings or integers/);
 });
 
@@ -121,16 +130,27 @@ test('sandbox: no os/io/require/loadfile, read-only globals and libraries', () =
     assert.match(r.text, /Script attempted to access nonexistent global variable/, name);
   }
   assert.match((evalOk(rt, 'x = 1') as { text: string }).text, /Attempt to modify a readonly table/);
-  assert.match((evalOk(rt, 'redis.call = nil') as { text: string }).text, /Attempt to modify a readonly table/);
-  assert.match((evalOk(rt, 'string.upper = nil') as { text: string }).text, /Attempt to modify a readonly table/);
-  assert.match((evalOk(rt, 'setmetatable(_G, {})') as { text: string }).text, /Attempt to modify a readonly table/);
-  assert.match((evalOk(rt, "rawset(_G, 'x', 1)") as { text: string }).text, /Attempt to modify a readonly table/);
+  assert.match(
+    (evalOk(rt, 'redis.call = nil') as { text: string }).text,
+    /Attempt to modify a readonly table/,
+  );
+  assert.match(
+    (evalOk(rt, 'string.upper = nil') as { text: string }).text,
+    /Attempt to modify a readonly table/,
+  );
+  assert.match(
+    (evalOk(rt, 'setmetatable(_G, {})') as { text: string }).text,
+    /Attempt to modify a readonly table/,
+  );
+  assert.match(
+    (evalOk(rt, "rawset(_G, 'x', 1)") as { text: string }).text,
+    /Attempt to modify a readonly table/,
+  );
   assert.equal(evalOk(rt, "return getmetatable('')"), null);
   // library tables still iterate through the proxy
   assert.equal(evalOk(rt, 'local n = 0 for k in pairs(string) do n = n + 1 end return n > 10'), 1);
   assert.deepEqual(evalOk(rt, "return ('abc'):upper()"), B('ABC'));
 });
-
 
 test('busy script with a moving clock', () => {
   let clock = 0;
@@ -139,12 +159,18 @@ test('busy script with a moving clock', () => {
   assert.equal(r.status, 'busy');
   assert.equal(rt.busy, true);
   const again = rt.eval(B('return 1'), [], [], false);
-  assert.deepEqual(again, { status: 'done', reply: { kind: 'error', text: 'ERR a script is already running' } });
+  assert.deepEqual(again, {
+    status: 'done',
+    reply: { kind: 'error', text: 'ERR a script is already running' },
+  });
   assert.equal(rt.resume().status, 'busy');
   assert.equal(rt.kill(), 'ok');
   const end = rt.resume();
   assert.equal(end.status, 'done');
-  assert.match((end as { reply: { text: string } }).reply.text, /^ERR Script killed by user with SCRIPT KILL/);
+  assert.match(
+    (end as { reply: { text: string } }).reply.text,
+    /^ERR Script killed by user with SCRIPT KILL/,
+  );
   assert.equal(rt.running, false);
   // the runtime still works afterwards
   assert.equal(evalOk(rt, 'return 7'), 7);
@@ -166,5 +192,5 @@ test('hex numerals keep their Lua 5.1 (double) value', () => {
   assert.equal(evalOk(rt, 'return 3 * 0x100000000 + 7 % 0x100000000'), 3 * 2 ** 32 + 7);
   assert.equal(evalOk(rt, 'return 0xff'), 255);
   assert.deepEqual(evalOk(rt, "return '0x100000000'"), B('0x100000000'));
-  assert.deepEqual(evalOk(rt, "-- 0x100000000\nreturn [[0x100000000]]"), B('0x100000000'));
+  assert.deepEqual(evalOk(rt, '-- 0x100000000\nreturn [[0x100000000]]'), B('0x100000000'));
 });

@@ -45,7 +45,8 @@ export interface ScriptRuntimeOptions {
   yieldWhenBusy?: boolean;
 }
 
-export type RunResult = { readonly status: 'done'; readonly reply: ScriptReply } | { readonly status: 'busy' };
+export type RunResult =
+  { readonly status: 'done'; readonly reply: ScriptReply } | { readonly status: 'busy' };
 export type KillOutcome = 'ok' | 'notbusy' | 'unkillable';
 
 export interface RegisteredFunction {
@@ -62,7 +63,13 @@ export interface LoadedLibrary {
 }
 
 /** Function flags Redis 7 accepts in register_function and script shebangs. */
-export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'] as const;
+export const FUNCTION_FLAGS = [
+  'no-writes',
+  'allow-oom',
+  'allow-stale',
+  'no-cluster',
+  'allow-cross-slot-keys',
+] as const;
 const FUNCTION_NAME_RE = /^[A-Za-z0-9_]+$/;
 
 export function sha1hex(body: Buffer | Uint8Array | string): string {
@@ -132,7 +139,14 @@ export class ScriptRuntime {
   }
 
   /** EVAL of a body whose cache key differs from its text (shebang scripts). */
-  evalAs(sha: string, original: Buffer, compiled: Buffer, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
+  evalAs(
+    sha: string,
+    original: Buffer,
+    compiled: Buffer,
+    keys: Buffer[],
+    args: Buffer[],
+    clientResp3: boolean,
+  ): RunResult {
     const err = this.loadAs(sha, original, compiled);
     if (err !== null) return { status: 'done', reply: errorReply(`ERR ${err}`) };
     return this.runSha(sha, keys, args, clientResp3) as RunResult;
@@ -197,8 +211,14 @@ export class ScriptRuntime {
     if (header.engine !== 'lua') return { error: `ERR Engine '${header.engine}' not found` };
     const name = header.params.get('name');
     if (name === undefined) return { error: 'ERR Library name was not given' };
-    if (!FUNCTION_NAME_RE.test(name)) return { error: 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long' };
-    for (const k of header.params.keys()) if (k !== 'name') return { error: `ERR Invalid metadata value given: ${k}=${header.params.get(k) ?? ''}` };
+    if (!FUNCTION_NAME_RE.test(name))
+      return {
+        error:
+          'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long',
+      };
+    for (const k of header.params.keys())
+      if (k !== 'name')
+        return { error: `ERR Invalid metadata value given: ${k}=${header.params.get(k) ?? ''}` };
     const body = Buffer.concat([Buffer.from('\n'), code.subarray(header.length)]);
     const compiled = this.compileChunk(body, 'user_function');
     if ('error' in compiled) return { error: `ERR Error compiling function: ${compiled.error}` };
@@ -210,7 +230,10 @@ export class ScriptRuntime {
     const functions = this.librarySink;
     this.librarySink = null;
     if (st !== lua.LUA_OK) {
-      const msg = lua.lua_type(L, -1) === lua.LUA_TTABLE ? (lua.lua_getfield(L, -1, 'err'), toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'))) : toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'));
+      const msg =
+        lua.lua_type(L, -1) === lua.LUA_TTABLE
+          ? (lua.lua_getfield(L, -1, 'err'), toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?')))
+          : toJsString(lua.lua_tolstring(L, -1) ?? toLuaString('?'));
       lua.lua_settop(L, 0);
       for (const f of functions) this.releaseRef(f.ref);
       return { error: `ERR Error registering functions: ${msg}` };
@@ -225,15 +248,18 @@ export class ScriptRuntime {
 
   private registerFunction(L: LuaState): number {
     const sink = this.librarySink;
-    if (!sink) return lauxlib.luaL_error(L, 'redis.register_function can only be called on FUNCTION LOAD command');
+    if (!sink)
+      return lauxlib.luaL_error(L, 'redis.register_function can only be called on FUNCTION LOAD command');
     let name: string | null = null;
     let flags: string[] = [];
     let description: string | null = null;
     if (lua.lua_gettop(L) === 1 && lua.lua_type(L, 1) === lua.LUA_TTABLE) {
       lua.lua_getfield(L, 1, 'function_name');
-      name = lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
+      name =
+        lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
       lua.lua_getfield(L, 1, 'description');
-      description = lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
+      description =
+        lua.lua_type(L, -1) === lua.LUA_TSTRING ? toJsString(lua.lua_tolstring(L, -1) as Uint8Array) : null;
       lua.lua_getfield(L, 1, 'flags');
       if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
         for (let i = 1; lua.lua_rawgeti(L, -1, i) === lua.LUA_TSTRING; i++) {
@@ -250,11 +276,23 @@ export class ScriptRuntime {
     } else {
       return lauxlib.luaL_error(L, 'wrong number of arguments to redis.register_function');
     }
-    if (name === null) return lauxlib.luaL_error(L, 'function_name argument given to redis.register_function must be a string');
-    if (!FUNCTION_NAME_RE.test(name)) return lauxlib.luaL_error(L, 'Function names can only contain letters, numbers, or underscores(_) and must be at least one character long');
-    if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION) return lauxlib.luaL_error(L, 'callback argument given to redis.register_function must be a function');
-    for (const f of flags) if (!(FUNCTION_FLAGS as readonly string[]).includes(f)) return lauxlib.luaL_error(L, 'unknown flag given');
-    if (sink.some((f) => f.name === name)) return lauxlib.luaL_error(L, 'Function already exists in the library');
+    if (name === null)
+      return lauxlib.luaL_error(
+        L,
+        'function_name argument given to redis.register_function must be a string',
+      );
+    if (!FUNCTION_NAME_RE.test(name))
+      return lauxlib.luaL_error(
+        L,
+        'Function names can only contain letters, numbers, or underscores(_) and must be at least one character long',
+      );
+    if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION)
+      return lauxlib.luaL_error(L, 'callback argument given to redis.register_function must be a function');
+    for (const f of flags)
+      if (!(FUNCTION_FLAGS as readonly string[]).includes(f))
+        return lauxlib.luaL_error(L, 'unknown flag given');
+    if (sink.some((f) => f.name === name))
+      return lauxlib.luaL_error(L, 'Function already exists in the library');
     lua.lua_pushvalue(L, 2);
     const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     flags = [...new Set(flags)];
@@ -327,7 +365,12 @@ export class ScriptRuntime {
     return this.step(0);
   }
 
-  private start(ref: number, funcName: string, clientResp3: boolean, pushArgs: (co: LuaState) => number): RunResult {
+  private start(
+    ref: number,
+    funcName: string,
+    clientResp3: boolean,
+    pushArgs: (co: LuaState) => number,
+  ): RunResult {
     if (this.run) return { status: 'done', reply: errorReply('ERR a script is already running') };
     const co = this.acquireRunner();
     const t = this.now();
@@ -383,7 +426,10 @@ export class ScriptRuntime {
       lua.lua_pop(co, 1);
       if (msg.startsWith('-')) msg = msg.slice(1);
     } else {
-      const s = lua.lua_type(co, -1) === lua.LUA_TSTRING || lua.lua_type(co, -1) === lua.LUA_TNUMBER ? lua.lua_tolstring(co, -1) : null;
+      const s =
+        lua.lua_type(co, -1) === lua.LUA_TSTRING || lua.lua_type(co, -1) === lua.LUA_TNUMBER
+          ? lua.lua_tolstring(co, -1)
+          : null;
       msg = 'ERR ' + (s ? toJsString(s) : 'execution failure');
     }
     const where = this.errorLocation(co);
@@ -472,7 +518,14 @@ export class ScriptRuntime {
     }
     const resp3 = run.resp3;
     const reply = this.host.call(argv, resp3);
-    if (raise && reply !== null && typeof reply === 'object' && !Buffer.isBuffer(reply) && !Array.isArray(reply) && reply.kind === 'error') {
+    if (
+      raise &&
+      reply !== null &&
+      typeof reply === 'object' &&
+      !Buffer.isBuffer(reply) &&
+      !Array.isArray(reply) &&
+      reply.kind === 'error'
+    ) {
       return this.callError(L, true, reply.text);
     }
     lua.lua_settop(L, 0);
@@ -543,7 +596,10 @@ export class ScriptRuntime {
       if (lua.lua_gettop(S) !== 1) lauxlib.luaL_error(S, 'redis.set_repl() requires one argument.');
       const flags = lua.lua_tonumber(S, 1);
       if (!Number.isInteger(flags) || flags < REPL_NONE || flags > REPL_ALL) {
-        lauxlib.luaL_error(S, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
+        lauxlib.luaL_error(
+          S,
+          'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.',
+        );
       }
       if (this.run) this.run.replFlags = flags;
       return 0;
@@ -581,7 +637,8 @@ export class ScriptRuntime {
   private redisLog(L: LuaState): number {
     const argc = lua.lua_gettop(L);
     if (argc < 2) lauxlib.luaL_error(L, 'redis.log() requires two arguments or more.');
-    if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) lauxlib.luaL_error(L, 'First argument must be a number (log level).');
+    if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER)
+      lauxlib.luaL_error(L, 'First argument must be a number (log level).');
     const level = lua.lua_tonumber(L, 1);
     if (level < 0 || level > 3) lauxlib.luaL_error(L, 'Invalid debug level.');
     const parts: string[] = [];
@@ -619,7 +676,9 @@ export class ScriptRuntime {
     `;
     const buf = toLuaString(prelude);
     if (lauxlib.luaL_loadbuffer(L, buf, buf.length, toLuaString('=prelude')) !== lua.LUA_OK) {
-      throw new Error('scripting prelude failed to compile: ' + toJsString(lua.lua_tolstring(L, -1) as Uint8Array));
+      throw new Error(
+        'scripting prelude failed to compile: ' + toJsString(lua.lua_tolstring(L, -1) as Uint8Array),
+      );
     }
     lua.lua_call(L, 0, 0);
   }
@@ -632,7 +691,17 @@ export class ScriptRuntime {
   private protectGlobals(L: LuaState): void {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
     const g = lua.lua_gettop(L);
-    for (const name of ['redis', 'table', 'string', 'math', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct']) {
+    for (const name of [
+      'redis',
+      'table',
+      'string',
+      'math',
+      'coroutine',
+      'bit',
+      'cjson',
+      'cmsgpack',
+      'struct',
+    ]) {
       lua.lua_getfield(L, g, name);
       this.pushProxy(L, lua.lua_gettop(L));
       lua.lua_setfield(L, g, name);
@@ -650,7 +719,11 @@ export class ScriptRuntime {
     lua.lua_setfield(L, -2, '__newindex');
     lua.lua_pushcfunction(L, (S) => {
       const name = lua.lua_tolstring(S, 2);
-      return lauxlib.luaL_error(S, "Script attempted to access nonexistent global variable '%s'", name ?? toLuaString('?'));
+      return lauxlib.luaL_error(
+        S,
+        "Script attempted to access nonexistent global variable '%s'",
+        name ?? toLuaString('?'),
+      );
     });
     lua.lua_setfield(L, -2, '__index');
     lua.lua_pushboolean(L, false);
@@ -726,7 +799,9 @@ function tagReply(L: LuaState, key: 'err' | 'ok', dash: boolean): number {
  * Parses a "#!<engine> k=v k=v" first line (FUNCTION LOAD libraries, and EVAL scripts' flags).
  * `length` is the number of bytes of the line, newline excluded.
  */
-export function parseShebang(code: Buffer): { engine: string; params: Map<string, string>; flags: string[]; length: number } | { error: string } {
+export function parseShebang(
+  code: Buffer,
+): { engine: string; params: Map<string, string>; flags: string[]; length: number } | { error: string } {
   if (code[0] !== 0x23 || code[1] !== 0x21) return { error: 'ERR Missing library metadata' };
   let end = code.indexOf(0x0a);
   if (end < 0) end = code.length;

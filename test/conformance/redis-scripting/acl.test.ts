@@ -29,8 +29,14 @@ after(async () => {
 
 test('ACL SETUSER / GETUSER / LIST / USERS / WHOAMI / CAT / DRYRUN / DELUSER', async () => {
   assert.equal(await io.call('ACL', 'WHOAMI'), 'default');
-  assert.equal(await io.call('ACL', 'SETUSER', 'app', 'on', '>s3cret', '~app:*', '&events', '+@read', '+set'), 'OK');
-  await assert.rejects(io.call('ACL', 'SETUSER', 'app', '+nosuch'), /Error in ACL SETUSER modifier '\+nosuch': Unknown command or category name in ACL/);
+  assert.equal(
+    await io.call('ACL', 'SETUSER', 'app', 'on', '>s3cret', '~app:*', '&events', '+@read', '+set'),
+    'OK',
+  );
+  await assert.rejects(
+    io.call('ACL', 'SETUSER', 'app', '+nosuch'),
+    /Error in ACL SETUSER modifier '\+nosuch': Unknown command or category name in ACL/,
+  );
   const u = (await io.call('ACL', 'GETUSER', 'app')) as unknown[];
   assert.deepEqual(u.slice(0, 2), ['flags', ['on']]);
   assert.equal(u[u.indexOf('commands') + 1], '-@all +@read +set');
@@ -42,8 +48,14 @@ test('ACL SETUSER / GETUSER / LIST / USERS / WHOAMI / CAT / DRYRUN / DELUSER', a
   assert.ok(((await io.call('ACL', 'CAT')) as string[]).includes('scripting'));
   assert.ok(((await io.call('ACL', 'CAT', 'string')) as string[]).includes('get'));
   assert.equal(await io.call('ACL', 'DRYRUN', 'app', 'get', 'app:1'), 'OK');
-  assert.equal(await io.call('ACL', 'DRYRUN', 'app', 'del', 'app:1'), "This user has no permissions to run the 'del' command");
-  assert.equal(await io.call('ACL', 'DRYRUN', 'app', 'get', 'other'), "This user has no permissions to access the 'other' key");
+  assert.equal(
+    await io.call('ACL', 'DRYRUN', 'app', 'del', 'app:1'),
+    "This user has no permissions to run the 'del' command",
+  );
+  assert.equal(
+    await io.call('ACL', 'DRYRUN', 'app', 'get', 'other'),
+    "This user has no permissions to access the 'other' key",
+  );
   assert.equal(await io.call('ACL', 'GETUSER', 'ghost'), null);
   await assert.rejects(io.call('ACL', 'DELUSER', 'default'), /The 'default' user cannot be removed/);
 });
@@ -56,7 +68,10 @@ test('permission checks and authentication entry points; ACL LOG', async () => {
   c.user = 'app';
   assert.equal(aclCheckCommand(c, lookup('get'), ['get', 'app:1']), null);
   assert.equal(aclCheckCommand(c, lookup('get'), ['get', 'secret']), 'NOPERM No permissions to access a key');
-  assert.equal(aclCheckCommand(c, lookup('flushall'), ['flushall']), "NOPERM User app has no permissions to run the 'flushall' command");
+  assert.equal(
+    aclCheckCommand(c, lookup('flushall'), ['flushall']),
+    "NOPERM User app has no permissions to run the 'flushall' command",
+  );
   const logged = (await io.call('ACL', 'LOG')) as unknown[][];
   assert.deepEqual(
     logged.map((e) => [e[e.indexOf('reason') + 1], e[e.indexOf('object') + 1], e[e.indexOf('username') + 1]]),

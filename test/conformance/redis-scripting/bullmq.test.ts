@@ -15,7 +15,11 @@ after(async () => {
   await r.close();
 });
 
-const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({ host: '127.0.0.1', port: r.port, maxRetriesPerRequest: null });
+const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({
+  host: '127.0.0.1',
+  port: r.port,
+  maxRetriesPerRequest: null,
+});
 
 test('BullMQ: jobs, retries with backoff, delayed, priorities, repeatable, QueueEvents', async () => {
   const name = 'q' + Date.now();
@@ -49,7 +53,8 @@ test('BullMQ: jobs, retries with backoff, delayed, priorities, repeatable, Queue
     await queue.resume();
     await queue.upsertJobScheduler('every-100ms', { every: 100, limit: 2 }, { name: 'tick' });
     const deadline = Date.now() + 8000;
-    while (Date.now() < deadline && (processed.length < 7 || completedEvents.length < 7)) await new Promise((res) => setTimeout(res, 50));
+    while (Date.now() < deadline && (processed.length < 7 || completedEvents.length < 7))
+      await new Promise((res) => setTimeout(res, 50));
     assert.ok(processed.includes('plain'));
     assert.equal(attempts.get('flaky'), 3);
     assert.ok(processed.includes('delayed'));

@@ -35,7 +35,10 @@ CommandRegistry.prototype.register = function (this: CommandRegistry, mod: Comma
   originalRegister.call(this, mod);
 };
 
-export async function startRedis(config: Record<string, unknown> = {}, dataDir?: string): Promise<RedisUnderTest> {
+export async function startRedis(
+  config: Record<string, unknown> = {},
+  dataDir?: string,
+): Promise<RedisUnderTest> {
   const svc = await startStandalone(redisService, {
     config: { save: '', ...config },
     ephemeral: dataDir === undefined,

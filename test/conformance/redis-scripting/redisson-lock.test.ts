@@ -98,7 +98,7 @@ test('reentrant lock, unlock, and the unlock message', async () => {
   await a.lock();
   await a.lock(); // reentrant
   assert.equal(await c.hget('res', a.owner), '2');
-  assert.ok((await c.rlock('res', 30_000, b.owner)) as number > 0, 'b must see a TTL');
+  assert.ok(((await c.rlock('res', 30_000, b.owner)) as number) > 0, 'b must see a TTL');
   let bGot = false;
   const bWait = b.lock().then(() => (bGot = true));
   assert.equal(await a.unlock(), 0); // still held once
@@ -131,7 +131,12 @@ test('watchdog extends the lease while the holder works', async () => {
   assert.equal(await c.hget('wd', other.owner), '1');
 });
 
-async function race(attempts: number, clients: number, critical: (c: LockClient, attempt: number) => Promise<void>, key: string): Promise<number> {
+async function race(
+  attempts: number,
+  clients: number,
+  critical: (c: LockClient, attempt: number) => Promise<void>,
+  key: string,
+): Promise<number> {
   const cs = Array.from({ length: clients }, () => lockClient());
   const locks = cs.map((c) => new RLock(c, key));
   await Promise.all(locks.map((l) => l.ready));

@@ -22,7 +22,8 @@ after(async () => {
   await r.close();
 });
 
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const RELEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 test('EVAL conversions and errors as a client sees them', async () => {
   assert.equal(await io.eval('return 1', 0), 1);
@@ -32,13 +33,19 @@ test('EVAL conversions and errors as a client sees them', async () => {
   assert.deepEqual(await io.eval('return {KEYS[1], ARGV[1]}', 1, 'k', 'a'), ['k', 'a']);
   await assert.rejects(io.eval("return redis.error_reply('MY fault')", 0), /^ReplyError: MY fault$/);
   await io.set('str', 'x');
-  await assert.rejects(io.eval("return redis.call('lpush', 'str', 1)", 0), /WRONGTYPE Operation against a key holding the wrong kind of value script: f_[0-9a-f]{40}, on @user_script:1\./);
+  await assert.rejects(
+    io.eval("return redis.call('lpush', 'str', 1)", 0),
+    /WRONGTYPE Operation against a key holding the wrong kind of value script: f_[0-9a-f]{40}, on @user_script:1\./,
+  );
   await assert.rejects(io.eval('return +', 0), /ERR Error compiling script/);
   await assert.rejects(io.eval('x = 1', 0), /Attempt to modify a readonly table/);
   await assert.rejects(io.eval("return redis.call('eval', 'return 1', 0)", 0), /not allowed from script/);
   await assert.rejects(io.eval('return 1', 2, 'a'), /Number of keys can't be greater than number of args/);
   await assert.rejects(io.evalsha('0'.repeat(40), 0), /NOSCRIPT No matching script/);
-  await assert.rejects(io.call('EVAL_RO', "return redis.call('set', 'a', 'b')", '0'), /Write commands are not allowed from read-only scripts/);
+  await assert.rejects(
+    io.call('EVAL_RO', "return redis.call('set', 'a', 'b')", '0'),
+    /Write commands are not allowed from read-only scripts/,
+  );
   assert.equal(await io.call('EVAL_RO', "return redis.call('get', 'str')", '0'), 'x');
 });
 
@@ -61,7 +68,12 @@ test('ioredis defineCommand: EVALSHA with NOSCRIPT fallback, in pipelines too', 
   assert.equal(await client.release('lock:a', 't1'), 1);
   await io.script('FLUSH');
   await io.set('lock:b', 't2');
-  type ReleasePipeline = { set(k: string, v: string): ReleasePipeline; get(k: string): ReleasePipeline; release(k: string, t: string): ReleasePipeline; exec(): Promise<Array<[Error | null, unknown]> | null> };
+  type ReleasePipeline = {
+    set(k: string, v: string): ReleasePipeline;
+    get(k: string): ReleasePipeline;
+    release(k: string, t: string): ReleasePipeline;
+    exec(): Promise<Array<[Error | null, unknown]> | null>;
+  };
   const res = await (io.pipeline() as unknown as ReleasePipeline)
     .set('lock:c', 't3')
     .release('lock:b', 't2')
@@ -98,7 +110,8 @@ test('SET NX EX lock with compare-and-delete release: mutual exclusion under 10 
       done++;
       const token = randomUUID();
       // retry until acquired, backing off briefly so waiters do not flood the server
-      while ((await c.set('lock:stock', token, 'EX', 10, 'NX')) !== 'OK') await new Promise((res) => setTimeout(res, 1));
+      while ((await c.set('lock:stock', token, 'EX', 10, 'NX')) !== 'OK')
+        await new Promise((res) => setTimeout(res, 1));
       inside++;
       maxInside = Math.max(maxInside, inside);
       const stock = Number(await c.get('stock'));
@@ -118,17 +131,26 @@ test('SET NX EX lock with compare-and-delete release: mutual exclusion under 10 
 });
 
 test('scripts are atomic: an INCR-if-below script never oversells under concurrency', async () => {
-  const script = "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n < tonumber(ARGV[1]) then return redis.call('incr', KEYS[1]) end return -1";
+  const script =
+    "local n = tonumber(redis.call('get', KEYS[1]) or '0') if n < tonumber(ARGV[1]) then return redis.call('incr', KEYS[1]) end return -1";
   const clients = Array.from({ length: 10 }, () => new Redis({ port: r.port }));
-  const results = await Promise.all(clients.flatMap((c) => Array.from({ length: 100 }, () => c.eval(script, 1, 'coupons', '50') as Promise<number>)));
+  const results = await Promise.all(
+    clients.flatMap((c) =>
+      Array.from({ length: 100 }, () => c.eval(script, 1, 'coupons', '50') as Promise<number>),
+    ),
+  );
   await Promise.all(clients.map((c) => c.quit()));
   const issued = results.filter((x) => x > 0).sort((a, b) => a - b);
-  assert.deepEqual(issued, Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    issued,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
   assert.equal(await io.get('coupons'), '50');
 });
 
 test('FUNCTION LOAD / FCALL / FCALL_RO / LIST / DELETE / DUMP / RESTORE', async () => {
-  const lib = "#!lua name=mylib\nredis.register_function('myget', function(keys, args) return redis.call('get', keys[1]) end)\n" +
+  const lib =
+    "#!lua name=mylib\nredis.register_function('myget', function(keys, args) return redis.call('get', keys[1]) end)\n" +
     "redis.register_function{function_name='ro', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}\n" +
     "redis.register_function('myset', function(keys, args) return redis.call('set', keys[1], args[1]) end)";
   assert.equal(await io.call('FUNCTION', 'LOAD', lib), 'mylib');
@@ -137,7 +159,10 @@ test('FUNCTION LOAD / FCALL / FCALL_RO / LIST / DELETE / DUMP / RESTORE', async 
   assert.equal(await io.call('FCALL', 'myset', '1', 'fk', 'fv'), 'OK');
   assert.equal(await io.call('FCALL', 'myget', '1', 'fk'), 'fv');
   assert.equal(await io.call('FCALL_RO', 'ro', '1', 'fk'), 'fv');
-  await assert.rejects(io.call('FCALL_RO', 'myset', '1', 'fk', 'x'), /Can not execute a script with write flag using \*_ro command/);
+  await assert.rejects(
+    io.call('FCALL_RO', 'myset', '1', 'fk', 'x'),
+    /Can not execute a script with write flag using \*_ro command/,
+  );
   await assert.rejects(io.call('FCALL', 'nope', '0'), /Function not found/);
   const list = (await io.call('FUNCTION', 'LIST')) as unknown[];
   assert.equal(list.length, 1);
@@ -160,7 +185,7 @@ test('RESP3: node-redis runs scripts; redis.setresp(3) maps and booleans', async
     assert.equal(await c.eval('return true', { keys: [], arguments: [] }), true);
     const m = await c.eval("redis.setresp(3) return redis.call('hgetall', KEYS[1])", { keys: ['h'] });
     assert.deepEqual(m, { f: 'v' });
-    assert.equal(await c.eval("redis.setresp(3) return {double=3.5}", { keys: [] }), 3.5);
+    assert.equal(await c.eval('redis.setresp(3) return {double=3.5}', { keys: [] }), 3.5);
     const sha = await c.scriptLoad('return ARGV[1]');
     assert.equal(await c.evalSha(sha, { arguments: ['hi'] }), 'hi');
   } finally {
@@ -173,17 +198,24 @@ test('a script past busy-reply-threshold: others get -BUSY, SCRIPT KILL stops it
   const caller = new Redis({ port: r.port });
   try {
     await io.set('after-busy', 'v');
-    const pipe = caller.pipeline().eval('local i = 0 while true do i = i + 1 end', 0).get('after-busy').exec();
+    const pipe = caller
+      .pipeline()
+      .eval('local i = 0 while true do i = i + 1 end', 0)
+      .get('after-busy')
+      .exec();
     // poll until the script is past the threshold: then every other command is refused
     let busyError = '';
-    for (const deadline = Date.now() + 5000; busyError === '' && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5000; busyError === '' && Date.now() < deadline;) {
       busyError = await io.get('after-busy').then(
         () => '',
         (e: Error) => e.message,
       );
       if (busyError === '') await new Promise((res) => setTimeout(res, 20));
     }
-    assert.equal(busyError, 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+    assert.equal(
+      busyError,
+      'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+    );
     assert.equal(await io.script('KILL'), 'OK');
     const res = await pipe;
     assert.match(String(res?.[0]?.[0]), /Script killed by user with SCRIPT KILL/);
@@ -197,15 +229,22 @@ test('a script past busy-reply-threshold: others get -BUSY, SCRIPT KILL stops it
 });
 
 test('function libraries export and import for RDB persistence', async () => {
-  const { functionLibrarySources, restoreFunctionLibraries } = await import('../../../src/redis/commands/scripting.js');
+  const { functionLibrarySources, restoreFunctionLibraries } =
+    await import('../../../src/redis/commands/scripting.js');
   await io.call('FUNCTION', 'FLUSH');
-  const code = "#!lua name=plib\nredis.register_function('pget', function(k) return redis.call('get', k[1]) end)";
+  const code =
+    "#!lua name=plib\nredis.register_function('pget', function(k) return redis.call('get', k[1]) end)";
   await io.call('FUNCTION', 'LOAD', code);
   const sources = functionLibrarySources(r.server);
-  assert.deepEqual(sources.map((b) => b.toString()), [code]);
+  assert.deepEqual(
+    sources.map((b) => b.toString()),
+    [code],
+  );
   await io.call('FUNCTION', 'FLUSH');
   assert.deepEqual(restoreFunctionLibraries(r.server, sources), []);
   await io.set('pk', 'pv');
   assert.equal(await io.call('FCALL', 'pget', '1', 'pk'), 'pv');
-  assert.deepEqual(restoreFunctionLibraries(r.server, [Buffer.from('#!lua name=bad\nreturn 1')]), ['ERR No functions registered']);
+  assert.deepEqual(restoreFunctionLibraries(r.server, [Buffer.from('#!lua name=bad\nreturn 1')]), [
+    'ERR No functions registered',
+  ]);
 });

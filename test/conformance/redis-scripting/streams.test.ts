@@ -53,7 +53,10 @@ test('XADD / XLEN / XRANGE / XREVRANGE / XDEL / XTRIM', async () => {
     ['1-1', ['a', '1']],
     ['1-2', ['a', '2']],
   ]);
-  assert.deepEqual((await io.xrange('s1', '(1-1', '1')).map(([id]) => id), ['1-2']);
+  assert.deepEqual(
+    (await io.xrange('s1', '(1-1', '1')).map(([id]) => id),
+    ['1-2'],
+  );
   assert.deepEqual((await io.xrevrange('s1', '+', '-', 'COUNT', 1)).length, 1);
   assert.equal(await io.xdel('s1', '1-1', '9-9'), 1);
   for (let i = 0; i < 20; i++) await io.xadd('s2', 'MAXLEN', '=', '5', '*', 'i', String(i));
@@ -68,31 +71,57 @@ test('consumer groups: XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO', a
   assert.equal(await io.xgroup('CREATE', 'g-s', 'grp', '$', 'MKSTREAM'), 'OK');
   await assert.rejects(io.xgroup('CREATE', 'g-s', 'grp', '$'), /BUSYGROUP/);
   for (let i = 1; i <= 4; i++) await io.xadd('g-s', `${i}-0`, 'n', String(i));
-  const got = (await io.xreadgroup('GROUP', 'grp', 'alice', 'COUNT', 3, 'STREAMS', 'g-s', '>')) as Array<[string, Array<[string, string[]]>]>;
-  assert.deepEqual(got[0]?.[1].map(([id]) => id), ['1-0', '2-0', '3-0']);
+  const got = (await io.xreadgroup('GROUP', 'grp', 'alice', 'COUNT', 3, 'STREAMS', 'g-s', '>')) as Array<
+    [string, Array<[string, string[]]>]
+  >;
+  assert.deepEqual(
+    got[0]?.[1].map(([id]) => id),
+    ['1-0', '2-0', '3-0'],
+  );
   assert.equal(await io.xack('g-s', 'grp', '1-0'), 1);
   const summary = (await io.xpending('g-s', 'grp')) as unknown[];
   assert.deepEqual(summary, [2, '2-0', '3-0', [['alice', '2']]]);
   const ext = (await io.xpending('g-s', 'grp', '-', '+', 10)) as Array<[string, string, number, number]>;
-  assert.deepEqual(ext.map(([id, who, , n]) => [id, who, n]), [
-    ['2-0', 'alice', 1],
-    ['3-0', 'alice', 1],
-  ]);
+  assert.deepEqual(
+    ext.map(([id, who, , n]) => [id, who, n]),
+    [
+      ['2-0', 'alice', 1],
+      ['3-0', 'alice', 1],
+    ],
+  );
   const claimed = (await io.xclaim('g-s', 'grp', 'bob', 0, '2-0')) as Array<[string, string[]]>;
   assert.deepEqual(claimed, [['2-0', ['n', '2']]]);
-  const auto = (await io.xautoclaim('g-s', 'grp', 'bob', 0, '0-0', 'COUNT', 10)) as [string, Array<[string, string[]]>, string[]];
+  const auto = (await io.xautoclaim('g-s', 'grp', 'bob', 0, '0-0', 'COUNT', 10)) as [
+    string,
+    Array<[string, string[]]>,
+    string[],
+  ];
   assert.deepEqual([auto[0], auto[1].map(([id]) => id), auto[2]], ['0-0', ['2-0', '3-0'], []]);
   const groups = (await io.xinfo('GROUPS', 'g-s')) as unknown[][];
-  assert.deepEqual(groups[0]?.slice(0, 10), ['name', 'grp', 'consumers', 2, 'pending', 2, 'last-delivered-id', '3-0', 'entries-read', 3]);
+  assert.deepEqual(groups[0]?.slice(0, 10), [
+    'name',
+    'grp',
+    'consumers',
+    2,
+    'pending',
+    2,
+    'last-delivered-id',
+    '3-0',
+    'entries-read',
+    3,
+  ]);
   assert.deepEqual(groups[0]?.slice(10), ['lag', 1]);
   const info = (await io.xinfo('STREAM', 'g-s')) as unknown[];
   assert.deepEqual(info.slice(0, 2), ['length', 4]);
   assert.equal(info[info.indexOf('entries-added') + 1], 4);
   const consumers = (await io.xinfo('CONSUMERS', 'g-s', 'grp')) as unknown[][];
-  assert.deepEqual(consumers.map((x) => [x[1], x[3]]), [
-    ['alice', 0],
-    ['bob', 2],
-  ]);
+  assert.deepEqual(
+    consumers.map((x) => [x[1], x[3]]),
+    [
+      ['alice', 0],
+      ['bob', 2],
+    ],
+  );
   await assert.rejects(io.xreadgroup('GROUP', 'nope', 'c', 'STREAMS', 'g-s', '>'), /NOGROUP/);
   assert.equal(await io.xgroup('DELCONSUMER', 'g-s', 'grp', 'bob'), 2);
   assert.equal(await io.xgroup('DESTROY', 'g-s', 'grp'), 1);
@@ -110,7 +139,10 @@ test('XREAD BLOCK is woken by XADD; XREADGROUP BLOCK too; timeouts return nil', 
   await blocked(1);
   await io.xadd('bs', '6-0', 'k', 'w');
   assert.deepEqual(await pg, [['bs', [['6-0', ['k', 'w']]]]]);
-  assert.deepEqual(await io.xpending('g-none-check', 'g').catch((e: Error) => e.message), "NOGROUP No such key 'g-none-check' or consumer group 'g'");
+  assert.deepEqual(
+    await io.xpending('g-none-check', 'g').catch((e: Error) => e.message),
+    "NOGROUP No such key 'g-none-check' or consumer group 'g'",
+  );
 });
 
 test('BLPOP: immediate, woken in FIFO order, fractional timeout, pipelined requests wait', async () => {
@@ -134,7 +166,10 @@ test('BLPOP: immediate, woken in FIFO order, fractional timeout, pipelined reque
   await io.set('after', 'set-later');
   await io.rpush('q3', 'v');
   const res = await pipe;
-  assert.deepEqual(res?.map(([, v]) => v), [['q3', 'v'], 'set-later']);
+  assert.deepEqual(
+    res?.map(([, v]) => v),
+    [['q3', 'v'], 'set-later'],
+  );
 });
 
 test('BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP', async () => {
@@ -166,7 +201,10 @@ test('BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP', async () =
 test('inside MULTI a blocking command does not block; CLIENT UNBLOCK; disconnect cleanup', async () => {
   const res = await io.multi().blpop('never', 0).exec();
   assert.deepEqual(res, [[null, null]]);
-  assert.equal(await io.eval("return redis.call('blpop', 'never', 0) == false and 'nil' or 'blocked'", 0), 'nil');
+  assert.equal(
+    await io.eval("return redis.call('blpop', 'never', 0) == false and 'nil' or 'blocked'", 0),
+    'nil',
+  );
   const a = client();
   const id = (await a.client('ID')) as number;
   const pa = a.blpop('never', 0);

@@ -45,7 +45,7 @@ const fns: Record<string, (L: LuaState) => number> = {
   },
   bswap: (L) => {
     const b = toBit(L, 1);
-    return ret(L, ((b >>> 24) | ((b >> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24)) | 0);
+    return ret(L, (b >>> 24) | ((b >> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24) | 0);
   },
   tohex: (L) => {
     let b = toBit(L, 1);

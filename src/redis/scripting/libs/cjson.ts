@@ -191,7 +191,7 @@ class JsonDecoder {
           this.stack.pop();
           continue;
         }
-        this.fail(top.isArray ? "comma or array end" : 'comma or object end');
+        this.fail(top.isArray ? 'comma or array end' : 'comma or object end');
       }
     }
   }
@@ -214,7 +214,10 @@ class JsonDecoder {
       const isArray = c === 0x5b;
       this.i++;
       if (this.stack.length + 1 > this.cfg.decodeMaxDepth || !lua.lua_checkstack(L, 4)) {
-        lauxlib.luaL_error(L, `Found too many nested data structures (${this.stack.length + 1}) at character ${this.i}`);
+        lauxlib.luaL_error(
+          L,
+          `Found too many nested data structures (${this.stack.length + 1}) at character ${this.i}`,
+        );
       }
       lua.lua_newtable(L);
       this.ws();
@@ -245,7 +248,8 @@ class JsonDecoder {
     const start = this.i;
     while (this.i < s.length) {
       const c = s[this.i] as number;
-      if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45) this.i++;
+      if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45)
+        this.i++;
       else break;
     }
     const text = toJsString(s.subarray(start, this.i));
@@ -276,14 +280,31 @@ class JsonDecoder {
       }
       const e = s[this.i++];
       switch (e) {
-        case 0x22: case 0x5c: case 0x2f: out.push(e); break;
-        case 0x62: out.push(8); break;
-        case 0x66: out.push(12); break;
-        case 0x6e: out.push(10); break;
-        case 0x72: out.push(13); break;
-        case 0x74: out.push(9); break;
-        case 0x75: this.readUnicodeEscape(out); break;
-        default: this.fail('valid escape');
+        case 0x22:
+        case 0x5c:
+        case 0x2f:
+          out.push(e);
+          break;
+        case 0x62:
+          out.push(8);
+          break;
+        case 0x66:
+          out.push(12);
+          break;
+        case 0x6e:
+          out.push(10);
+          break;
+        case 0x72:
+          out.push(13);
+          break;
+        case 0x74:
+          out.push(9);
+          break;
+        case 0x75:
+          this.readUnicodeEscape(out);
+          break;
+        default:
+          this.fail('valid escape');
       }
     }
     lua.lua_pushstring(this.L, Uint8Array.from(out));
@@ -338,7 +359,8 @@ export function openCjson(L: LuaState): number {
     decode_max_depth: (S) => intOption(S, cfg, 'decodeMaxDepth'),
     encode_number_precision: (S) => {
       const r = intOption(S, cfg, 'precision');
-      if (cfg.precision < 1 || cfg.precision > 14) lauxlib.luaL_argerror(S, 1, 'expected integer between 1 and 14');
+      if (cfg.precision < 1 || cfg.precision > 14)
+        lauxlib.luaL_argerror(S, 1, 'expected integer between 1 and 14');
       return r;
     },
     encode_invalid_numbers: (S) => boolOption(S, cfg, 'encodeInvalidNumbers'),

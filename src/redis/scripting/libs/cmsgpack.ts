@@ -14,16 +14,44 @@ export const MAX_DECODE_NESTING = 1000;
 function encodeInteger(w: ByteWriter, n: number): void {
   if (n >= 0) {
     if (n < 128) w.byte(n);
-    else if (n < 0x100) { w.byte(0xcc); w.byte(n); }
-    else if (n < 0x10000) w.view(3, (d) => { d.setUint8(0, 0xcd); d.setUint16(1, n); });
-    else if (n < 0x100000000) w.view(5, (d) => { d.setUint8(0, 0xce); d.setUint32(1, n); });
-    else w.view(9, (d) => { d.setUint8(0, 0xcf); d.setBigUint64(1, BigInt(n)); });
+    else if (n < 0x100) {
+      w.byte(0xcc);
+      w.byte(n);
+    } else if (n < 0x10000)
+      w.view(3, (d) => {
+        d.setUint8(0, 0xcd);
+        d.setUint16(1, n);
+      });
+    else if (n < 0x100000000)
+      w.view(5, (d) => {
+        d.setUint8(0, 0xce);
+        d.setUint32(1, n);
+      });
+    else
+      w.view(9, (d) => {
+        d.setUint8(0, 0xcf);
+        d.setBigUint64(1, BigInt(n));
+      });
   } else {
     if (n >= -32) w.byte(n & 0xff);
-    else if (n >= -128) { w.byte(0xd0); w.byte(n & 0xff); }
-    else if (n >= -32768) w.view(3, (d) => { d.setUint8(0, 0xd1); d.setInt16(1, n); });
-    else if (n >= -2147483648) w.view(5, (d) => { d.setUint8(0, 0xd2); d.setInt32(1, n); });
-    else w.view(9, (d) => { d.setUint8(0, 0xd3); d.setBigInt64(1, BigInt(n)); });
+    else if (n >= -128) {
+      w.byte(0xd0);
+      w.byte(n & 0xff);
+    } else if (n >= -32768)
+      w.view(3, (d) => {
+        d.setUint8(0, 0xd1);
+        d.setInt16(1, n);
+      });
+    else if (n >= -2147483648)
+      w.view(5, (d) => {
+        d.setUint8(0, 0xd2);
+        d.setInt32(1, n);
+      });
+    else
+      w.view(9, (d) => {
+        d.setUint8(0, 0xd3);
+        d.setBigInt64(1, BigInt(n));
+      });
   }
 }
 
@@ -32,23 +60,49 @@ function encodeNumber(w: ByteWriter, n: number): void {
     encodeInteger(w, n);
     return;
   }
-  if (Math.fround(n) === n || Number.isNaN(n)) w.view(5, (d) => { d.setUint8(0, 0xca); d.setFloat32(1, n); });
-  else w.view(9, (d) => { d.setUint8(0, 0xcb); d.setFloat64(1, n); });
+  if (Math.fround(n) === n || Number.isNaN(n))
+    w.view(5, (d) => {
+      d.setUint8(0, 0xca);
+      d.setFloat32(1, n);
+    });
+  else
+    w.view(9, (d) => {
+      d.setUint8(0, 0xcb);
+      d.setFloat64(1, n);
+    });
 }
 
 function encodeBytes(w: ByteWriter, s: Uint8Array): void {
   const n = s.length;
   if (n < 32) w.byte(0xa0 | n);
-  else if (n < 0x100) { w.byte(0xd9); w.byte(n); }
-  else if (n < 0x10000) w.view(3, (d) => { d.setUint8(0, 0xda); d.setUint16(1, n); });
-  else w.view(5, (d) => { d.setUint8(0, 0xdb); d.setUint32(1, n); });
+  else if (n < 0x100) {
+    w.byte(0xd9);
+    w.byte(n);
+  } else if (n < 0x10000)
+    w.view(3, (d) => {
+      d.setUint8(0, 0xda);
+      d.setUint16(1, n);
+    });
+  else
+    w.view(5, (d) => {
+      d.setUint8(0, 0xdb);
+      d.setUint32(1, n);
+    });
   w.bytes(s);
 }
 
 function header(w: ByteWriter, n: number, fix: number, b16: number, b32: number): void {
   if (n < 16) w.byte(fix | n);
-  else if (n < 0x10000) w.view(3, (d) => { d.setUint8(0, b16); d.setUint16(1, n); });
-  else w.view(5, (d) => { d.setUint8(0, b32); d.setUint32(1, n); });
+  else if (n < 0x10000)
+    w.view(3, (d) => {
+      d.setUint8(0, b16);
+      d.setUint16(1, n);
+    });
+  else
+    w.view(5, (d) => {
+      d.setUint8(0, b32);
+      d.setUint32(1, n);
+    });
 }
 
 /** Array length if the table at the top is a 1..n sequence, else -1. */
@@ -75,7 +129,8 @@ function encodeValue(L: LuaState, w: ByteWriter, level: number): void {
   if (t === lua.LUA_TSTRING) encodeBytes(w, lua.lua_tolstring(L, -1) as Uint8Array);
   else if (t === lua.LUA_TNUMBER) encodeNumber(w, lua.lua_tonumber(L, -1));
   else if (t === lua.LUA_TBOOLEAN) w.byte(lua.lua_toboolean(L, -1) ? 0xc3 : 0xc2);
-  else if (t === lua.LUA_TTABLE && level < MAX_ENCODE_NESTING && lua.lua_checkstack(L, 4)) encodeTable(L, w, level + 1);
+  else if (t === lua.LUA_TTABLE && level < MAX_ENCODE_NESTING && lua.lua_checkstack(L, 4))
+    encodeTable(L, w, level + 1);
   else w.byte(0xc0);
 }
 
@@ -182,27 +237,67 @@ class Decoder {
   private typed(frames: Frame[], c: number): boolean {
     const L = this.L;
     switch (c) {
-      case 0xc0: lua.lua_pushnil(L); break;
-      case 0xc2: lua.lua_pushboolean(L, false); break;
-      case 0xc3: lua.lua_pushboolean(L, true); break;
-      case 0xc4: case 0xd9: this.str(this.need(1).getUint8(0)); break;
-      case 0xc5: case 0xda: this.str(this.need(2).getUint16(0)); break;
-      case 0xc6: case 0xdb: this.str(this.need(4).getUint32(0)); break;
-      case 0xca: lua.lua_pushnumber(L, this.need(4).getFloat32(0)); break;
-      case 0xcb: lua.lua_pushnumber(L, this.need(8).getFloat64(0)); break;
-      case 0xcc: lua.lua_pushnumber(L, this.need(1).getUint8(0)); break;
-      case 0xcd: lua.lua_pushnumber(L, this.need(2).getUint16(0)); break;
-      case 0xce: lua.lua_pushnumber(L, this.need(4).getUint32(0)); break;
-      case 0xcf: lua.lua_pushnumber(L, Number(this.need(8).getBigUint64(0))); break;
-      case 0xd0: lua.lua_pushnumber(L, this.need(1).getInt8(0)); break;
-      case 0xd1: lua.lua_pushnumber(L, this.need(2).getInt16(0)); break;
-      case 0xd2: lua.lua_pushnumber(L, this.need(4).getInt32(0)); break;
-      case 0xd3: lua.lua_pushnumber(L, Number(this.need(8).getBigInt64(0))); break;
-      case 0xdc: return this.open(frames, false, this.need(2).getUint16(0));
-      case 0xdd: return this.open(frames, false, this.need(4).getUint32(0));
-      case 0xde: return this.open(frames, true, this.need(2).getUint16(0));
-      case 0xdf: return this.open(frames, true, this.need(4).getUint32(0));
-      default: throw new BadFormat();
+      case 0xc0:
+        lua.lua_pushnil(L);
+        break;
+      case 0xc2:
+        lua.lua_pushboolean(L, false);
+        break;
+      case 0xc3:
+        lua.lua_pushboolean(L, true);
+        break;
+      case 0xc4:
+      case 0xd9:
+        this.str(this.need(1).getUint8(0));
+        break;
+      case 0xc5:
+      case 0xda:
+        this.str(this.need(2).getUint16(0));
+        break;
+      case 0xc6:
+      case 0xdb:
+        this.str(this.need(4).getUint32(0));
+        break;
+      case 0xca:
+        lua.lua_pushnumber(L, this.need(4).getFloat32(0));
+        break;
+      case 0xcb:
+        lua.lua_pushnumber(L, this.need(8).getFloat64(0));
+        break;
+      case 0xcc:
+        lua.lua_pushnumber(L, this.need(1).getUint8(0));
+        break;
+      case 0xcd:
+        lua.lua_pushnumber(L, this.need(2).getUint16(0));
+        break;
+      case 0xce:
+        lua.lua_pushnumber(L, this.need(4).getUint32(0));
+        break;
+      case 0xcf:
+        lua.lua_pushnumber(L, Number(this.need(8).getBigUint64(0)));
+        break;
+      case 0xd0:
+        lua.lua_pushnumber(L, this.need(1).getInt8(0));
+        break;
+      case 0xd1:
+        lua.lua_pushnumber(L, this.need(2).getInt16(0));
+        break;
+      case 0xd2:
+        lua.lua_pushnumber(L, this.need(4).getInt32(0));
+        break;
+      case 0xd3:
+        lua.lua_pushnumber(L, Number(this.need(8).getBigInt64(0)));
+        break;
+      case 0xdc:
+        return this.open(frames, false, this.need(2).getUint16(0));
+      case 0xdd:
+        return this.open(frames, false, this.need(4).getUint32(0));
+      case 0xde:
+        return this.open(frames, true, this.need(2).getUint16(0));
+      case 0xdf:
+        return this.open(frames, true, this.need(4).getUint32(0));
+      default:
+        throw new BadFormat();
     }
     return false;
   }
@@ -245,7 +340,8 @@ function decodeMany(L: LuaState, s: Uint8Array, offset: number, limit: number): 
 function unpackWithOffset(L: LuaState, limit: number, offsetArg: number): number {
   const s = lauxlib.luaL_checklstring(L, 1);
   const offset = lauxlib.luaL_optinteger(L, offsetArg, 0);
-  if (offset < 0 || offset > s.length) lauxlib.luaL_error(L, 'Start offset %d greater than input length %d.', offset, s.length);
+  if (offset < 0 || offset > s.length)
+    lauxlib.luaL_error(L, 'Start offset %d greater than input length %d.', offset, s.length);
   lua.lua_settop(L, 0);
   lua.lua_pushnil(L); // placeholder for the offset
   const [count, next] = decodeMany(L, s, offset, limit);

@@ -43,21 +43,41 @@ class FormatReader {
     const L = this.L;
     const opt = this.fmt[this.i++] as string;
     switch (opt) {
-      case 'b': case 'B': case 'x': return { opt, size: 1 };
-      case 'h': case 'H': return { opt, size: 2 };
-      case 'l': case 'L': case 'T': return { opt, size: 8 };
-      case 'f': return { opt, size: 4 };
-      case 'd': return { opt, size: 8 };
-      case 's': return { opt, size: 0 };
-      case 'c': return { opt, size: this.num(1) };
-      case 'i': case 'I': {
+      case 'b':
+      case 'B':
+      case 'x':
+        return { opt, size: 1 };
+      case 'h':
+      case 'H':
+        return { opt, size: 2 };
+      case 'l':
+      case 'L':
+      case 'T':
+        return { opt, size: 8 };
+      case 'f':
+        return { opt, size: 4 };
+      case 'd':
+        return { opt, size: 8 };
+      case 's':
+        return { opt, size: 0 };
+      case 'c':
+        return { opt, size: this.num(1) };
+      case 'i':
+      case 'I': {
         const size = this.num(4);
-        if (size > MAXINTSIZE) lauxlib.luaL_error(L, 'integral size %d is larger than limit of %d', size, MAXINTSIZE);
+        if (size > MAXINTSIZE)
+          lauxlib.luaL_error(L, 'integral size %d is larger than limit of %d', size, MAXINTSIZE);
         return { opt, size };
       }
-      case ' ': return null;
-      case '>': h.little = false; return null;
-      case '<': case '=': h.little = true; return null;
+      case ' ':
+        return null;
+      case '>':
+        h.little = false;
+        return null;
+      case '<':
+      case '=':
+        h.little = true;
+        return null;
       case '!': {
         const a = this.num(NATIVE_ALIGN);
         if (a & (a - 1)) lauxlib.luaL_error(L, 'alignment %d is not a power of 2', a);
@@ -108,7 +128,15 @@ function pack(L: LuaState): number {
     if (!o) continue;
     for (let p = padding(w.length, h, o); p > 0; p--) w.byte(0);
     switch (o.opt) {
-      case 'b': case 'B': case 'h': case 'H': case 'l': case 'L': case 'T': case 'i': case 'I':
+      case 'b':
+      case 'B':
+      case 'h':
+      case 'H':
+      case 'l':
+      case 'L':
+      case 'T':
+      case 'i':
+      case 'I':
         writeInt(w, lauxlib.luaL_checknumber(L, arg++), o.size, h.little);
         break;
       case 'x':
@@ -120,7 +148,8 @@ function pack(L: LuaState): number {
       case 'd':
         w.view(8, (d) => d.setFloat64(0, lauxlib.luaL_checknumber(L, arg++), h.little));
         break;
-      case 'c': case 's': {
+      case 'c':
+      case 's': {
         const s = lauxlib.luaL_checklstring(L, arg);
         let n = o.size;
         if (o.opt === 's' || n === 0) n = s.length;
@@ -152,8 +181,19 @@ function unpack(L: LuaState): number {
     if (o.size > data.length - pos) lauxlib.luaL_argerror(L, 2, 'data string too short');
     if (!lua.lua_checkstack(L, 2)) lauxlib.luaL_error(L, 'too many results');
     switch (o.opt) {
-      case 'b': case 'B': case 'h': case 'H': case 'l': case 'L': case 'T': case 'i': case 'I':
-        lua.lua_pushnumber(L, readInt(data, pos, o.size, h.little, o.opt === o.opt.toLowerCase() && o.opt !== 'T'));
+      case 'b':
+      case 'B':
+      case 'h':
+      case 'H':
+      case 'l':
+      case 'L':
+      case 'T':
+      case 'i':
+      case 'I':
+        lua.lua_pushnumber(
+          L,
+          readInt(data, pos, o.size, h.little, o.opt === o.opt.toLowerCase() && o.opt !== 'T'),
+        );
         n++;
         break;
       case 'x':
@@ -169,7 +209,8 @@ function unpack(L: LuaState): number {
       case 'c': {
         let size = o.size;
         if (size === 0) {
-          if (n === 0 || lua.lua_type(L, -1) !== lua.LUA_TNUMBER) lauxlib.luaL_error(L, "format 'c0' needs a previous size");
+          if (n === 0 || lua.lua_type(L, -1) !== lua.LUA_TNUMBER)
+            lauxlib.luaL_error(L, "format 'c0' needs a previous size");
           size = lua.lua_tonumber(L, -1);
           lua.lua_pop(L, 1);
           n--;
@@ -203,7 +244,8 @@ function size(L: LuaState): number {
   while (!r.done) {
     const o = r.next(h);
     if (!o) continue;
-    if (o.opt === 's' || (o.opt === 'c' && o.size === 0)) lauxlib.luaL_argerror(L, 1, 'options \'c0\' - \'s\' have undefined sizes');
+    if (o.opt === 's' || (o.opt === 'c' && o.size === 0))
+      lauxlib.luaL_argerror(L, 1, "options 'c0' - 's' have undefined sizes");
     total += padding(total, h, o) + o.size;
   }
   lua.lua_pushnumber(L, total);
@@ -212,7 +254,11 @@ function size(L: LuaState): number {
 
 export function openStruct(L: LuaState): number {
   lua.lua_createtable(L, 0, 3);
-  for (const [name, f] of [['pack', pack], ['unpack', unpack], ['size', size]] as const) {
+  for (const [name, f] of [
+    ['pack', pack],
+    ['unpack', unpack],
+    ['size', size],
+  ] as const) {
     lua.lua_pushcfunction(L, f);
     lua.lua_setfield(L, -2, name);
   }
