@@ -63,7 +63,7 @@ class RedisService implements Service {
 export const redisService = defineService<RedisConfig>({
   name: 'redis',
   description: 'Redis 7.2 compatible server (RESP2/RESP3, RDB + AOF persistence)',
-  configSchema: redisConfigSchema as never,
+  configSchema: redisConfigSchema,
   portKey: 'port',
   scheme: 'redis',
   create: (ctx) => new RedisService(ctx),

@@ -16,6 +16,12 @@
  * Writes go through the Database write protocol (getWrite/modified, set, delete) so WATCH, AOF,
  * BGSAVE copy-on-write and memory accounting see them. A handler whose effect must be logged to
  * the AOF differently from its argv (relative TTLs, random picks) sets `c.propagate(...)`.
+ *
+ * Running a command programmatically (Lua redis.call, AOF loading): take `server.fakeClient()`,
+ * point `client.db` at the database, optionally replace `client.reply` with another `Reply`
+ * implementation that collects values, and call `server.execute(client, argv)`; it applies the
+ * same checks (arity, MULTI, OOM) and bookkeeping (stats, AOF propagation) as a socket request.
+ * Pub/sub confirmations and pushes are written to `client.out` (the connection's own writer).
  */
 import type { Client } from '../client.js';
 
