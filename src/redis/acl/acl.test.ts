@@ -164,3 +164,52 @@ test('ACL CAT data comes from the command table', () => {
   assert.ok(strings.includes('get') && strings.includes('set') && !strings.includes('hget'));
   assert.ok(acl.catalog.commandsIn('admin').includes('config|set'));
 });
+
+test('arbitrary SETUSER rules and aclfile text only ever fail with AclError', async () => {
+  const fc = (await import('fast-check')).default;
+  const acl = new AclStore();
+  const rule = fc.oneof(
+    fc.string(),
+    fc
+      .constantFrom(
+        '+',
+        '-',
+        '~',
+        '%',
+        '&',
+        '#',
+        '>',
+        '<',
+        '!',
+        '(',
+        ')',
+        '%R~',
+        '+@',
+        '-@',
+        '+get|',
+        '(+get',
+        'reset',
+      )
+      .chain((p) => fc.string().map((s) => p + s)),
+  );
+  fc.assert(
+    fc.property(fc.array(rule, { maxLength: 6 }), (rules) => {
+      try {
+        acl.setUser('fuzz', rules);
+      } catch (e) {
+        assert.ok(e instanceof AclError, String(e));
+      }
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (text) => {
+      try {
+        new AclStore().load(text);
+      } catch (e) {
+        assert.ok(e instanceof AclError, String(e));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});

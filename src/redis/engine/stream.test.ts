@@ -261,3 +261,14 @@ test('persistence codec round-trips entries, counters, groups and PELs', async (
   assert.equal(formatId(back.maxDeletedId), '2-0');
   assert.equal(back.groups.get('g')?.consumers.get('c')?.pel.size, 1);
 });
+
+test('ID parsers never throw on arbitrary input', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), (s) => {
+      parseId(s);
+      parseId(s, 5, true);
+      parseXaddId(s);
+    }),
+    { numRuns: 500 },
+  );
+});

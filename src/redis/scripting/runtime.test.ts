@@ -194,3 +194,24 @@ test('hex numerals keep their Lua 5.1 (double) value', () => {
   assert.deepEqual(evalOk(rt, "return '0x100000000'"), B('0x100000000'));
   assert.deepEqual(evalOk(rt, '-- 0x100000000\nreturn [[0x100000000]]'), B('0x100000000'));
 });
+
+test('the Lua 5.1 source pass never throws and leaves sources without large hex numerals untouched', async () => {
+  const fc = (await import('fast-check')).default;
+  const { adaptLua51Source } = await import('./lua51-source.js');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      adaptLua51Source(Buffer.from(bytes));
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 80 }).filter((s) => !/0[xX]/.test(s)),
+      (s) => {
+        const b = Buffer.from(s);
+        assert.equal(adaptLua51Source(b), b);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
