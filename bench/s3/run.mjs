@@ -100,11 +100,23 @@ async function loopbackLimit() {
 function call(agent, base, method, path, body) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path, agent, headers: body ? { 'content-length': body.length } : {} }, (res) => {
-      let n = 0;
-      res.on('data', (c) => (n += c.length));
-      res.on('end', () => (res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        agent,
+        headers: body ? { 'content-length': body.length } : {},
+      },
+      (res) => {
+        let n = 0;
+        res.on('data', (c) => (n += c.length));
+        res.on('end', () =>
+          res.statusCode < 300 ? resolve(n) : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -114,10 +126,22 @@ function streamPut(agent, base, path, totalBytes) {
   const u = new URL(base);
   const chunk = randomBytes(MiB);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'PUT', path, agent, headers: { 'content-length': totalBytes } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${res.statusCode}`))));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'PUT',
+        path,
+        agent,
+        headers: { 'content-length': totalBytes },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     let sent = 0;
     const pump = () => {
@@ -160,7 +184,9 @@ async function benchTarget(name, base, bucketPath) {
     await call(agent, base, 'PUT', `${bucketPath}/small/${c}/${i}`, small);
     written.set(c, i + 1);
   });
-  const getOps = await opsPerSecond((c, i) => call(agent, base, 'GET', `${bucketPath}/small/${c}/${i % Math.max(1, written.get(c) ?? 1)}`));
+  const getOps = await opsPerSecond((c, i) =>
+    call(agent, base, 'GET', `${bucketPath}/small/${c}/${i % Math.max(1, written.get(c) ?? 1)}`),
+  );
   let putBest = 0;
   let getBest = 0;
   let rssPeak = 0;
@@ -184,8 +210,12 @@ async function benchTarget(name, base, bucketPath) {
 
 const limits = { md5: md5Limit(), disk: diskLimit(), loopback: await loopbackLimit() };
 const load = (await import('node:os')).loadavg()[0];
-console.log(`load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs (numbers below are only meaningful on an idle machine)`);
-console.log(`machine: MD5 ${limits.md5.toFixed(0)} MiB/s, fsync-ed disk ${limits.disk.toFixed(0)} MiB/s, loopback HTTP ${limits.loopback.toFixed(0)} MiB/s`);
+console.log(
+  `load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs (numbers below are only meaningful on an idle machine)`,
+);
+console.log(
+  `machine: MD5 ${limits.md5.toFixed(0)} MiB/s, fsync-ed disk ${limits.disk.toFixed(0)} MiB/s, loopback HTTP ${limits.loopback.toFixed(0)} MiB/s`,
+);
 
 const svc = await startStandalone(s3Service, { serveGateway: true });
 const results = [await benchTarget('nimbus', svc.gatewayUrl, '/bench')];
@@ -216,5 +246,7 @@ for (const r of results) {
 }
 if (results.length === 2) {
   const [n, s] = results;
-  console.log(`ratio nimbus/s3rver: PUT ${(n.putOps / s.putOps).toFixed(1)}x, GET ${(n.getOps / s.getOps).toFixed(1)}x ops/s`);
+  console.log(
+    `ratio nimbus/s3rver: PUT ${(n.putOps / s.putOps).toFixed(1)}x, GET ${(n.getOps / s.getOps).toFixed(1)}x ops/s`,
+  );
 }

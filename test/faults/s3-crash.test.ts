@@ -74,7 +74,10 @@ it('kill -9 during PUTs and multipart Complete loses no acknowledged write and t
       const tail = randomBytes(1000 + i);
       const etags: string[] = [];
       for (const [n, b] of [part1, tail].entries()) {
-        const r = await fetch(`${url}/crash/${key}?partNumber=${n + 1}&uploadId=${encodeURIComponent(id)}`, { method: 'PUT', body: b });
+        const r = await fetch(`${url}/crash/${key}?partNumber=${n + 1}&uploadId=${encodeURIComponent(id)}`, {
+          method: 'PUT',
+          body: b,
+        });
         assert.equal(r.status, 200);
         etags.push(r.headers.get('etag')!);
       }
@@ -106,7 +109,9 @@ it('kill -9 during PUTs and multipart Complete loses no acknowledged write and t
     child.kill('SIGKILL');
     await Promise.allSettled(inflight);
     const dead = child;
-    await new Promise<void>((r) => (dead.exitCode !== null || dead.signalCode !== null ? r() : dead.once('exit', () => r())));
+    await new Promise<void>((r) =>
+      dead.exitCode !== null || dead.signalCode !== null ? r() : dead.once('exit', () => r()),
+    );
 
     ({ child, url } = await startChild(dataDir));
     let present = 0;
@@ -128,7 +133,8 @@ it('kill -9 during PUTs and multipart Complete loses no acknowledged write and t
     for (const row of db.prepare('SELECT segments FROM versions').all() as Array<{ segments: string }>) {
       for (const s of JSON.parse(row.segments) as Array<{ b: string }>) refs.add(s.b);
     }
-    for (const row of db.prepare('SELECT blob_id FROM parts').all() as Array<{ blob_id: string }>) refs.add(row.blob_id);
+    for (const row of db.prepare('SELECT blob_id FROM parts').all() as Array<{ blob_id: string }>)
+      refs.add(row.blob_id);
     // Small bodies live inline in the index (IDs prefixed 'i:'): none may be unreferenced either.
     for (const row of db.prepare('SELECT id FROM inline_blobs').all() as Array<{ id: string }>) {
       assert.ok(refs.has(row.id), `orphan inline blob ${row.id}`);

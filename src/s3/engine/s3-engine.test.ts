@@ -41,7 +41,21 @@ async function seed(bucket: string, keys: string[]): Promise<void> {
   await engine.createBucket(bucket, null);
   await index.commit(() => {
     for (const key of keys) {
-      index.insertLatest({ bucket, key, versionId: 'null', deleteMarker: false, size: 0, etag: '""', lastModifiedMs: 0, storageClass: 'STANDARD', headers: {}, checksum: null, tags: [], segments: [], partSizes: [] });
+      index.insertLatest({
+        bucket,
+        key,
+        versionId: 'null',
+        deleteMarker: false,
+        size: 0,
+        etag: '""',
+        lastModifiedMs: 0,
+        storageClass: 'STANDARD',
+        headers: {},
+        checksum: null,
+        tags: [],
+        segments: [],
+        partSizes: [],
+      });
     }
   });
 }
@@ -58,7 +72,9 @@ function model(keys: string[], prefix: string, delimiter: string): string[] {
 }
 
 // Whole code points only: keys arrive as valid UTF-8, never as lone surrogates.
-const keyArb = fc.array(fc.constantFrom('a', 'b', '/', 'é', '😀', '.', 'ﬀ'), { minLength: 1, maxLength: 6 }).map((cs) => cs.join(''));
+const keyArb = fc
+  .array(fc.constantFrom('a', 'b', '/', 'é', '😀', '.', 'ﬀ'), { minLength: 1, maxLength: 6 })
+  .map((cs) => cs.join(''));
 
 describe('listing', () => {
   it('pages through any key set like the byte-ordered model', async () => {
@@ -90,12 +106,16 @@ describe('listing', () => {
 
   it('prefixSuccessor bounds every extension of the prefix', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5 }), fc.string({ unit: 'grapheme', maxLength: 5 }), (p, rest) => {
-        const s = prefixSuccessor(p);
-        if (s === null) return;
-        assert.ok(byBytes(p + rest, s) < 0);
-        assert.ok(byBytes(p, s) < 0);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5 }),
+        fc.string({ unit: 'grapheme', maxLength: 5 }),
+        (p, rest) => {
+          const s = prefixSuccessor(p);
+          if (s === null) return;
+          assert.ok(byBytes(p + rest, s) < 0);
+          assert.ok(byBytes(p, s) < 0);
+        },
+      ),
     );
   });
 });
@@ -109,7 +129,17 @@ describe('versioning', () => {
     await engine.createBucket('ver', null);
     await put('ver', 'k', 'a');
     await put('ver', 'k', 'b');
-    assert.equal(engine.listVersions({ bucket: 'ver', prefix: '', delimiter: '', after: '', versionIdMarker: '', maxKeys: 100 }).versions.length, 1);
+    assert.equal(
+      engine.listVersions({
+        bucket: 'ver',
+        prefix: '',
+        delimiter: '',
+        after: '',
+        versionIdMarker: '',
+        maxKeys: 100,
+      }).versions.length,
+      1,
+    );
     await engine.setVersioning('ver', 'Enabled');
     const v2 = await put('ver', 'k', 'c');
     assert.notEqual(v2.versionId, 'null');
@@ -118,20 +148,44 @@ describe('versioning', () => {
     assert.throws(() => engine.resolve('ver', 'k', null), /specified key does not exist/);
     await engine.setVersioning('ver', 'Suspended');
     await put('ver', 'k', 'd');
-    const all = engine.listVersions({ bucket: 'ver', prefix: '', delimiter: '', after: '', versionIdMarker: '', maxKeys: 100 }).versions;
+    const all = engine.listVersions({
+      bucket: 'ver',
+      prefix: '',
+      delimiter: '',
+      after: '',
+      versionIdMarker: '',
+      maxKeys: 100,
+    }).versions;
     // old null 'b' was replaced by the suspended write 'd'; v2 and the delete marker stay.
-    assert.deepEqual(all.map((v) => [v.versionId === 'null' ? 'null' : 'id', v.deleteMarker, v.isLatest]), [['null', false, true], ['id', true, false], ['id', false, false]]);
+    assert.deepEqual(
+      all.map((v) => [v.versionId === 'null' ? 'null' : 'id', v.deleteMarker, v.isLatest]),
+      [
+        ['null', false, true],
+        ['id', true, false],
+        ['id', false, false],
+      ],
+    );
     // Paging versions one at a time visits each exactly once.
     const ids: string[] = [];
     let after = '';
     let vm = '';
     for (;;) {
-      const r = engine.listVersions({ bucket: 'ver', prefix: '', delimiter: '', after, versionIdMarker: vm, maxKeys: 1 });
+      const r = engine.listVersions({
+        bucket: 'ver',
+        prefix: '',
+        delimiter: '',
+        after,
+        versionIdMarker: vm,
+        maxKeys: 1,
+      });
       ids.push(...r.versions.map((v) => v.versionId));
       if (!r.isTruncated) break;
       after = r.nextKeyMarker!;
       vm = r.nextVersionIdMarker!;
     }
-    assert.deepEqual(ids, all.map((v) => v.versionId));
+    assert.deepEqual(
+      ids,
+      all.map((v) => v.versionId),
+    );
   });
 });

@@ -161,14 +161,20 @@ export class S3Engine {
       if (this.index.getBucket(name)) {
         throw new S3Error('BucketAlreadyOwnedByYou', { fields: { BucketName: name } });
       }
-      this.index.insertBucket({ name, createdMs: this.clock.now(), region: region ?? this.region, versioning: '' });
+      this.index.insertBucket({
+        name,
+        createdMs: this.clock.now(),
+        region: region ?? this.region,
+        versioning: '',
+      });
     });
   }
 
   async deleteBucket(name: string): Promise<void> {
     await this.index.commit(() => {
       this.bucket(name);
-      if (!this.index.bucketIsEmpty(name)) throw new S3Error('BucketNotEmpty', { fields: { BucketName: name } });
+      if (!this.index.bucketIsEmpty(name))
+        throw new S3Error('BucketNotEmpty', { fields: { BucketName: name } });
       this.index.deleteBucket(name);
     });
   }
@@ -316,10 +322,16 @@ export class S3Engine {
     this.checkWriteConditions(bucket, key, ifNoneMatchStar, ifMatch);
   }
 
-  private checkWriteConditions(bucket: string, key: string, ifNoneMatchStar: boolean, ifMatch: string | undefined): void {
+  private checkWriteConditions(
+    bucket: string,
+    key: string,
+    ifNoneMatchStar: boolean,
+    ifMatch: string | undefined,
+  ): void {
     const cur = this.index.latest(bucket, key);
     const exists = cur !== null && !cur.deleteMarker;
-    if (ifNoneMatchStar && exists) throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
+    if (ifNoneMatchStar && exists)
+      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-None-Match' } });
     if (ifMatch !== undefined) {
       if (!exists) throw new S3Error('NoSuchKey', { fields: { Key: key } });
       if (ifMatch !== '*' && !etagMatches(ifMatch, cur.etag)) {
@@ -328,13 +340,23 @@ export class S3Engine {
     }
   }
 
-  async writeBlob(input: WriteBody, maxBytes: number, allowInline = false): Promise<{ w: BlobWriteResult; checksum: StoredChecksum | null }> {
+  async writeBlob(
+    input: WriteBody,
+    maxBytes: number,
+    allowInline = false,
+  ): Promise<{ w: BlobWriteResult; checksum: StoredChecksum | null }> {
     let w: BlobWriteResult;
     try {
-      w = await this.blobs.write(input.body, { maxBytes, allowInline, ...(input.digesters ? { digesters: input.digesters } : {}) });
+      w = await this.blobs.write(input.body, {
+        maxBytes,
+        allowInline,
+        ...(input.digesters ? { digesters: input.digesters } : {}),
+      });
     } catch (err) {
       if (err instanceof BlobTooLargeError) {
-        throw new S3Error('EntityTooLarge', { fields: { ProposedSize: maxBytes + 1, MaxSizeAllowed: maxBytes } });
+        throw new S3Error('EntityTooLarge', {
+          fields: { ProposedSize: maxBytes + 1, MaxSizeAllowed: maxBytes },
+        });
       }
       throw err;
     }
@@ -368,7 +390,12 @@ export class S3Engine {
     const inline = w.inline;
     try {
       // The inline body is inserted in the same transaction as the version that references it.
-      return await this.commitVersion(v, input.ifNoneMatchStar ?? false, input.ifMatch, inline ? () => (this.index.insertInline(segId, inline), []) : undefined);
+      return await this.commitVersion(
+        v,
+        input.ifNoneMatchStar ?? false,
+        input.ifMatch,
+        inline ? () => (this.index.insertInline(segId, inline), []) : undefined,
+      );
     } catch (err) {
       if (!inline) await this.blobs.remove(w.id);
       throw err;
@@ -410,7 +437,11 @@ export class S3Engine {
     return result;
   }
 
-  private deleteInTxn(bucket: string, key: string, versionId: string | null): { result: DeleteResult; dropped: string[] } {
+  private deleteInTxn(
+    bucket: string,
+    key: string,
+    versionId: string | null,
+  ): { result: DeleteResult; dropped: string[] } {
     const b = this.bucket(bucket);
     if (versionId !== null) {
       const v = this.index.byVersion(bucket, key, versionId);
@@ -463,7 +494,12 @@ export class S3Engine {
     return out.map(({ dropped: _d, ...rest }) => rest);
   }
 
-  async setTags(bucket: string, key: string, versionId: string | null, tags: Array<[string, string]>): Promise<VersionRow> {
+  async setTags(
+    bucket: string,
+    key: string,
+    versionId: string | null,
+    tags: Array<[string, string]>,
+  ): Promise<VersionRow> {
     return this.index.commit(() => {
       const v = this.resolve(bucket, key, versionId);
       this.index.setTags(v.id, tags);
@@ -548,7 +584,12 @@ export class S3Engine {
     if (input.after && input.versionIdMarker) {
       const m = this.index.byVersion(input.bucket, input.after, input.versionIdMarker);
       if (m && input.after >= input.prefix && !this.rolledPrefix(input, input.after)) {
-        for (const row of this.index.scanVersionsOfKeyBelow(input.bucket, input.after, m.id, input.maxKeys + 1)) {
+        for (const row of this.index.scanVersionsOfKeyBelow(
+          input.bucket,
+          input.after,
+          m.id,
+          input.maxKeys + 1,
+        )) {
           if (!take(row)) return out;
         }
       }
@@ -610,7 +651,13 @@ export class S3Engine {
     return u;
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: WriteBody): Promise<PartRow> {
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: WriteBody,
+  ): Promise<PartRow> {
     validatePartNumber(partNumber);
     this.upload(bucket, key, uploadId);
     const { w, checksum } = await this.writeBlob(body, PART_BYTES_MAX);
@@ -662,17 +709,26 @@ export class S3Engine {
       prev = p.partNumber;
       const s = stored.get(p.partNumber);
       if (!s || !etagMatches(p.etag, s.etag)) {
-        throw new S3Error('InvalidPart', { fields: { UploadId: uploadId, PartNumber: p.partNumber, ETag: p.etag } });
+        throw new S3Error('InvalidPart', {
+          fields: { UploadId: uploadId, PartNumber: p.partNumber, ETag: p.etag },
+        });
       }
       if (p.checksum && s.checksum && p.checksum !== s.checksum) {
-        throw new S3Error('InvalidPart', { fields: { UploadId: uploadId, PartNumber: p.partNumber, ETag: p.etag } });
+        throw new S3Error('InvalidPart', {
+          fields: { UploadId: uploadId, PartNumber: p.partNumber, ETag: p.etag },
+        });
       }
       chosen.push(s);
     }
     chosen.forEach((s, i) => {
       if (i < chosen.length - 1 && s.size < PART_BYTES_MIN) {
         throw new S3Error('EntityTooSmall', {
-          fields: { ProposedSize: s.size, MinSizeAllowed: PART_BYTES_MIN, PartNumber: s.partNumber, ETag: s.etag },
+          fields: {
+            ProposedSize: s.size,
+            MinSizeAllowed: PART_BYTES_MIN,
+            PartNumber: s.partNumber,
+            ETag: s.etag,
+          },
         });
       }
     });
@@ -718,7 +774,8 @@ export class S3Engine {
         const all = this.index.deleteUpload(uploadId);
         for (const s of chosen) {
           const cur = all.find((p) => p.partNumber === s.partNumber);
-          if (!cur || cur.blobId !== s.blobId) throw new S3Error('InvalidPart', { fields: { UploadId: uploadId } });
+          if (!cur || cur.blobId !== s.blobId)
+            throw new S3Error('InvalidPart', { fields: { UploadId: uploadId } });
         }
         return all.filter((p) => !used.has(p.blobId)).map((p) => p.blobId);
       },
@@ -733,7 +790,13 @@ export class S3Engine {
     this.release(parts.map((p) => p.blobId));
   }
 
-  listParts(bucket: string, key: string, uploadId: string, afterPart: number, maxParts: number): { upload: UploadRow; parts: PartRow[]; isTruncated: boolean } {
+  listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    afterPart: number,
+    maxParts: number,
+  ): { upload: UploadRow; parts: PartRow[]; isTruncated: boolean } {
     const upload = this.upload(bucket, key, uploadId);
     const rows = this.index.listParts(uploadId, afterPart, maxParts + 1);
     return { upload, parts: rows.slice(0, maxParts), isTruncated: rows.length > maxParts };
@@ -749,7 +812,14 @@ export class S3Engine {
   ): { uploads: UploadRow[]; commonPrefixes: string[]; isTruncated: boolean } {
     this.bucket(bucket);
     const upper = prefix ? prefixSuccessor(prefix) : null;
-    const rows = this.index.scanUploads(bucket, prefix, upper, keyMarker, uploadIdMarker, maxUploads + 1 + LIST_KEYS_MAX);
+    const rows = this.index.scanUploads(
+      bucket,
+      prefix,
+      upper,
+      keyMarker,
+      uploadIdMarker,
+      maxUploads + 1 + LIST_KEYS_MAX,
+    );
     const uploads: UploadRow[] = [];
     const commonPrefixes: string[] = [];
     let count = 0;
@@ -830,9 +900,7 @@ export function validatePartNumber(n: number): void {
 /** ETag comparison as S3 does it: quotes optional, `*` matches anything. */
 export function etagMatches(given: string, etag: string): boolean {
   const strip = (s: string): string => s.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
-  return given
-    .split(',')
-    .some((g) => g.trim() === '*' || strip(g) === strip(etag));
+  return given.split(',').some((g) => g.trim() === '*' || strip(g) === strip(etag));
 }
 
 function maxKey(a: string, b: string): string {

@@ -38,7 +38,9 @@ function requestedAlgorithm(ctx: Ctx): ChecksumAlgorithm | null {
     const m = /^x-amz-checksum-([a-z0-9]+)$/i.exec(trailer.trim());
     if (m) return checksumAlgorithm(m[1]);
   }
-  return checksumAlgorithm(header(ctx.req, 'x-amz-sdk-checksum-algorithm') ?? header(ctx.req, 'x-amz-checksum-algorithm'));
+  return checksumAlgorithm(
+    header(ctx.req, 'x-amz-sdk-checksum-algorithm') ?? header(ctx.req, 'x-amz-checksum-algorithm'),
+  );
 }
 
 export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): WriteBody {
@@ -60,7 +62,10 @@ export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): W
       const sha = w.digests.payloadSha256;
       if (sha && ctx.auth.payloadSha256 && sha.toString('hex') !== ctx.auth.payloadSha256) {
         throw new S3Error('XAmzContentSHA256Mismatch', {
-          fields: { ClientComputedContentSHA256: ctx.auth.payloadSha256, S3ComputedContentSHA256: sha.toString('hex') },
+          fields: {
+            ClientComputedContentSHA256: ctx.auth.payloadSha256,
+            S3ComputedContentSHA256: sha.toString('hex'),
+          },
         });
       }
       if (!alg) return null;
@@ -68,7 +73,9 @@ export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): W
       const claimed = header(ctx.req, name) ?? decoded.trailers.get(name);
       const computed = w.digests[alg]?.toString('base64');
       if (claimed !== undefined && computed !== undefined && claimed !== computed) {
-        throw new S3Error('BadDigest', { message: `The ${alg} you specified did not match the calculated checksum.` });
+        throw new S3Error('BadDigest', {
+          message: `The ${alg} you specified did not match the calculated checksum.`,
+        });
       }
       const value = computed ?? claimed;
       return value === undefined ? null : { algorithm: alg, value, type: 'FULL_OBJECT' };

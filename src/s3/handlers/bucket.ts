@@ -39,7 +39,11 @@ export function listBuckets(ctx: Ctx): void {
   const all = ctx.engine.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after);
   const page = all.slice(0, max);
   for (const b of page) {
-    w.open('Bucket').leaf('Name', b.name).leaf('CreationDate', isoDate(b.createdMs)).leaf('BucketRegion', b.region).close();
+    w.open('Bucket')
+      .leaf('Name', b.name)
+      .leaf('CreationDate', isoDate(b.createdMs))
+      .leaf('BucketRegion', b.region)
+      .close();
   }
   w.close();
   if (all.length > max && page.length > 0) {
@@ -115,7 +119,12 @@ export async function putAcl(ctx: Ctx): Promise<void> {
 interface ConfigKind {
   /** Index key of the raw document. */
   kind: string;
-  missing: 'NoSuchTagSet' | 'NoSuchCORSConfiguration' | 'NoSuchBucketPolicy' | 'NoSuchLifecycleConfiguration' | 'NoSuchWebsiteConfiguration';
+  missing:
+    | 'NoSuchTagSet'
+    | 'NoSuchCORSConfiguration'
+    | 'NoSuchBucketPolicy'
+    | 'NoSuchLifecycleConfiguration'
+    | 'NoSuchWebsiteConfiguration';
   /** Validates the document and returns derived entries to store beside it (parsed JSON). */
   parse(raw: Buffer): Record<string, string>;
   contentType: string;
@@ -149,7 +158,9 @@ export const CONFIGS: Record<string, ConfigKind> = {
         const doc: unknown = JSON.parse(text);
         if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not an object');
       } catch {
-        throw new S3Error('MalformedPolicy', { message: 'Policies must be valid JSON and the first byte must be \'{\'' });
+        throw new S3Error('MalformedPolicy', {
+          message: "Policies must be valid JSON and the first byte must be '{'",
+        });
       }
       return {};
     },
@@ -159,7 +170,9 @@ export const CONFIGS: Record<string, ConfigKind> = {
   lifecycle: {
     kind: 'lifecycle',
     missing: 'NoSuchLifecycleConfiguration',
-    parse: (raw) => ({ 'lifecycle.json': JSON.stringify(parseLifecycleConfiguration(raw).map(toEngineRule)) }),
+    parse: (raw) => ({
+      'lifecycle.json': JSON.stringify(parseLifecycleConfiguration(raw).map(toEngineRule)),
+    }),
     contentType: 'application/xml',
     okStatus: 200,
   },
@@ -185,7 +198,8 @@ function toEngineRule(r: ReturnType<typeof parseLifecycleConfiguration>[number])
     if (Number.isNaN(t)) throw new S3Error('MalformedXML');
     out.expirationDateMs = t;
   }
-  if (r.abortIncompleteMultipartUploadDays !== undefined) out.abortIncompleteDays = r.abortIncompleteMultipartUploadDays;
+  if (r.abortIncompleteMultipartUploadDays !== undefined)
+    out.abortIncompleteDays = r.abortIncompleteMultipartUploadDays;
   return out;
 }
 
@@ -251,7 +265,10 @@ function maxKeys(ctx: Ctx, name = 'max-keys'): number {
   const raw = ctx.query.get(name);
   if (raw === null) return LIST_KEYS_MAX;
   if (!/^\d+$/.test(raw)) {
-    throw new S3Error('InvalidArgument', { message: 'Provided max-keys not an integer or within integer range', fields: { ArgumentName: name, ArgumentValue: raw } });
+    throw new S3Error('InvalidArgument', {
+      message: 'Provided max-keys not an integer or within integer range',
+      fields: { ArgumentName: name, ArgumentValue: raw },
+    });
   }
   return Math.min(Number(raw), LIST_KEYS_MAX);
 }
@@ -259,13 +276,23 @@ function maxKeys(ctx: Ctx, name = 'max-keys'): number {
 function encodingType(ctx: Ctx): (s: string) => string {
   const e = ctx.query.get('encoding-type');
   if (e === null) return (s) => s;
-  if (e !== 'url') throw new S3Error('InvalidArgument', { message: 'Invalid Encoding Method specified in Request', fields: { ArgumentName: 'encoding-type', ArgumentValue: e } });
+  if (e !== 'url')
+    throw new S3Error('InvalidArgument', {
+      message: 'Invalid Encoding Method specified in Request',
+      fields: { ArgumentName: 'encoding-type', ArgumentValue: e },
+    });
   // S3 encodes like application/x-www-form-urlencoded but keeps '/' readable.
-  return (s) => encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return (s) =>
+    encodeURIComponent(s)
+      .replace(/%2F/g, '/')
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function contentsXml(w: XmlWriter, v: VersionRow, enc: (s: string) => string, owner: boolean): void {
-  w.leaf('Key', enc(v.key)).leaf('LastModified', isoDate(v.lastModifiedMs)).leaf('ETag', v.etag).leaf('Size', v.size);
+  w.leaf('Key', enc(v.key))
+    .leaf('LastModified', isoDate(v.lastModifiedMs))
+    .leaf('ETag', v.etag)
+    .leaf('Size', v.size);
   if (v.checksum) w.leaf('ChecksumAlgorithm', v.checksum.algorithm).leaf('ChecksumType', v.checksum.type);
   if (owner) w.open('Owner').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close();
   w.leaf('StorageClass', v.storageClass);
@@ -304,7 +331,11 @@ export function listObjectsV2(ctx: Ctx): void {
   let after = startAfter;
   if (token !== null) {
     const decoded = Buffer.from(token, 'base64url').toString('utf8');
-    if (!decoded.startsWith('k:')) throw new S3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', fields: { ArgumentName: 'continuation-token' } });
+    if (!decoded.startsWith('k:'))
+      throw new S3Error('InvalidArgument', {
+        message: 'The continuation token provided is incorrect',
+        fields: { ArgumentName: 'continuation-token' },
+      });
     after = decoded.slice(2);
   }
   const mk = maxKeys(ctx);
@@ -318,7 +349,8 @@ export function listObjectsV2(ctx: Ctx): void {
   if (token !== null) w.leaf('ContinuationToken', token);
   if (startAfter) w.leaf('StartAfter', enc(startAfter));
   w.leaf('IsTruncated', r.isTruncated);
-  if (r.isTruncated && r.last !== null) w.leaf('NextContinuationToken', Buffer.from(`k:${r.last}`).toString('base64url'));
+  if (r.isTruncated && r.last !== null)
+    w.leaf('NextContinuationToken', Buffer.from(`k:${r.last}`).toString('base64url'));
   const owner = ctx.query.get('fetch-owner') === 'true';
   for (const v of r.contents) {
     w.open('Contents');
@@ -337,9 +369,19 @@ export function listObjectVersions(ctx: Ctx): void {
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const versionIdMarker = ctx.query.get('version-id-marker') ?? '';
   const mk = maxKeys(ctx);
-  const r = ctx.engine.listVersions({ bucket, prefix, delimiter, after: keyMarker, versionIdMarker, maxKeys: mk });
+  const r = ctx.engine.listVersions({
+    bucket,
+    prefix,
+    delimiter,
+    after: keyMarker,
+    versionIdMarker,
+    maxKeys: mk,
+  });
   const w = new XmlWriter('ListVersionsResult');
-  w.leaf('Name', bucket).leaf('Prefix', enc(prefix)).leaf('KeyMarker', enc(keyMarker)).leaf('VersionIdMarker', versionIdMarker);
+  w.leaf('Name', bucket)
+    .leaf('Prefix', enc(prefix))
+    .leaf('KeyMarker', enc(keyMarker))
+    .leaf('VersionIdMarker', versionIdMarker);
   if (r.isTruncated) {
     if (r.nextKeyMarker !== null) w.leaf('NextKeyMarker', enc(r.nextKeyMarker));
     if (r.nextVersionIdMarker !== null) w.leaf('NextVersionIdMarker', r.nextVersionIdMarker);
@@ -350,7 +392,11 @@ export function listObjectVersions(ctx: Ctx): void {
   w.leaf('IsTruncated', r.isTruncated);
   for (const v of r.versions) {
     if (v.deleteMarker) {
-      w.open('DeleteMarker').leaf('Key', enc(v.key)).leaf('VersionId', v.versionId).leaf('IsLatest', v.isLatest).leaf('LastModified', isoDate(v.lastModifiedMs));
+      w.open('DeleteMarker')
+        .leaf('Key', enc(v.key))
+        .leaf('VersionId', v.versionId)
+        .leaf('IsLatest', v.isLatest)
+        .leaf('LastModified', isoDate(v.lastModifiedMs));
       w.open('Owner').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close().close();
       continue;
     }

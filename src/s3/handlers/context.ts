@@ -41,7 +41,11 @@ export function sendEmpty(ctx: Ctx, status: number, headers: Record<string, stri
 }
 
 /** Reads a bounded request body into memory (XML/JSON documents only, never object data). */
-export async function readSmallBody(ctx: Ctx, src: AsyncIterable<Buffer>, maxBytes = SMALL_BODY_BYTES_MAX): Promise<Buffer> {
+export async function readSmallBody(
+  ctx: Ctx,
+  src: AsyncIterable<Buffer>,
+  maxBytes = SMALL_BODY_BYTES_MAX,
+): Promise<Buffer> {
   ctx.continueBody();
   const parts: Buffer[] = [];
   let n = 0;

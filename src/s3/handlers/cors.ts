@@ -71,7 +71,7 @@ export function preflight(ctx: Ctx): void {
 export function applyCors(ctx: Ctx): void {
   const origin = header(ctx.req, 'origin');
   if (!origin || !ctx.bucket) return;
-  let rs: CorsRule[] | null = null;
+  let rs: CorsRule[] | null;
   try {
     rs = rules(ctx, ctx.bucket);
   } catch {

@@ -53,7 +53,21 @@ function bucketHandler(ctx: Ctx): Handler | null {
   }
 }
 
-const UNSUPPORTED_BUCKET = ['encryption', 'object-lock', 'replication', 'ownershipControls', 'publicAccessBlock', 'notification', 'logging', 'accelerate', 'requestPayment', 'intelligent-tiering', 'inventory', 'metrics', 'analytics'];
+const UNSUPPORTED_BUCKET = [
+  'encryption',
+  'object-lock',
+  'replication',
+  'ownershipControls',
+  'publicAccessBlock',
+  'notification',
+  'logging',
+  'accelerate',
+  'requestPayment',
+  'intelligent-tiering',
+  'inventory',
+  'metrics',
+  'analytics',
+];
 
 function unsupportedBucketSubresource(q: URLSearchParams): boolean {
   return UNSUPPORTED_BUCKET.some((s) => q.has(s));
@@ -70,7 +84,9 @@ function notFoundConfig(q: URLSearchParams): Handler {
       B.getVersioning(ctx);
       return;
     }
-    throw new S3Error('NotImplemented', { message: 'This bucket configuration is not implemented by Nimbus' });
+    throw new S3Error('NotImplemented', {
+      message: 'This bucket configuration is not implemented by Nimbus',
+    });
   };
 }
 
@@ -78,6 +94,13 @@ function objectHandler(ctx: Ctx): Handler | null {
   const q = ctx.query;
   switch (ctx.method) {
     case 'GET':
+      if (q.has('attributes')) {
+        return () => {
+          throw new S3Error('NotImplemented', {
+            message: 'GetObjectAttributes is not implemented by Nimbus',
+          });
+        };
+      }
       if (q.has('uploadId')) return M.listParts;
       if (q.has('tagging')) return O.getObjectTagging;
       if (q.has('acl')) return B.getAcl;
@@ -111,7 +134,10 @@ function pickHandler(ctx: Ctx): Handler {
   else if (ctx.bucket === null) h = ctx.method === 'GET' ? B.listBuckets : null;
   else if (ctx.key === null) h = bucketHandler(ctx);
   else h = objectHandler(ctx);
-  if (!h) throw new S3Error('MethodNotAllowed', { fields: { Method: ctx.method, ResourceType: ctx.key === null ? 'BUCKET' : 'OBJECT' } });
+  if (!h)
+    throw new S3Error('MethodNotAllowed', {
+      fields: { Method: ctx.method, ResourceType: ctx.key === null ? 'BUCKET' : 'OBJECT' },
+    });
   return h;
 }
 
@@ -138,14 +164,15 @@ export function createS3Handler(engine: S3Engine, opts: S3Options, logger: Logge
     const qi = url.indexOf('?');
     const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
     const method = (req.method ?? 'GET').toUpperCase();
-    let ctx: Ctx | null = null;
     try {
       const addr = resolveAddress(req);
       // Preflights carry the presigned URL of the request they announce, signed for another method:
       // S3 answers them from the CORS rules without authentication.
       const auth: AuthResult =
-        method === 'OPTIONS' ? { accessKeyId: null, payload: 'unsigned' } : authenticate(req, addr, opts, opts.clock.now());
-      ctx = {
+        method === 'OPTIONS'
+          ? { accessKeyId: null, payload: 'unsigned' }
+          : authenticate(req, addr, opts, opts.clock.now());
+      const ctx: Ctx = {
         req,
         res,
         requestId,
@@ -159,7 +186,7 @@ export function createS3Handler(engine: S3Engine, opts: S3Options, logger: Logge
         continueBody: () => continueOnce(req, res),
       };
       applyCors(ctx);
-      const site = websiteConfig(ctx);
+      const site = websiteConfig(ctx, addr.website);
       if (site) await serveWebsite(ctx, site);
       else await pickHandler(ctx)(ctx);
     } catch (err) {

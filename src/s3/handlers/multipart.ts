@@ -7,7 +7,15 @@ import { S3Error } from '../protocol/errors.js';
 import { parseCompleteMultipartUpload } from '../protocol/bodies.js';
 import { XmlWriter } from '../protocol/xml.js';
 import { LIST_KEYS_MAX, validatePartNumber } from '../engine/s3-engine.js';
-import { type Ctx, isoDate, readSmallBody, requireBucket, requireKey, sendEmpty, sendXml } from './context.js';
+import {
+  type Ctx,
+  isoDate,
+  readSmallBody,
+  requireBucket,
+  requireKey,
+  sendEmpty,
+  sendXml,
+} from './context.js';
 import { requireLength, writeBodyFor } from './body.js';
 import { copySourceVersion } from './object.js';
 import { headerTags, storageClass, storedHeaders } from './object-headers.js';
@@ -36,7 +44,10 @@ export async function createUpload(ctx: Ctx): Promise<void> {
     h['x-amz-checksum-algorithm'] = alg;
     h['x-amz-checksum-type'] = u.checksumType;
   }
-  const w = new XmlWriter('InitiateMultipartUploadResult').leaf('Bucket', bucket).leaf('Key', key).leaf('UploadId', u.uploadId);
+  const w = new XmlWriter('InitiateMultipartUploadResult')
+    .leaf('Bucket', bucket)
+    .leaf('Key', key)
+    .leaf('UploadId', u.uploadId);
   sendXml(ctx, 200, w.toString(), h);
 }
 
@@ -57,7 +68,8 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
   ctx.continueBody();
   const p = await ctx.engine.uploadPart(bucket, key, uploadId, n, body);
   const h: Record<string, string> = { etag: p.etag };
-  if (u.checksumAlgorithm && p.checksum) h[`x-amz-checksum-${u.checksumAlgorithm.toLowerCase()}`] = p.checksum;
+  if (u.checksumAlgorithm && p.checksum)
+    h[`x-amz-checksum-${u.checksumAlgorithm.toLowerCase()}`] = p.checksum;
   sendEmpty(ctx, 200, h);
 }
 
@@ -75,7 +87,8 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     const m = /^bytes=(\d+)-(\d+)$/.exec(range.trim());
     if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= v.size) {
       throw new S3Error('InvalidArgument', {
-        message: 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+        message:
+          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
         fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: range },
       });
     }
@@ -92,7 +105,9 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
       return alg && value ? { algorithm: alg, value, type: 'FULL_OBJECT' } : null;
     },
   });
-  const w = new XmlWriter('CopyPartResult').leaf('LastModified', isoDate(p.lastModifiedMs)).leaf('ETag', p.etag);
+  const w = new XmlWriter('CopyPartResult')
+    .leaf('LastModified', isoDate(p.lastModifiedMs))
+    .leaf('ETag', p.etag);
   if (alg && p.checksum) w.leaf(`Checksum${alg}`, p.checksum);
   const h: Record<string, string> = {};
   if (v.versionId !== 'null') h['x-amz-copy-source-version-id'] = v.versionId;
@@ -115,8 +130,12 @@ export async function completeUpload(ctx: Ctx): Promise<void> {
     key,
     uploadId,
     parts.map((p) => {
-      const cs = u.checksumAlgorithm ? p.checksums[u.checksumAlgorithm as keyof typeof p.checksums] : undefined;
-      return cs !== undefined ? { partNumber: p.partNumber, etag: p.etag, checksum: cs } : { partNumber: p.partNumber, etag: p.etag };
+      const cs = u.checksumAlgorithm
+        ? p.checksums[u.checksumAlgorithm as keyof typeof p.checksums]
+        : undefined;
+      return cs !== undefined
+        ? { partNumber: p.partNumber, etag: p.etag, checksum: cs }
+        : { partNumber: p.partNumber, etag: p.etag };
     }),
     combineChecksums,
     ifMatch !== undefined ? { ifNoneMatchStar, ifMatch } : { ifNoneMatchStar },
@@ -130,7 +149,8 @@ export async function completeUpload(ctx: Ctx): Promise<void> {
     .leaf('Bucket', bucket)
     .leaf('Key', key)
     .leaf('ETag', v.etag);
-  if (v.checksum) w.leaf(`Checksum${v.checksum.algorithm}`, v.checksum.value).leaf('ChecksumType', v.checksum.type);
+  if (v.checksum)
+    w.leaf(`Checksum${v.checksum.algorithm}`, v.checksum.value).leaf('ChecksumType', v.checksum.type);
   sendXml(ctx, 200, w.toString(), h);
 }
 
@@ -146,17 +166,25 @@ export function listParts(ctx: Ctx): void {
   const marker = Number(ctx.query.get('part-number-marker') ?? '0') || 0;
   const max = Math.min(Number(ctx.query.get('max-parts') ?? '1000') || 1000, LIST_KEYS_MAX);
   const r = ctx.engine.listParts(bucket, key, uploadId, marker, max);
-  const w = new XmlWriter('ListPartsResult').leaf('Bucket', bucket).leaf('Key', key).leaf('UploadId', uploadId);
+  const w = new XmlWriter('ListPartsResult')
+    .leaf('Bucket', bucket)
+    .leaf('Key', key)
+    .leaf('UploadId', uploadId);
   w.leaf('PartNumberMarker', marker);
   const last = r.parts[r.parts.length - 1];
   if (last) w.leaf('NextPartNumberMarker', last.partNumber);
   w.leaf('MaxParts', max).leaf('IsTruncated', r.isTruncated);
-  if (r.upload.checksumAlgorithm) w.leaf('ChecksumAlgorithm', r.upload.checksumAlgorithm).leaf('ChecksumType', r.upload.checksumType);
+  if (r.upload.checksumAlgorithm)
+    w.leaf('ChecksumAlgorithm', r.upload.checksumAlgorithm).leaf('ChecksumType', r.upload.checksumType);
   w.open('Initiator').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close();
   w.open('Owner').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close();
   w.leaf('StorageClass', r.upload.storageClass);
   for (const p of r.parts) {
-    w.open('Part').leaf('PartNumber', p.partNumber).leaf('LastModified', isoDate(p.lastModifiedMs)).leaf('ETag', p.etag).leaf('Size', p.size);
+    w.open('Part')
+      .leaf('PartNumber', p.partNumber)
+      .leaf('LastModified', isoDate(p.lastModifiedMs))
+      .leaf('ETag', p.etag)
+      .leaf('Size', p.size);
     if (r.upload.checksumAlgorithm && p.checksum) w.leaf(`Checksum${r.upload.checksumAlgorithm}`, p.checksum);
     w.close();
   }
@@ -171,7 +199,10 @@ export function listUploads(ctx: Ctx): void {
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
   const max = Math.min(Number(ctx.query.get('max-uploads') ?? '1000') || 1000, LIST_KEYS_MAX);
   const r = ctx.engine.listUploads(bucket, prefix, delimiter, keyMarker, uploadIdMarker, max);
-  const w = new XmlWriter('ListMultipartUploadsResult').leaf('Bucket', bucket).leaf('KeyMarker', keyMarker).leaf('UploadIdMarker', uploadIdMarker);
+  const w = new XmlWriter('ListMultipartUploadsResult')
+    .leaf('Bucket', bucket)
+    .leaf('KeyMarker', keyMarker)
+    .leaf('UploadIdMarker', uploadIdMarker);
   const last = r.uploads[r.uploads.length - 1];
   if (r.isTruncated && last) w.leaf('NextKeyMarker', last.key).leaf('NextUploadIdMarker', last.uploadId);
   w.leaf('Prefix', prefix);
@@ -182,7 +213,8 @@ export function listUploads(ctx: Ctx): void {
     w.open('Initiator').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close();
     w.open('Owner').leaf('ID', OWNER_ID).leaf('DisplayName', 'nimbus').close();
     w.leaf('StorageClass', u.storageClass).leaf('Initiated', isoDate(u.initiatedMs));
-    if (u.checksumAlgorithm) w.leaf('ChecksumAlgorithm', u.checksumAlgorithm).leaf('ChecksumType', u.checksumType);
+    if (u.checksumAlgorithm)
+      w.leaf('ChecksumAlgorithm', u.checksumAlgorithm).leaf('ChecksumType', u.checksumType);
     w.close();
   }
   for (const p of r.commonPrefixes) w.open('CommonPrefixes').leaf('Prefix', p).close();

@@ -68,7 +68,8 @@ export function storedHeaders(req: IncomingMessage): Record<string, string> {
 export function storageClass(req: IncomingMessage): string {
   const v = req.headers['x-amz-storage-class'];
   if (typeof v !== 'string' || v === '') return 'STANDARD';
-  if (!STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: v } });
+  if (!STORAGE_CLASSES.has(v))
+    throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: v } });
   return v;
 }
 
@@ -80,12 +81,16 @@ export function headerTags(req: IncomingMessage): Array<[string, string]> {
 }
 
 export function validateTags(tags: Array<[string, string]>): Array<[string, string]> {
-  if (tags.length > OBJECT_TAGS_MAX) throw new S3Error('BadRequest', { message: 'Object tags cannot be greater than 10' });
+  if (tags.length > OBJECT_TAGS_MAX)
+    throw new S3Error('BadRequest', { message: 'Object tags cannot be greater than 10' });
   const seen = new Set<string>();
   for (const [k, v] of tags) {
-    if (k.length === 0 || k.length > TAG_KEY_LENGTH_MAX) throw new S3Error('InvalidTag', { message: 'The TagKey you have provided is invalid' });
-    if (v.length > TAG_VALUE_LENGTH_MAX) throw new S3Error('InvalidTag', { message: 'The TagValue you have provided is invalid' });
-    if (seen.has(k)) throw new S3Error('InvalidTag', { message: 'Cannot provide multiple Tags with the same key' });
+    if (k.length === 0 || k.length > TAG_KEY_LENGTH_MAX)
+      throw new S3Error('InvalidTag', { message: 'The TagKey you have provided is invalid' });
+    if (v.length > TAG_VALUE_LENGTH_MAX)
+      throw new S3Error('InvalidTag', { message: 'The TagValue you have provided is invalid' });
+    if (seen.has(k))
+      throw new S3Error('InvalidTag', { message: 'Cannot provide multiple Tags with the same key' });
     seen.add(k);
   }
   return tags;

@@ -11,8 +11,21 @@ import type { VersionRow } from '../storage/index-store.js';
 import { checkConditions, parseCopySource, parseRange } from './object.js';
 
 const row = (etag: string, lastModifiedMs: number): VersionRow => ({
-  id: 1, bucket: 'b', key: 'k', versionId: 'null', isLatest: true, deleteMarker: false, size: 10, etag, lastModifiedMs,
-  storageClass: 'STANDARD', headers: {}, checksum: null, tags: [], segments: [], partSizes: [],
+  id: 1,
+  bucket: 'b',
+  key: 'k',
+  versionId: 'null',
+  isLatest: true,
+  deleteMarker: false,
+  size: 10,
+  etag,
+  lastModifiedMs,
+  storageClass: 'STANDARD',
+  headers: {},
+  checksum: null,
+  tags: [],
+  segments: [],
+  partSizes: [],
 });
 
 describe('parseRange', () => {
@@ -31,27 +44,42 @@ describe('parseRange', () => {
   });
   it('answers InvalidRange (416) for unsatisfiable ranges', () => {
     for (const h of ['bytes=10-', 'bytes=10-20', 'bytes=-0']) {
-      assert.throws(() => parseRange(h, 10), (e: unknown) => e instanceof S3Error && e.status === 416 && e.headers['content-range'] === 'bytes */10');
+      assert.throws(
+        () => parseRange(h, 10),
+        (e: unknown) =>
+          e instanceof S3Error && e.status === 416 && e.headers['content-range'] === 'bytes */10',
+      );
     }
-    assert.throws(() => parseRange('bytes=0-', 0), (e: unknown) => e instanceof S3Error && e.code === 'InvalidRange');
+    assert.throws(
+      () => parseRange('bytes=0-', 0),
+      (e: unknown) => e instanceof S3Error && e.code === 'InvalidRange',
+    );
   });
   it('never throws anything but S3Error, and returned ranges lie inside the object', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^bytes=\d{0,4}-\d{0,4}$/)), fc.nat(5000), (h, size) => {
-        try {
-          const r = parseRange(h, size);
-          if (r) assert.ok(r.start >= 0 && r.start <= r.end && r.end < size);
-        } catch (e) {
-          assert.ok(e instanceof S3Error);
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^bytes=\d{0,4}-\d{0,4}$/)),
+        fc.nat(5000),
+        (h, size) => {
+          try {
+            const r = parseRange(h, size);
+            if (r) assert.ok(r.start >= 0 && r.start <= r.end && r.end < size);
+          } catch (e) {
+            assert.ok(e instanceof S3Error);
+          }
+        },
+      ),
     );
   });
 });
 
 describe('parseCopySource', () => {
   it('decodes bucket, key and versionId', () => {
-    assert.deepEqual(parseCopySource('/b/a%2Fb%3Fc?versionId=v1'), { bucket: 'b', key: 'a/b?c', versionId: 'v1' });
+    assert.deepEqual(parseCopySource('/b/a%2Fb%3Fc?versionId=v1'), {
+      bucket: 'b',
+      key: 'a/b?c',
+      versionId: 'v1',
+    });
     assert.deepEqual(parseCopySource('b//lead'), { bucket: 'b', key: '/lead', versionId: null });
   });
   it('rejects garbage with S3Error only', () => {
@@ -77,9 +105,15 @@ describe('checkConditions', () => {
     assert.equal(checkConditions(h({ 'if-none-match': '*' }), v), 304);
     const at = new Date(Date.UTC(2025, 0, 1, 12, 0, 0)).toUTCString();
     assert.equal(checkConditions(h({ 'if-modified-since': at }), v), 304, 'second precision');
-    assert.equal(checkConditions(h({ 'if-unmodified-since': new Date(Date.UTC(2024, 0, 1)).toUTCString() }), v), 412);
+    assert.equal(
+      checkConditions(h({ 'if-unmodified-since': new Date(Date.UTC(2024, 0, 1)).toUTCString() }), v),
+      412,
+    );
     // If-Match true wins over a failing If-Unmodified-Since; If-None-Match false wins over If-Modified-Since.
-    assert.equal(checkConditions(h({ 'if-match': '"abc"', 'if-unmodified-since': new Date(0).toUTCString() }), v), null);
+    assert.equal(
+      checkConditions(h({ 'if-match': '"abc"', 'if-unmodified-since': new Date(0).toUTCString() }), v),
+      null,
+    );
     assert.equal(checkConditions(h({ 'if-none-match': '"zzz"', 'if-modified-since': at }), v), null);
     assert.equal(checkConditions(h({ 'x-amz-copy-source-if-match': '"zzz"' }), v, 'x-amz-copy-source-'), 412);
   });

@@ -7,7 +7,15 @@ import { parseTagging } from '../protocol/bodies.js';
 import { XmlWriter } from '../protocol/xml.js';
 import { PUT_BYTES_MAX, etagMatches } from '../engine/s3-engine.js';
 import type { VersionRow } from '../storage/index-store.js';
-import { type Ctx, isoDate, readSmallBody, requireBucket, requireKey, sendEmpty, sendXml } from './context.js';
+import {
+  type Ctx,
+  isoDate,
+  readSmallBody,
+  requireBucket,
+  requireKey,
+  sendEmpty,
+  sendXml,
+} from './context.js';
 import { requireLength, writeBodyFor } from './body.js';
 import { headerTags, objectHeaders, storageClass, storedHeaders, validateTags } from './object-headers.js';
 import { checksumDigester, checksumAlgorithm, decodeBody, header } from './wire.js';
@@ -98,7 +106,11 @@ function invalidRange(size: number): S3Error {
 }
 
 /** RFC 7232 precedence, as S3 applies it. Returns 304 or 412, or null to proceed. */
-export function checkConditions(get: (name: string) => string | undefined, v: VersionRow, prefix = ''): 304 | 412 | null {
+export function checkConditions(
+  get: (name: string) => string | undefined,
+  v: VersionRow,
+  prefix = '',
+): 304 | 412 | null {
   const ifMatch = get(`${prefix}if-match`);
   const ifNoneMatch = get(`${prefix}if-none-match`);
   const ifModifiedSince = get(`${prefix}if-modified-since`);
@@ -126,7 +138,12 @@ export async function getObject(ctx: Ctx): Promise<void> {
 
 /** Sends a version's bytes (or only headers for HEAD) honouring conditionals, Range and partNumber. */
 export async function serveVersion(ctx: Ctx, bucket: string, v: VersionRow, okStatus: number): Promise<void> {
-  const headers = objectHeaders(v, versioned(ctx, bucket), ctx.query, header(ctx.req, 'x-amz-checksum-mode') === 'ENABLED');
+  const headers = objectHeaders(
+    v,
+    versioned(ctx, bucket),
+    ctx.query,
+    header(ctx.req, 'x-amz-checksum-mode') === 'ENABLED',
+  );
   const cond = checkConditions((n) => header(ctx.req, n), v);
   if (cond === 304) {
     ctx.res.writeHead(304, { etag: v.etag, 'last-modified': headers['last-modified'] ?? '' });
@@ -183,7 +200,9 @@ function partRange(v: VersionRow, param: string): ByteRange | null {
   const parts = v.partSizes.length > 0 ? v.partSizes : [v.size];
   if (!Number.isInteger(n) || n < 1 || n > parts.length) {
     if (Number.isInteger(n) && n >= 1 && n <= 10_000) throw invalidRange(v.size);
-    throw new S3Error('InvalidArgument', { message: 'Part number must be an integer between 1 and 10000, inclusive' });
+    throw new S3Error('InvalidArgument', {
+      message: 'Part number must be an integer between 1 and 10000, inclusive',
+    });
   }
   if (v.partSizes.length === 0) return null;
   let start = 0;
@@ -200,11 +219,13 @@ export async function deleteObject(ctx: Ctx): Promise<void> {
   if (ifMatch !== undefined) {
     const cur = ctx.engine.index.latest(bucket, key);
     if (!cur || cur.deleteMarker) throw new S3Error('NoSuchKey', { fields: { Key: key } });
-    if (!etagMatches(ifMatch, cur.etag)) throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
+    if (!etagMatches(ifMatch, cur.etag))
+      throw new S3Error('PreconditionFailed', { fields: { Condition: 'If-Match' } });
   }
   const r = await ctx.engine.deleteObject(bucket, key, versionIdParam(ctx));
   const h: Record<string, string> = {};
-  if (r.versionId !== null && (versioned(ctx, bucket) || r.versionId !== 'null')) h['x-amz-version-id'] = r.versionId;
+  if (r.versionId !== null && (versioned(ctx, bucket) || r.versionId !== 'null'))
+    h['x-amz-version-id'] = r.versionId;
   if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
   sendEmpty(ctx, 204, h);
 }
@@ -230,7 +251,9 @@ export function parseCopySource(raw: string): CopySource {
   if (decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw new S3Error('InvalidArgument', { message: 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey' });
+    throw new S3Error('InvalidArgument', {
+      message: 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+    });
   }
   const versionId = params.get('versionId');
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId: versionId || null };
@@ -241,7 +264,8 @@ export function copySourceVersion(ctx: Ctx): { src: CopySource; v: VersionRow } 
   const src = parseCopySource(header(ctx.req, 'x-amz-copy-source') ?? '');
   const v = ctx.engine.resolve(src.bucket, src.key, src.versionId);
   const cond = checkConditions((n) => header(ctx.req, n), v, 'x-amz-copy-source-');
-  if (cond !== null) throw new S3Error('PreconditionFailed', { fields: { Condition: 'x-amz-copy-source-If-Match' } });
+  if (cond !== null)
+    throw new S3Error('PreconditionFailed', { fields: { Condition: 'x-amz-copy-source-If-Match' } });
   return { src, v };
 }
 
@@ -252,13 +276,22 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   const replace = header(ctx.req, 'x-amz-metadata-directive') === 'REPLACE';
   const replaceTags = header(ctx.req, 'x-amz-tagging-directive') === 'REPLACE';
   const sc = header(ctx.req, 'x-amz-storage-class') ? storageClass(ctx.req) : v.storageClass;
-  if (src.bucket === bucket && src.key === key && !replace && sc === v.storageClass && src.versionId === null) {
+  if (
+    src.bucket === bucket &&
+    src.key === key &&
+    !replace &&
+    sc === v.storageClass &&
+    src.versionId === null
+  ) {
     throw new S3Error('InvalidRequest', {
       message:
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     });
   }
-  const alg = checksumAlgorithm(header(ctx.req, 'x-amz-checksum-algorithm')) ?? (v.checksum?.algorithm as string | undefined) ?? null;
+  const alg =
+    checksumAlgorithm(header(ctx.req, 'x-amz-checksum-algorithm')) ??
+    (v.checksum?.algorithm as string | undefined) ??
+    null;
   const d: Digester | null = alg ? checksumDigester(checksumAlgorithm(alg)!) : null;
   const digesters: Record<string, Digester> = d && alg ? { [alg]: d } : {};
   const body = ctx.engine.openRead(v, 0, v.size - 1);
@@ -279,7 +312,9 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   const h: Record<string, string> = {};
   if (versioned(ctx, bucket)) h['x-amz-version-id'] = out.versionId;
   if (v.versionId !== 'null') h['x-amz-copy-source-version-id'] = v.versionId;
-  const w = new XmlWriter('CopyObjectResult').leaf('LastModified', isoDate(out.lastModifiedMs)).leaf('ETag', out.etag);
+  const w = new XmlWriter('CopyObjectResult')
+    .leaf('LastModified', isoDate(out.lastModifiedMs))
+    .leaf('ETag', out.etag);
   if (out.checksum) w.leaf(`Checksum${out.checksum.algorithm}`, out.checksum.value);
   sendXml(ctx, 200, w.toString(), h);
 }

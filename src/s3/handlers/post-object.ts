@@ -16,7 +16,11 @@ import { header } from './wire.js';
 const FORM_HEADERS = ['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'expires'];
 
 export function isPostObject(ctx: Ctx): boolean {
-  return ctx.method === 'POST' && ctx.key === null && /^\s*multipart\/form-data/i.test(header(ctx.req, 'content-type') ?? '');
+  return (
+    ctx.method === 'POST' &&
+    ctx.key === null &&
+    /^\s*multipart\/form-data/i.test(header(ctx.req, 'content-type') ?? '')
+  );
 }
 
 export async function postObject(ctx: Ctx): Promise<void> {
@@ -38,9 +42,16 @@ export async function postObject(ctx: Ctx): Promise<void> {
   if (!headers['content-type']) headers['content-type'] = form.file.contentType ?? 'binary/octet-stream';
   for (const [k, v] of form.fields) if (k.startsWith('x-amz-meta-')) headers[k] = v;
   const sc = form.fields.get('x-amz-storage-class') ?? 'STANDARD';
-  if (!STORAGE_CLASSES.has(sc)) throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: sc } });
+  if (!STORAGE_CLASSES.has(sc))
+    throw new S3Error('InvalidStorageClass', { fields: { StorageClassRequested: sc } });
   const tagging = form.fields.get('tagging');
-  const tags = tagging ? validateTags([...tagging.matchAll(/<Key>([^<]*)<\/Key>\s*<Value>([^<]*)<\/Value>/g)].map((m) => [m[1]!, m[2]!] as [string, string])) : [];
+  const tags = tagging
+    ? validateTags(
+        [...tagging.matchAll(/<Key>([^<]*)<\/Key>\s*<Value>([^<]*)<\/Value>/g)].map(
+          (m) => [m[1]!, m[2]!] as [string, string],
+        ),
+      )
+    : [];
   const v = await ctx.engine.putObject({
     bucket,
     key: r.key,
@@ -66,7 +77,11 @@ export async function postObject(ctx: Ctx): Promise<void> {
   const status = form.fields.get('success_action_status');
   const location = `${header(ctx.req, 'host') ? `http://${header(ctx.req, 'host')}` : ''}/${bucket}/${encodeURIComponent(r.key)}`;
   if (status === '201') {
-    const w = new XmlWriter('PostResponse', '').leaf('Location', location).leaf('Bucket', bucket).leaf('Key', r.key).leaf('ETag', v.etag);
+    const w = new XmlWriter('PostResponse', '')
+      .leaf('Location', location)
+      .leaf('Bucket', bucket)
+      .leaf('Key', r.key)
+      .leaf('ETag', v.etag);
     sendXml(ctx, 201, w.toString(), { etag: v.etag, location });
     return;
   }

@@ -8,8 +8,9 @@ import { S3Error } from '../protocol/errors.js';
 import type { Ctx } from './context.js';
 import { serveVersion } from './object.js';
 
-export function websiteConfig(ctx: Ctx): WebsiteConfiguration | null {
-  if (!ctx.bucket || ctx.auth.accessKeyId !== null) return null;
+export function websiteConfig(ctx: Ctx, websiteHost: boolean): WebsiteConfiguration | null {
+  // Website semantics on s3-website hosts, and for anonymous browser GETs on the REST host.
+  if (!ctx.bucket || (ctx.auth.accessKeyId !== null && !websiteHost)) return null;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return null;
   if ([...ctx.query.keys()].length > 0) return null;
   if (!ctx.engine.index.getBucket(ctx.bucket)) return null;
@@ -21,7 +22,10 @@ export async function serveWebsite(ctx: Ctx, cfg: WebsiteConfiguration): Promise
   const bucket = ctx.bucket!;
   if (cfg.redirectAllRequestsTo) {
     const proto = cfg.redirectAllRequestsTo.protocol ?? 'http';
-    ctx.res.writeHead(301, { location: `${proto}://${cfg.redirectAllRequestsTo.hostName}/${ctx.key ?? ''}`, 'content-length': 0 });
+    ctx.res.writeHead(301, {
+      location: `${proto}://${cfg.redirectAllRequestsTo.hostName}/${ctx.key ?? ''}`,
+      'content-length': 0,
+    });
     ctx.res.end();
     return;
   }

@@ -6,7 +6,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { parseS3Address } from '../protocol/addressing.js';
-import { authenticate as verifyRequest, staticCredentials, type AuthResult as ProtocolAuthResult } from '../protocol/auth.js';
+import {
+  authenticate as verifyRequest,
+  staticCredentials,
+  type AuthResult as ProtocolAuthResult,
+} from '../protocol/auth.js';
 import { awsChunkedOptions, decodeAwsChunked } from '../protocol/aws-chunked.js';
 import {
   CHECKSUM_ALGORITHMS,
@@ -19,17 +23,24 @@ import {
 import { S3Error } from '../protocol/errors.js';
 import type { Digester } from '../storage/blob-store.js';
 
-
-
 export interface Address {
   bucket: string | null;
   key: string | null;
 }
 
 /** Bucket and key via ../protocol/addressing (path style, bucket.localhost, *.localstack.cloud ...). */
-export function resolveAddress(req: IncomingMessage): Address & { website: boolean; rawPath: string; rawQuery: string; virtual: boolean } {
+export function resolveAddress(
+  req: IncomingMessage,
+): Address & { website: boolean; rawPath: string; rawQuery: string; virtual: boolean } {
   const a = parseS3Address(req.headers.host, req.url ?? '/');
-  return { bucket: a.bucket ?? null, key: a.key ?? null, website: a.website, rawPath: a.rawPath, rawQuery: a.rawQuery, virtual: a.style === 'virtual' };
+  return {
+    bucket: a.bucket ?? null,
+    key: a.key ?? null,
+    website: a.website,
+    rawPath: a.rawPath,
+    rawQuery: a.rawQuery,
+    virtual: a.style === 'virtual',
+  };
 }
 
 // ---- auth ----------------------------------------------------------------------------------
@@ -69,7 +80,10 @@ export function authenticate(
   creds: Credentials,
   nowMs: number,
 ): AuthResult {
-  const store = staticCredentials({ [creds.accessKeyId]: creds.secretAccessKey }, { strict: creds.strictAuth, nowMs });
+  const store = staticCredentials(
+    { [creds.accessKeyId]: creds.secretAccessKey },
+    { strict: creds.strictAuth, nowMs },
+  );
   const r = verifyRequest(
     {
       method: req.method ?? 'GET',
@@ -88,7 +102,11 @@ export function authenticate(
       return { accessKeyId, raw: r, payload: 'signed', payloadSha256: r.payload.expectedHex };
     case 'aws-chunked':
       if (!r.payload.signed) return { accessKeyId, raw: r, payload: 'streaming-unsigned-trailer' };
-      return { accessKeyId, raw: r, payload: r.payload.trailer ? 'streaming-signed-trailer' : 'streaming-signed' };
+      return {
+        accessKeyId,
+        raw: r,
+        payload: r.payload.trailer ? 'streaming-signed-trailer' : 'streaming-signed',
+      };
   }
 }
 
@@ -106,7 +124,9 @@ export interface DecodedBody {
 }
 
 export function isChunked(auth: AuthResult, req: IncomingMessage): boolean {
-  return auth.payload.startsWith('streaming-') || /\baws-chunked\b/.test(header(req, 'content-encoding') ?? '');
+  return (
+    auth.payload.startsWith('streaming-') || /\baws-chunked\b/.test(header(req, 'content-encoding') ?? '')
+  );
 }
 
 /**
@@ -142,10 +162,18 @@ export function checksumDigester(alg: ChecksumAlgorithm): Digester {
  * The multipart object's checksum. COMPOSITE: checksum of the concatenated part checksums plus
  * `-N`. FULL_OBJECT (CRC family): the parts' CRCs combined into the CRC of the whole object.
  */
-export function combineChecksums(alg: string, type: string, parts: Array<{ checksum: string; size: number }>): string | null {
+export function combineChecksums(
+  alg: string,
+  type: string,
+  parts: Array<{ checksum: string; size: number }>,
+): string | null {
   const a = parseChecksumAlgorithm(alg);
   if (!a || parts.length === 0 || parts.some((p) => !p.checksum)) return null;
-  if (type !== 'FULL_OBJECT') return compositeChecksum(a, parts.map((p) => p.checksum));
+  if (type !== 'FULL_OBJECT')
+    return compositeChecksum(
+      a,
+      parts.map((p) => p.checksum),
+    );
   if (a === 'SHA1' || a === 'SHA256') return null;
   let crc: Buffer = Buffer.from(parts[0]!.checksum, 'base64');
   for (const p of parts.slice(1)) crc = combineCrc(a, crc, Buffer.from(p.checksum, 'base64'), p.size);

@@ -221,7 +221,9 @@ export class IndexStore {
       getPart: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
       putPart: p(`INSERT OR REPLACE INTO parts(upload_id, part_number, blob_id, size, etag, checksum,
         last_modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      listParts: p('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      listParts: p(
+        'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
+      ),
       allParts: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
       deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
       expiredCandidates: p(`SELECT * FROM versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0
@@ -286,8 +288,7 @@ export class IndexStore {
     const hit = this.bucketCache.get(name);
     if (hit) return hit;
     const r = this.st.getBucket!.get(name) as
-      | { name: string; created_ms: number; region: string; versioning: string }
-      | undefined;
+      { name: string; created_ms: number; region: string; versioning: string } | undefined;
     if (!r) return null;
     const b = { name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning };
     this.bucketCache.set(name, b);
@@ -295,9 +296,14 @@ export class IndexStore {
   }
 
   listBuckets(): BucketRow[] {
-    return (this.st.listBuckets!.all() as Array<{ name: string; created_ms: number; region: string; versioning: string }>).map(
-      (r) => ({ name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning }),
-    );
+    return (
+      this.st.listBuckets!.all() as Array<{
+        name: string;
+        created_ms: number;
+        region: string;
+        versioning: string;
+      }>
+    ).map((r) => ({ name: r.name, createdMs: r.created_ms, region: r.region, versioning: r.versioning }));
   }
 
   insertBucket(b: BucketRow): void {
@@ -381,14 +387,26 @@ export class IndexStore {
   }
 
   /** Latest non-deleted versions with prefix <= key < upper and key > after, in byte order. */
-  scanLatest(bucket: string, prefix: string, after: string, upper: string | null, limit: number): VersionRow[] {
+  scanLatest(
+    bucket: string,
+    prefix: string,
+    after: string,
+    upper: string | null,
+    limit: number,
+  ): VersionRow[] {
     return (this.st.scanLatest!.all(bucket, prefix, after, upper ?? KEY_MAX, limit) as RawVersion[]).map(
       (r) => toVersion(r)!,
     );
   }
 
   /** All versions (newest first within a key) with key >= prefix, key > after, key < upper. */
-  scanVersions(bucket: string, prefix: string, after: string, upper: string | null, limit: number): VersionRow[] {
+  scanVersions(
+    bucket: string,
+    prefix: string,
+    after: string,
+    upper: string | null,
+    limit: number,
+  ): VersionRow[] {
     return (this.st.scanVersions!.all(bucket, prefix, after, upper ?? KEY_MAX, limit) as RawVersion[]).map(
       (r) => toVersion(r)!,
     );
@@ -396,12 +414,18 @@ export class IndexStore {
 
   /** Older versions of one key than the row with id `belowId`. */
   scanVersionsOfKeyBelow(bucket: string, key: string, belowId: number, limit: number): VersionRow[] {
-    return (this.st.scanVersionsOfKeyBelow!.all(bucket, key, belowId, limit) as RawVersion[]).map(
-      (r) => toVersion(r)!,
+    return (this.st.scanVersionsOfKeyBelow!.all(bucket, key, belowId, limit) as RawVersion[]).map((r) =>
+      toVersion(r)!,
     );
   }
 
-  expiredCandidates(bucket: string, prefix: string, upper: string | null, beforeMs: number, limit: number): VersionRow[] {
+  expiredCandidates(
+    bucket: string,
+    prefix: string,
+    upper: string | null,
+    beforeMs: number,
+    limit: number,
+  ): VersionRow[] {
     return (
       this.st.expiredCandidates!.all(bucket, prefix, upper ?? KEY_MAX, beforeMs, limit) as RawVersion[]
     ).map((r) => toVersion(r)!);
@@ -480,7 +504,15 @@ export class IndexStore {
     limit: number,
   ): UploadRow[] {
     return (
-      this.st.scanUploads!.all(bucket, prefix, upper ?? KEY_MAX, keyMarker, keyMarker, uploadIdMarker, limit) as RawUpload[]
+      this.st.scanUploads!.all(
+        bucket,
+        prefix,
+        upper ?? KEY_MAX,
+        keyMarker,
+        keyMarker,
+        uploadIdMarker,
+        limit,
+      ) as RawUpload[]
     ).map((r) => toUpload(r)!);
   }
 

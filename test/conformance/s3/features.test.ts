@@ -39,9 +39,18 @@ let url: string;
 const clock = new ManualClock(Date.now());
 
 before(async () => {
-  svc = await startStandalone(s3Service, { serveGateway: true, clock, config: { lifecycleIntervalMs: 60_000 } });
+  svc = await startStandalone(s3Service, {
+    serveGateway: true,
+    clock,
+    config: { lifecycleIntervalMs: 60_000 },
+  });
   url = svc.gatewayUrl!;
-  s3 = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  s3 = new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'feat' }));
 });
 
@@ -63,7 +72,15 @@ describe('browser features', () => {
     const policy = Buffer.from(
       JSON.stringify({
         expiration: new Date(clock.now() + 3_600_000).toISOString(),
-        conditions: [{ bucket: 'feat' }, ['starts-with', '$key', 'uploads/'], ['content-length-range', 1, 1_000_000], { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }, ['starts-with', '$Content-Type', 'image/']],
+        conditions: [
+          { bucket: 'feat' },
+          ['starts-with', '$key', 'uploads/'],
+          ['content-length-range', 1, 1_000_000],
+          { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+          { 'x-amz-credential': credential },
+          { 'x-amz-date': amzDate },
+          ['starts-with', '$Content-Type', 'image/'],
+        ],
       }),
     ).toString('base64');
     const key = hmac(hmac(hmac(hmac('AWS4test', date), 'us-east-1'), 's3'), 'aws4_request');
@@ -93,10 +110,36 @@ describe('browser features', () => {
 
   it('serves website index and error documents to anonymous GETs', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'site' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'site', Key: 'index.html', Body: '<h1>home</h1>', ContentType: 'text/html' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'site', Key: 'docs/index.html', Body: '<h1>docs</h1>', ContentType: 'text/html' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'site', Key: '404.html', Body: '<h1>missing</h1>', ContentType: 'text/html' }));
-    await s3.send(new PutBucketWebsiteCommand({ Bucket: 'site', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: '404.html' } } }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'site',
+        Key: 'index.html',
+        Body: '<h1>home</h1>',
+        ContentType: 'text/html',
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'site',
+        Key: 'docs/index.html',
+        Body: '<h1>docs</h1>',
+        ContentType: 'text/html',
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'site',
+        Key: '404.html',
+        Body: '<h1>missing</h1>',
+        ContentType: 'text/html',
+      }),
+    );
+    await s3.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'site',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: '404.html' } },
+      }),
+    );
     const home = await fetch(`${url}/site/`);
     assert.equal(home.status, 200);
     assert.equal(await home.text(), '<h1>home</h1>');
@@ -126,7 +169,9 @@ describe('browser features', () => {
           'content-length': '1048576',
           'x-amz-date': '20250101T000000Z',
           'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-          authorization: 'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=' + '0'.repeat(64),
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=' +
+            '0'.repeat(64),
         },
       });
       req.on('continue', () => {
@@ -151,7 +196,14 @@ describe('browser features', () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'life' }));
     await s3.send(new PutObjectCommand({ Bucket: 'life', Key: 'tmp/a', Body: 'a' }));
     await s3.send(new PutObjectCommand({ Bucket: 'life', Key: 'keep/b', Body: 'b' }));
-    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'life', LifecycleConfiguration: { Rules: [{ ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }] } }));
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'life',
+        LifecycleConfiguration: {
+          Rules: [{ ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }],
+        },
+      }),
+    );
     clock.advance(60_000);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal((await fetch(`${url}/life/tmp/a`, { method: 'HEAD' })).status, 200, 'not yet due');
@@ -172,25 +224,75 @@ describe('browser features', () => {
 
 describe('bucket configuration and copies', () => {
   it('stores and returns policy, tagging, location; UploadPartCopy copies a range', async () => {
-    const c = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const c = new S3Client({
+      endpoint: url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     c.config.systemClockOffset = clock.now() - Date.now();
     try {
       await c.send(new CreateBucketCommand({ Bucket: 'cfg' }));
-      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg/*' }] });
+      const policy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg/*' },
+        ],
+      });
       await c.send(new PutBucketPolicyCommand({ Bucket: 'cfg', Policy: policy }));
       assert.equal((await c.send(new GetBucketPolicyCommand({ Bucket: 'cfg' }))).Policy, policy);
-      await c.send(new PutBucketTaggingCommand({ Bucket: 'cfg', Tagging: { TagSet: [{ Key: 'team', Value: 'photos' }] } }));
-      assert.deepEqual((await c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' }))).TagSet, [{ Key: 'team', Value: 'photos' }]);
+      await c.send(
+        new PutBucketTaggingCommand({
+          Bucket: 'cfg',
+          Tagging: { TagSet: [{ Key: 'team', Value: 'photos' }] },
+        }),
+      );
+      assert.deepEqual((await c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' }))).TagSet, [
+        { Key: 'team', Value: 'photos' },
+      ]);
       await c.send(new DeleteBucketTaggingCommand({ Bucket: 'cfg' }));
-      await assert.rejects(c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' })), /NoSuchTagSet|TagSet does not exist/);
+      await assert.rejects(
+        c.send(new GetBucketTaggingCommand({ Bucket: 'cfg' })),
+        /NoSuchTagSet|TagSet does not exist/,
+      );
       const loc = await c.send(new GetBucketLocationCommand({ Bucket: 'cfg' }));
       assert.equal(loc.LocationConstraint ?? '', '');
       const src = randomBytes(6 * 1024 * 1024);
       await c.send(new PutObjectCommand({ Bucket: 'cfg', Key: 'src', Body: src }));
       const up = await c.send(new CreateMultipartUploadCommand({ Bucket: 'cfg', Key: 'dst' }));
-      const p1 = await c.send(new UploadPartCopyCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, PartNumber: 1, CopySource: 'cfg/src', CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}` }));
-      const p2 = await c.send(new UploadPartCopyCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, PartNumber: 2, CopySource: 'cfg/src', CopySourceRange: `bytes=${5 * 1024 * 1024}-${src.length - 1}` }));
-      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'cfg', Key: 'dst', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult?.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult?.ETag }] } }));
+      const p1 = await c.send(
+        new UploadPartCopyCommand({
+          Bucket: 'cfg',
+          Key: 'dst',
+          UploadId: up.UploadId,
+          PartNumber: 1,
+          CopySource: 'cfg/src',
+          CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}`,
+        }),
+      );
+      const p2 = await c.send(
+        new UploadPartCopyCommand({
+          Bucket: 'cfg',
+          Key: 'dst',
+          UploadId: up.UploadId,
+          PartNumber: 2,
+          CopySource: 'cfg/src',
+          CopySourceRange: `bytes=${5 * 1024 * 1024}-${src.length - 1}`,
+        }),
+      );
+      await c.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'cfg',
+          Key: 'dst',
+          UploadId: up.UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: p1.CopyPartResult?.ETag },
+              { PartNumber: 2, ETag: p2.CopyPartResult?.ETag },
+            ],
+          },
+        }),
+      );
       const got = await c.send(new GetObjectCommand({ Bucket: 'cfg', Key: 'dst' }));
       assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(src));
       const part2 = await c.send(new GetObjectCommand({ Bucket: 'cfg', Key: 'dst', PartNumber: 2 }));
@@ -205,26 +307,65 @@ describe('bucket configuration and copies', () => {
 
 describe('multipart checksums', () => {
   it('computes COMPOSITE CRC32C and FULL_OBJECT CRC32 checksums', async () => {
-    const fresh = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, systemClockOffset: 0 });
+    const fresh = new S3Client({
+      endpoint: url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      systemClockOffset: 0,
+    });
     // The ManualClock has moved days ahead; sign with its time so the skew check passes.
     fresh.config.systemClockOffset = clock.now() - Date.now();
     try {
       const p1 = randomBytes(5 * 1024 * 1024);
       const p2 = randomBytes(777);
-      for (const [alg, type] of [['CRC32C', 'COMPOSITE'], ['CRC32', 'FULL_OBJECT']] as const) {
+      for (const [alg, type] of [
+        ['CRC32C', 'COMPOSITE'],
+        ['CRC32', 'FULL_OBJECT'],
+      ] as const) {
         const key = `mp-${alg}`;
-        const up = await fresh.send(new CreateMultipartUploadCommand({ Bucket: 'feat', Key: key, ChecksumAlgorithm: alg, ChecksumType: type }));
+        const up = await fresh.send(
+          new CreateMultipartUploadCommand({
+            Bucket: 'feat',
+            Key: key,
+            ChecksumAlgorithm: alg,
+            ChecksumType: type,
+          }),
+        );
         const parts = [];
         for (const [i, body] of [p1, p2].entries()) {
-          const r = await fresh.send(new UploadPartCommand({ Bucket: 'feat', Key: key, UploadId: up.UploadId, PartNumber: i + 1, Body: body, ChecksumAlgorithm: alg }));
-          parts.push({ PartNumber: i + 1, ETag: r.ETag, [`Checksum${alg}`]: (r as unknown as Record<string, unknown>)[`Checksum${alg}`] });
+          const r = await fresh.send(
+            new UploadPartCommand({
+              Bucket: 'feat',
+              Key: key,
+              UploadId: up.UploadId,
+              PartNumber: i + 1,
+              Body: body,
+              ChecksumAlgorithm: alg,
+            }),
+          );
+          parts.push({
+            PartNumber: i + 1,
+            ETag: r.ETag,
+            [`Checksum${alg}`]: (r as unknown as Record<string, unknown>)[`Checksum${alg}`],
+          });
         }
-        const done = await fresh.send(new CompleteMultipartUploadCommand({ Bucket: 'feat', Key: key, UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
+        const done = await fresh.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'feat',
+            Key: key,
+            UploadId: up.UploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
         const value = (done as unknown as Record<string, unknown>)[`Checksum${alg}`] as string;
         if (type === 'COMPOSITE') assert.match(value, /-2$/);
         else {
           const whole = Buffer.alloc(4);
-          whole.writeUInt32BE((zlib as unknown as { crc32(b: Buffer, v?: number): number }).crc32(Buffer.concat([p1, p2])) >>> 0);
+          whole.writeUInt32BE(
+            (zlib as unknown as { crc32(b: Buffer, v?: number): number }).crc32(Buffer.concat([p1, p2])) >>>
+              0,
+          );
           assert.equal(value, whole.toString('base64'));
         }
       }
