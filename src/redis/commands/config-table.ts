@@ -74,8 +74,6 @@ const NOOP_DEFAULTS: Record<string, [string, (v: string) => boolean]> = {
   'tcp-keepalive': ['300', isInt],
   'busy-reply-threshold': ['5000', isInt],
   'lua-time-limit': ['5000', isInt],
-  'appendfsync': ['everysec', (v) => /^(always|everysec|no)$/i.test(v)],
-  'appendonly': ['no', isBool],
   'aof-use-rdb-preamble': ['yes', isBool],
   'aof-load-truncated': ['yes', isBool],
   'auto-aof-rewrite-percentage': ['100', isInt],
@@ -156,6 +154,16 @@ export function buildConfigTable(): Map<string, ConfigParam> {
   t.set('slowlog-max-len', intParam((s) => s.settings.slowlogMaxLen, (s, n) => (s.settings.slowlogMaxLen = n)));
   t.set('latency-monitor-threshold', intParam((s) => s.settings.latencyMonitorThresholdMs, (s, n) => (s.settings.latencyMonitorThresholdMs = n)));
   t.set('hz', intParam((s) => s.settings.hz, (s, n) => (s.settings.hz = n), 1));
+  // Persistence mode is chosen at startup (config file / env / flags); CONFIG SET may only confirm it.
+  for (const name of ['appendonly', 'appendfsync']) {
+    t.set(name, {
+      get: (s) => s.persistenceParam(name) ?? (name === 'appendonly' ? 'no' : s.config.appendfsync),
+      set: (s, v) => {
+        const cur = s.persistenceParam(name) ?? (name === 'appendonly' ? 'no' : s.config.appendfsync);
+        return v.toLowerCase() === cur ? null : `Nimbus sets ${name} at startup (redis.${name === 'appendonly' ? 'appendonly' : 'appendfsync'} in the config), not at runtime`;
+      },
+    });
+  }
   t.set('databases', { get: (s) => String(s.keyspace.dbs.length), set: () => "can't set immutable config" });
   t.set('port', { get: (s) => String(s.port), set: () => "can't set immutable config" });
   t.set('dir', { get: (s) => s.dataDir, set: () => "can't set protected config" });
