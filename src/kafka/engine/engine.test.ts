@@ -136,6 +136,8 @@ test('idempotent producer: duplicates once, gaps and old epochs refused, state s
   const txn2 = engine.initProducerId('tx', 60000);
   assert.deepEqual([txn2.producerId, txn2.producerEpoch], [txn1.producerId, txn1.producerEpoch + 1]);
   assert.equal(engine.describeTopic('idem')!.partitions.length, 1, 'topic metadata persisted');
+  assert.equal(engine.stats().partitions, 1);
+  assert.ok(engine.stats().fsyncs >= 1 && engine.stats().logBytes > 0, JSON.stringify(engine.stats()));
   await engine.close();
   rmSync(dir, { recursive: true, force: true });
 });

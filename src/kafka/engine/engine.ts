@@ -576,6 +576,25 @@ export class KafkaEngine {
     return this.producerIdNext++;
   }
 
+  /** Numbers for metrics (read at scrape time). */
+  stats(): { topics: number; partitions: number; logBytes: number; appends: number; fsyncs: number; groups: number } {
+    let partitions = 0;
+    let logBytes = 0;
+    let appends = 0;
+    let fsyncs = 0;
+    for (const t of this.topics.values()) {
+      for (const l of t.logs) {
+        partitions++;
+        logBytes += l.sizeBytes();
+        if (l instanceof FileLog) {
+          appends += l.stats.appends;
+          fsyncs += l.stats.fsyncs;
+        }
+      }
+    }
+    return { topics: this.topics.size, partitions, logBytes, appends, fsyncs, groups: this.groups.listGroups().length };
+  }
+
   // ---- groups ----------------------------------------------------------------------------
 
   lag(groupId: string): LagRow[] {
