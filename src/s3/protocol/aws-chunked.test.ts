@@ -334,3 +334,19 @@ test('async-iterable form with options derived from authenticate()', async () =>
     (e: unknown) => e instanceof S3Error && e.code === 'IncompleteBody',
   );
 });
+
+test('a declared trailer must arrive and be well formed even when the caller verifies the value', async () => {
+  const noTrailer = Buffer.from('5\r\nhello\r\n0\r\n\r\n');
+  const opts: AwsChunkedOptions = {
+    trailer: true,
+    declaredTrailer: 'x-amz-checksum-crc32',
+    verifyTrailerChecksum: false,
+  };
+  assert.equal(await codeOf(decode([noTrailer], opts)), 'InvalidRequest');
+  const malformed = Buffer.from('5\r\nhello\r\n0\r\nx-amz-checksum-crc32:nope\r\n\r\n');
+  assert.equal(await codeOf(decode([malformed], opts)), 'InvalidRequest');
+  const wrongButUnverified = Buffer.from('5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n');
+  const { dec } = await decode([wrongButUnverified], opts);
+  assert.equal(dec.trailers.get('x-amz-checksum-crc32'), 'AAAAAA==');
+  assert.equal(dec.checksum, undefined);
+});

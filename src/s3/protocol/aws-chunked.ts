@@ -274,7 +274,8 @@ export class AwsChunkedParser {
     if (decodedContentLength !== undefined && this.decodedBytes !== decodedContentLength) {
       throw new S3Error('IncompleteBody');
     }
-    if (this.trailerAlgorithm && this.dataChecksum && this.opts.verifyTrailerChecksum !== false) {
+    if (this.trailerAlgorithm) {
+      // The declared trailer must arrive and be well formed even when the caller compares values.
       const name = checksumHeaderName(this.trailerAlgorithm);
       const sent = this.trailers.get(name);
       if (sent === undefined)
@@ -282,9 +283,11 @@ export class AwsChunkedParser {
           message: `x-amz-trailer was declared but ${name} was not sent in the trailer`,
         });
       validateChecksumValue(this.trailerAlgorithm, sent);
-      const actual = this.dataChecksum.digest().toString('base64');
-      verifyChecksum(this.trailerAlgorithm, sent, actual);
-      this.checksum = { algorithm: this.trailerAlgorithm, base64: actual };
+      if (this.dataChecksum) {
+        const actual = this.dataChecksum.digest().toString('base64');
+        verifyChecksum(this.trailerAlgorithm, sent, actual);
+        this.checksum = { algorithm: this.trailerAlgorithm, base64: actual };
+      }
     }
     this.state = State.Done;
   }
