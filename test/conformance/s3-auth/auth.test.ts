@@ -426,3 +426,98 @@ for key in sys.argv[3:]:
     }
   });
 });
+
+/** A browser-style presigned POST form: policy signed with @smithy/signature-v4 (SigV4 POST). */
+async function postForm(conditions: unknown[], fields: [string, string][], file: Buffer): Promise<Response> {
+  const now = new Date();
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const credential = `test/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  const policy = Buffer.from(
+    JSON.stringify({
+      expiration: new Date(now.getTime() + 300_000).toISOString(),
+      conditions: [
+        ...conditions,
+        { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+        { 'x-amz-credential': credential },
+        { 'x-amz-date': amzDate },
+      ],
+    }),
+  ).toString('base64');
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const signature = await signer.sign(policy, { signingDate: now });
+  const fd = new FormData();
+  for (const [k, v] of [
+    ...fields,
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', credential],
+    ['X-Amz-Date', amzDate],
+    ['Policy', policy],
+    ['X-Amz-Signature', signature],
+  ] as [string, string][])
+    fd.append(k, v);
+  fd.append('file', new Blob([file], { type: 'image/jpeg' }), 'profile.jpg');
+  return fetch(`${url}/${BUCKET}`, { method: 'POST', body: fd });
+}
+
+describe('presigned POST (browser form upload)', () => {
+  const image = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff));
+  const conditions = [
+    { bucket: BUCKET },
+    ['starts-with', '$key', 'users/12345/'],
+    ['starts-with', '$Content-Type', 'image/'],
+    ['content-length-range', 1, 100_000],
+  ];
+
+  it('a signed form upload is stored under ${filename} and readable', async () => {
+    const r = await postForm(
+      conditions,
+      [
+        ['key', 'users/12345/${filename}'],
+        ['Content-Type', 'image/jpeg'],
+      ],
+      image,
+    );
+    assert.ok(r.status === 204 || r.status === 200 || r.status === 201, `${r.status} ${await r.text()}`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'users/12345/profile.jpg' }));
+    assert.equal(got.ContentType, 'image/jpeg');
+    assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), image);
+  });
+
+  it('a key outside the policy, or a file over content-length-range, is refused', async () => {
+    const r1 = await postForm(
+      conditions,
+      [
+        ['key', 'users/99999/x.jpg'],
+        ['Content-Type', 'image/jpeg'],
+      ],
+      image,
+    );
+    const x1 = await r1.text();
+    assert.equal(r1.status, 403, x1);
+    assert.equal(xmlField(x1, 'Code'), 'AccessDenied');
+    assert.match(xmlField(x1, 'Message') ?? '', /Invalid according to Policy: Policy Condition failed/);
+    const r2 = await postForm(
+      conditions,
+      [
+        ['key', 'users/12345/big.jpg'],
+        ['Content-Type', 'image/jpeg'],
+      ],
+      Buffer.alloc(100_001),
+    );
+    const x2 = await r2.text();
+    assert.equal(r2.status, 400, x2);
+    assert.equal(xmlField(x2, 'Code'), 'EntityTooLarge');
+    await assert.rejects(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'users/12345/big.jpg' })),
+      (e: unknown) => e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404,
+    );
+  });
+});
