@@ -11,6 +11,7 @@ import { brokerApiFor } from './handlers/engine-adapter.js';
 import type { HandlerEnv } from './handlers/handler.js';
 import { allHandlers } from './handlers/registry.js';
 import { KafkaServer } from './server.js';
+import { decompress } from './protocol/compression/index.js';
 
 /** Kafka's socket.request.max.bytes default: the largest request frame we read. */
 export const REQUEST_BYTES_MAX_DEFAULT = 104_857_600;
@@ -83,6 +84,8 @@ class KafkaService implements Service {
       numPartitions: config.numPartitions,
       topicDefaults: config.topicDefaults,
       retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+      // ListOffsets by timestamp looks inside compressed batches for the exact record.
+      decompress,
       group: {
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
         groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
