@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ServiceDefinition } from '../platform/service.js';
-import { GatewayRouter, notFound } from './router.js';
+import { GatewayRouter, serveRouter } from './router.js';
 
 export const gatewayConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(4566),
@@ -78,10 +78,11 @@ export function gatewayService(router: GatewayRouter, admin: AdminApi): ServiceD
       let server: Server | null = null;
       let url: string | null = null;
       const requests = ctx.metrics.counter('requests_total', 'HTTP requests received by the gateway');
-      const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      const intercept = (req: IncomingMessage, res: ServerResponse): boolean => {
         requests.inc();
-        if ((req.url ?? '').startsWith(ADMIN_PREFIX)) handleAdmin(admin, req, res);
-        else router.dispatch(req, res, notFound);
+        if (!(req.url ?? '').startsWith(ADMIN_PREFIX)) return false;
+        handleAdmin(admin, req, res);
+        return true;
       };
       return {
         async start() {
@@ -91,14 +92,7 @@ export function gatewayService(router: GatewayRouter, admin: AdminApi): ServiceD
             keepAliveTimeout: ctx.config.keepAliveTimeoutMs,
           });
           server.maxConnections = ctx.config.maxConnections;
-          server.on('request', onRequest);
-          // Expect: 100-continue. Routes that authenticate before accepting a body (S3) call
-          // writeContinue themselves; for the rest the gateway continues at once.
-          server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-            const route = (req.url ?? '').startsWith(ADMIN_PREFIX) ? undefined : router.find(req);
-            if (!route?.handlesContinue) res.writeContinue();
-            onRequest(req, res);
-          });
+          serveRouter(server, router, intercept);
           server.on('clientError', (_err, socket) => {
             if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
             else socket.destroy();

@@ -2,7 +2,7 @@
  * Routes one HTTP request to the highest-priority matching gateway route. Shared by the gateway
  * service and by `startStandalone({ serveGateway: true })` in tests, so both dispatch the same way.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { GatewayRoute } from '../platform/service.js';
 
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -47,6 +47,26 @@ export class GatewayRouter {
       fail(err);
     }
   }
+}
+
+/**
+ * Wires `router` to an HTTP server for both plain requests and `Expect: 100-continue` ones. Routes
+ * that declare `handlesContinue` (S3 authenticates first) decide on the 100 themselves; for the
+ * rest the server continues at once. `intercept` may answer a request first (the admin API).
+ */
+export function serveRouter(
+  server: Server,
+  router: GatewayRouter,
+  intercept: (req: IncomingMessage, res: ServerResponse) => boolean = () => false,
+): void {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!intercept(req, res)) router.dispatch(req, res, notFound);
+  };
+  server.on('request', onRequest);
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!router.find(req)?.handlesContinue) res.writeContinue();
+    onRequest(req, res);
+  });
 }
 
 export function notFound(_req: IncomingMessage, res: ServerResponse): void {

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { GatewayRouter, notFound } from '../gateway/router.js';
+import { GatewayRouter, serveRouter } from '../gateway/router.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from './clock.js';
@@ -46,7 +46,8 @@ export async function startStandalone<C>(
   let http: HttpServer | null = null;
   let baseUrl: string | null = null;
   if (opts.serveGateway) {
-    http = createServer((req, res) => router.dispatch(req, res, notFound));
+    http = createServer();
+    serveRouter(http, router);
     const port = await listenOn(http, 'gateway', '127.0.0.1', 0);
     baseUrl = `http://127.0.0.1:${port}`;
   }
