@@ -7,7 +7,9 @@
  * (it is not a project dependency); otherwise the run says so.
  *
  * Usage: npm run build && node bench/s3/run.mjs [--seconds 5] [--large-mib 64] [--large-reps 3]
- * Requests are anonymous (no SigV4) so the numbers measure the server, not client signing.
+ * Requests are anonymous (no SigV4) so the numbers measure the server, not client signing. The
+ * server runs in its own process; CPU µs/op is the load generator's (this process) — see
+ * `top` for the server's share.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, writeSync, fsyncSync, closeSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -33,8 +36,49 @@ if (!existsSync(join(dist, 's3/index.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
-const { startStandalone } = await import(pathToFileURL(join(dist, 'platform/testing.js')).href);
-const { s3Service } = await import(pathToFileURL(join(dist, 's3/index.js')).href);
+
+/**
+ * The server runs in a child process so the load generator (this process) does not share its
+ * event loop: the numbers are the server's, and the RSS sampled is the server's.
+ */
+async function startServerProcess() {
+  const code = `
+    const { startStandalone } = await import(${JSON.stringify(pathToFileURL(join(dist, 'platform/testing.js')).href)});
+    const { s3Service } = await import(${JSON.stringify(pathToFileURL(join(dist, 's3/index.js')).href)});
+    const s = await startStandalone(s3Service, { serveGateway: true });
+    console.log('URL ' + s.gatewayUrl);
+    process.on('message', async (m) => {
+      if (m === 'rss') process.send(process.memoryUsage().rss);
+      if (m === 'stop') { await s.close(); process.exit(0); }
+    });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /URL (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (c) => reject(new Error(`server exited (${c})`)));
+  });
+  const rss = () =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send('rss');
+    });
+  return {
+    url,
+    rss,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', r);
+        child.send('stop');
+      }),
+  };
+}
 
 const mbps = (bytes, ms) => bytes / MiB / (ms / 1000);
 
@@ -156,7 +200,7 @@ function streamPut(agent, base, path, totalBytes) {
   });
 }
 
-/** ops/s over SECONDS, plus process CPU µs per op (client + server: both live in this process). */
+/** ops/s over SECONDS, plus this (client) process's CPU µs per op. */
 async function opsPerSecond(fn) {
   const deadline = performance.now() + SECONDS * 1000;
   const cpu0 = process.cpuUsage();
@@ -175,7 +219,7 @@ async function opsPerSecond(fn) {
 }
 const cpuPerOp = [];
 
-async function benchTarget(name, base, bucketPath) {
+async function benchTarget(name, base, bucketPath, serverRss = async () => process.memoryUsage().rss) {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   await call(agent, base, 'PUT', bucketPath);
   const small = randomBytes(SMALL_BYTES);
@@ -190,8 +234,8 @@ async function benchTarget(name, base, bucketPath) {
   let putBest = 0;
   let getBest = 0;
   let rssPeak = 0;
-  const rss0 = process.memoryUsage().rss;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss - rss0)), 20);
+  const rss0 = await serverRss();
+  const sampler = setInterval(async () => (rssPeak = Math.max(rssPeak, (await serverRss()) - rss0)), 50);
   for (let r = 0; r < LARGE_REPS; r++) {
     let t = performance.now();
     await streamPut(agent, base, `${bucketPath}/large-${r}`, LARGE_MIB * MiB);
@@ -217,9 +261,9 @@ console.log(
   `machine: MD5 ${limits.md5.toFixed(0)} MiB/s, fsync-ed disk ${limits.disk.toFixed(0)} MiB/s, loopback HTTP ${limits.loopback.toFixed(0)} MiB/s`,
 );
 
-const svc = await startStandalone(s3Service, { serveGateway: true });
-const results = [await benchTarget('nimbus', svc.gatewayUrl, '/bench')];
-await svc.close();
+const server = await startServerProcess();
+const results = [await benchTarget('nimbus', server.url, '/bench', server.rss)];
+await server.stop();
 
 let s3rver = null;
 try {
@@ -239,9 +283,9 @@ if (s3rver) {
 const largePutLimit = Math.min(limits.md5, limits.disk);
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(7)} 4KiB PUT ${r.putOps.toFixed(0)} ops/s (${r.putCpu} CPU µs/op) · 4KiB GET ${r.getOps.toFixed(0)} ops/s (${r.getCpu} CPU µs/op) · ` +
+    `${r.name.padEnd(7)} 4KiB PUT ${r.putOps.toFixed(0)} ops/s (client ${r.putCpu} CPU µs/op) · 4KiB GET ${r.getOps.toFixed(0)} ops/s (client ${r.getCpu} CPU µs/op) · ` +
       `${LARGE_MIB}MiB PUT ${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / largePutLimit).toFixed(0)}% of min(disk, MD5)) · ` +
-      `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback).toFixed(0)}% of loopback) · peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
+      `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback).toFixed(0)}% of loopback) · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
   );
 }
 if (results.length === 2) {

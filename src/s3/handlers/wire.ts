@@ -1,8 +1,7 @@
 /**
  * The seam between the HTTP handlers and the wire-protocol modules in ../protocol (addressing,
  * SigV4/SigV2 verification, the aws-chunked decoder, checksums). Handlers only call the functions
- * here, so each protocol module plugs in at one place as it lands.
- *
+ * here, so the protocol layer plugs in at one place.
  */
 import type { IncomingMessage } from 'node:http';
 import { parseS3Address } from '../protocol/addressing.js';

@@ -14,6 +14,11 @@ import { join } from 'node:path';
 
 /** Bytes gathered before one writev: big enough to amortise syscalls, small enough to stay flat. */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * A background fdatasync is started after this many bytes, so the disk flushes while the rest of
+ * the body is still being hashed and the final fsync finds little left to write.
+ */
+export const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 /** Read-side chunk size for GET bodies. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
@@ -163,21 +168,42 @@ export class BlobStore {
     // One writev in flight while the next batch is hashed: disk and CPU overlap, memory stays at
     // about two batches.
     let pending: Promise<unknown> = Promise.resolve();
-    for await (const chunk of source) {
-      size += chunk.length;
-      if (size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
-      md5.update(chunk);
-      for (const [, d] of digesters) d.update(chunk);
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= WRITE_BATCH_BYTES) {
-        await pending;
-        pending = writeAll(fh, batch);
-        batch = [];
-        batchBytes = 0;
+    let syncing: Promise<unknown> | null = null;
+    let unsynced = 0;
+    try {
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+        md5.update(chunk);
+        for (const [, d] of digesters) d.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          await pending;
+          pending = writeAll(fh, batch);
+          unsynced += batchBytes;
+          batch = [];
+          batchBytes = 0;
+          if (unsynced >= EARLY_SYNC_BYTES && syncing === null) {
+            unsynced = 0;
+            // Errors here are only a head start lost: the final fsync reports real failures.
+            const started: Promise<unknown> = pending
+              .then(() => fh.datasync())
+              .catch(() => undefined)
+              .finally(() => {
+                if (syncing === started) syncing = null;
+              });
+            syncing = started;
+          }
+        }
       }
+    } catch (err) {
+      // Settle the in-flight write before the caller closes the file; its error is secondary.
+      await pending.catch(() => undefined);
+      throw err;
     }
     await pending;
+    if (syncing) await syncing;
     if (batch.length > 0) await writeAll(fh, batch);
     const digests: Record<string, Buffer> = {};
     for (const [name, d] of digesters) digests[name] = d.digest();
