@@ -281,11 +281,8 @@ function getkeys(c: Client, withFlags: boolean): void {
 
 export const commandCommands: CommandModule = {
   command,
-  'command|count': (c) => {
-    let n = 0;
-    for (const cmd of c.server.registry.all()) n += 1 + cmd.subcommands.size;
-    c.reply.int(n);
-  },
+  // Like Redis, COMMAND COUNT counts top-level commands (containers once, not their subcommands).
+  'command|count': (c) => c.reply.int([...c.server.registry.all()].length),
   'command|info': commandInfo,
   'command|docs': commandDocs,
   'command|list': commandList,
