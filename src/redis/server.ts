@@ -360,7 +360,15 @@ export class RedisServer {
     c.lastCommand = cmd.fullName;
     const t0 = this.clock.monotonicMs();
     if (c.replyMode === 'off' || c.replyMode === 'skip') c.out.enabled = false;
-    (cmd.handler as (c: Client) => void)(c);
+    try {
+      (cmd.handler as (c: Client) => void)(c);
+    } catch (err) {
+      // A bug in one command must not take down the host (and every other service) with it.
+      this.logger.error({ err, command: cmd.fullName }, 'redis command handler threw');
+      this.stats.totalErrorReplies++;
+      c.out.enabled = true;
+      c.reply.error(`ERR internal error in '${cmd.fullName}': ${(err as Error).message ?? String(err)}`);
+    }
     if (c.replyMode === 'skip') c.replyMode = 'on';
     c.out.enabled = c.replyMode === 'on';
     const us = Math.round((this.clock.monotonicMs() - t0) * 1000);

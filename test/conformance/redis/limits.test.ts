@@ -174,3 +174,21 @@ test('active expiry removes keys nobody reads, on clock ticks', async () => {
     await svc.close();
   }
 });
+
+test('a command handler that throws answers an error instead of crashing the host', async () => {
+  const srv = await startRedis();
+  try {
+    const server = (srv.svc.service as unknown as { running: { registry: { register(m: object): void } } }).running;
+    server.registry.register({
+      lolwut: () => {
+        throw new Error('boom');
+      },
+    });
+    const r = new Redis({ port: srv.port });
+    await assert.rejects(r.call('lolwut'), /ERR internal error in 'lolwut': boom/);
+    assert.equal(await r.ping(), 'PONG');
+    r.disconnect();
+  } finally {
+    await srv.close();
+  }
+});
