@@ -39,6 +39,8 @@ export const redisConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(6379),
   /** Empty = no password (AUTH/HELLO AUTH needed when set). */
   requirepass: z.string().default(''),
+  /** ACL users file (ACL SAVE/LOAD, loaded at start); relative paths are inside the data dir. "" = none. */
+  aclfile: z.string().default(''),
   maxclients: z.number().int().min(1).default(10000),
   /** Close clients idle this many seconds (0 = never). */
   timeout: z.number().int().min(0).default(0),

@@ -6,6 +6,7 @@ import { defineService, type HealthReport, type Service, type ServiceContext } f
 import { redisConfigSchema, type RedisConfig } from './config.js';
 import { attachPersistence } from './persistence-bridge.js';
 import { RedisServer } from './server.js';
+import { aclStore } from './commands/acl.js';
 
 export type { RedisConfig } from './config.js';
 export { redisConfigSchema } from './config.js';
@@ -23,6 +24,8 @@ class RedisService implements Service {
     const server = new RedisServer(ctx.config, ctx.clock, ctx.logger);
     server.dataDir = ctx.dataDir;
     this.server = server;
+    // Users from the aclfile exist before the first connection (and before the AOF replays).
+    if (ctx.config.aclfile !== '') aclStore(server);
     if (!ctx.ephemeral) await attachPersistence(server, ctx.config, ctx.dataDir, ctx.logger);
     const net = server.listen();
     const port = await ctx.listen(net, ctx.config.port);

@@ -13,6 +13,7 @@ import { readRdb } from './persistence/rdb.js';
 import { Snapshots, type SnapshotSource } from './persistence/snapshot.js';
 import type { RdbEntry } from './persistence/value-model.js';
 import type { PersistenceHooks, RedisServer } from './server.js';
+import { functionLibrarySources, restoreFunctionLibraries } from './commands/scripting.js';
 
 function snapshotSource(server: RedisServer): SnapshotSource {
   const ks = server.keyspace;
@@ -37,6 +38,8 @@ function snapshotSource(server: RedisServer): SnapshotSource {
     },
     sizeHint: (db: number) => ({ keys: ks.dbs[db]?.dict.size ?? 0, expires: ks.dbs[db]?.expires.size ?? 0 }),
     usedMemoryBytes: () => server.usedMemory(),
+    // FUNCTION2 records: dump.rdb and an AOF base carry the function libraries, as in Redis 7.
+    functions: () => functionLibrarySources(server),
   };
 }
 
@@ -52,6 +55,13 @@ function installEntry(server: RedisServer, e: RdbEntry): void {
   }
   db.set(key, value);
   if (e.expireAtMs !== null) db.setExpire(key, e.expireAtMs);
+}
+
+/** Installs function libraries read from an RDB (dump.rdb or an AOF base); bad ones are logged. */
+function restoreFunctions(server: RedisServer, libs: readonly Buffer[]): void {
+  if (libs.length === 0) return;
+  for (const err of restoreFunctionLibraries(server, libs))
+    server.logger.warn({ err }, 'function library from the RDB not loaded');
 }
 
 export async function attachPersistence(server: RedisServer, config: RedisConfig, dir: string, logger: Logger): Promise<void> {
@@ -77,6 +87,7 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
     if (aof) {
       const report = aof.load({
         entry: (e) => installEntry(server, e),
+        functionLibrary: (code) => restoreFunctions(server, [code]),
         command: (db, argv) => {
           loader.db = ks.dbs[db] ?? loader.db;
           server.execute(loader, argv.map((a) => a.latin1Slice(0, a.length)));
@@ -92,6 +103,7 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
     if (!loadedFromAof && existsSync(rdbPath)) {
       const img = readRdb(readFileSync(rdbPath));
       for (const e of img.entries) installEntry(server, e);
+      restoreFunctions(server, img.functions);
       ks.settle();
       logger.info({ keys: img.entries.length }, 'DB loaded from disk');
     }

@@ -19,6 +19,7 @@ import { RespProtocolError } from './protocol/resp-parser.js';
 import { type OutputLimit, parseOutputLimits, parseSaveRules, type RedisConfig } from './config.js';
 import { PubSub } from './pubsub.js';
 import { registerAllCommands } from './commands/index.js';
+import { aclCheckCommand, aclStore } from './commands/acl.js';
 
 /** Stop reading from a client whose unsent replies exceed this (back-pressure instead of OOM). */
 export const OUTPUT_PAUSE_READ_BYTES = 16 * 1024 * 1024;
@@ -168,8 +169,12 @@ export class RedisServer {
     for (const l of this.configListeners) l(name, value);
   }
 
+  /**
+   * New connections start unauthenticated unless the ACL default user is enabled and nopass (as
+   * Redis: requirepass gives the default user a password; an aclfile may do the same).
+   */
   authRequired(): boolean {
-    return this.settings.requirepass !== '';
+    return !aclStore(this).defaultNoAuth;
   }
 
   /** Starts the periodic work (server cron) on the injected clock. */
@@ -316,6 +321,12 @@ export class RedisServer {
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity)
       return this.reject(c, cmd, wrongArity(cmd.fullName));
     if (!c.authenticated && !cmd.noAuth) return this.reject(c, cmd, E_NOAUTH, false);
+    // ACL: clients without a socket (AOF loading, Lua's redis.call) run as the superuser, as in
+    // Redis for AOF loading; AUTH/HELLO (no_auth) are always allowed.
+    if (c.socket !== null && !cmd.noAuth) {
+      const denied = aclCheckCommand(c, cmd, argv, c.multi !== null ? 'multi' : 'toplevel');
+      if (denied !== null) return this.reject(c, cmd, denied);
+    }
     if (c.inPubSubContext && !cmd.pubsubContext)
       return this.reject(
         c,

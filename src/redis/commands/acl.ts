@@ -1,9 +1,8 @@
 /**
  * ACL SETUSER GETUSER DELUSER LIST USERS WHOAMI CAT LOG DRYRUN GENPASS SAVE LOAD, over acl/acl.ts.
  *
- * Also exported for the dispatcher (see the report): `aclAuthenticate` for AUTH / HELLO AUTH and
- * `aclCheckCommand` for the per-command permission check. Until the server calls them, users can
- * be managed but only the default user's requirepass governs connections.
+ * Also exported for the dispatcher: `aclAuthenticate` for AUTH / HELLO AUTH (connection.ts) and
+ * `aclCheckCommand`, which RedisServer.execute calls for every command of a socket client.
  *
  * One AclStore per server, created on first use (WeakMap), seeded from requirepass and kept in
  * step with CONFIG SET requirepass. The aclfile path comes from the `aclfile` CONFIG parameter
@@ -11,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { Client } from '../client.js';
 import type { RedisServer } from '../server.js';
 import type { RegisteredCommand } from './registry.js';
@@ -53,10 +53,28 @@ export function aclStore(server: RedisServer): AclStore {
   return st.store;
 }
 
+/** The `aclfile` config parameter; a relative path is resolved inside the data dir (Redis's cwd). */
 function aclFilePath(server: RedisServer): string | null {
-  const p =
-    server.settings.extra.get('aclfile') ?? (server.config as unknown as { aclfile?: string }).aclfile;
-  return p ? p : null;
+  const p = server.settings.extra.get('aclfile') ?? (server.config.aclfile as string | undefined);
+  if (!p) return null;
+  return isAbsolute(p) || server.dataDir === '' ? p : join(server.dataDir, p);
+}
+
+/**
+ * A user allowed every command, key and channel (the default user unless restricted): the
+ * per-command check can skip key extraction for it, which keeps the common case cheap.
+ */
+function unrestricted(u: AclUser): boolean {
+  const s = u.root;
+  const r = s.rules[0];
+  return (
+    s.rules.length === 1 &&
+    r !== undefined &&
+    r.allow &&
+    r.kind === 'all' &&
+    s.keys.some((k) => k.pattern === '*' && k.read && k.write) &&
+    s.channels.includes('*')
+  );
 }
 
 function clientInfo(c: Client): string {
@@ -81,6 +99,7 @@ export function aclCheckCommand(
   const store = aclStore(c.server);
   const user = store.getUser(c.user);
   if (!user) return `NOPERM User ${c.user} has no permissions to run the '${cmd.fullName}' command`;
+  if (unrestricted(user)) return null;
   return store.check(user, requestFor(store, cmd, argv), context, clientInfo(c));
 }
 

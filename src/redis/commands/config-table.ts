@@ -169,6 +169,7 @@ export function buildConfigTable(): Map<string, ConfigParam> {
   t.set('dir', { get: (s) => s.dataDir, set: () => "can't set protected config" });
   t.set('dbfilename', { get: (s) => s.config.dbfilename, set: () => "can't set protected config" });
   t.set('appenddirname', { get: (s) => s.config.appenddirname, set: () => "can't set immutable config" });
+  t.set('aclfile', { get: (s) => s.settings.extra.get('aclfile') ?? s.config.aclfile ?? '', set: () => "can't set immutable config" });
   t.set('appendfilename', { get: (s) => s.config.appendfilename, set: () => "can't set immutable config" });
   for (const [name, [def, validate]] of Object.entries(NOOP_DEFAULTS)) {
     if (t.has(name.trim())) continue;

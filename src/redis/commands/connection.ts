@@ -4,6 +4,7 @@ import type { Database } from '../engine/keyspace.js';
 import { is, parseInteger } from './args.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX, E_WRONGPASS } from './errors.js';
 import type { CommandModule } from './types.js';
+import { aclAuthenticate } from './acl.js';
 
 function ping(c: Client): void {
   if (c.argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
@@ -51,10 +52,9 @@ function reset(c: Client): void {
   c.reply.simple('RESET');
 }
 
+/** AUTH / HELLO AUTH: ACL users (the default user carries requirepass); failures go to ACL LOG. */
 function checkPassword(c: Client, user: string, pass: string): boolean {
-  const required = c.server.settings.requirepass;
-  if (user !== 'default') return false;
-  return required === '' ? true : pass === required;
+  return aclAuthenticate(c, user, pass);
 }
 
 function auth(c: Client): void {
@@ -66,10 +66,8 @@ function auth(c: Client): void {
     return c.reply.error(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     );
-  if (!checkPassword(c, user, pass)) {
-    c.authenticated = false;
-    return c.reply.error(E_WRONGPASS);
-  }
+  // A failed AUTH leaves the connection as it was (Redis 7: still logged in as the previous user).
+  if (!checkPassword(c, user, pass)) return c.reply.error(E_WRONGPASS);
   c.authenticated = true;
   c.user = user;
   c.reply.ok();

@@ -12,6 +12,7 @@ import { buildConfigTable, type ConfigParam } from './config-table.js';
 import { REDIS_VERSION } from './connection.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX } from './errors.js';
 import type { CommandModule } from './types.js';
+import { blockedClients } from './streams-blocking.js';
 
 let configTable: Map<string, ConfigParam> | null = null;
 function table(): Map<string, ConfigParam> {
@@ -39,7 +40,7 @@ function infoSections(s: RedisServer): Section[] {
   const p = s.persistence;
   const persist = p ? p.info() : {};
   let pubsubClients = 0;
-  const blocked = 0;
+  const blocked = blockedClients(s);
   for (const c of s.clients.values()) if (c.subscriptionCount > 0) pubsubClients++;
   const ks = s.keyspace;
   const keyspace: Array<[string, string]> = [];
