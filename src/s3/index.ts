@@ -27,6 +27,8 @@ export const s3Service: ServiceDefinition<S3Config> = defineService<S3Config>({
   description: 'S3-compatible object storage on the gateway (REST-XML, SigV4)',
   configSchema: s3ConfigSchema as z.ZodType<S3Config>,
   scheme: 'http',
+  // S3 is served on the gateway's listener.
+  dependsOn: ['gateway'],
   create(ctx) {
     let index: IndexStore | null = null;
     let engine: S3Engine | null = null;
@@ -45,6 +47,8 @@ export const s3Service: ServiceDefinition<S3Config> = defineService<S3Config>({
         ctx.gateway.register({
           service: 's3',
           priority: 0,
+          // Expect: 100-continue is answered by the handler after authentication.
+          handlesContinue: true,
           matches: (req) => !(req.url ?? '/').startsWith('/_nimbus/'),
           handle,
         });

@@ -28,10 +28,20 @@ export function requireLength(ctx: Ctx): void {
   }
 }
 
-/** Which checksum algorithm the request carries or asks for (header value, trailer or SDK hint). */
+/**
+ * The checksum value a request declares for `alg`: a header, or the same name as a query parameter
+ * of a presigned URL (the JS SDK signs the CRC32 of an empty body into presigned PUT URLs, and S3
+ * then refuses any other body with BadDigest).
+ */
+function declaredValue(ctx: Ctx, alg: ChecksumAlgorithm): string | undefined {
+  const name = `x-amz-checksum-${alg.toLowerCase()}`;
+  return header(ctx.req, name) ?? ctx.query.get(name) ?? undefined;
+}
+
+/** Which checksum algorithm the request carries or asks for (header or query value, trailer or SDK hint). */
 function requestedAlgorithm(ctx: Ctx): ChecksumAlgorithm | null {
   for (const alg of CHECKSUM_ALGORITHMS) {
-    if (header(ctx.req, `x-amz-checksum-${alg.toLowerCase()}`) !== undefined) return alg;
+    if (declaredValue(ctx, alg) !== undefined) return alg;
   }
   const trailer = header(ctx.req, 'x-amz-trailer');
   if (trailer) {
@@ -70,7 +80,7 @@ export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): W
       }
       if (!alg) return null;
       const name = `x-amz-checksum-${alg.toLowerCase()}`;
-      const claimed = header(ctx.req, name) ?? decoded.trailers.get(name);
+      const claimed = declaredValue(ctx, alg) ?? decoded.trailers.get(name);
       const computed = w.digests[alg]?.toString('base64');
       if (claimed !== undefined && computed !== undefined && claimed !== computed) {
         throw new S3Error('BadDigest', {

@@ -104,22 +104,18 @@ describe('presigned URLs (SigV4 query) with fetch', () => {
   });
 
   // S3 checks the body against the CRC32 of the empty body that the default SDK signs into the URL.
-  it(
-    'a default-SDK presigned PUT (x-amz-checksum-crc32=AAAAAA== in the URL) with a body is BadDigest',
-    { todo: 'S2: verify x-amz-checksum-* query parameters of presigned PUTs' },
-    async () => {
-      const put = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'crc-in-url' }), {
-        expiresIn: 300,
-      });
-      assert.match(put, /x-amz-checksum-crc32=AAAAAA%3D%3D/);
-      const r = await fetch(put, { method: 'PUT', body: 'not empty' });
-      const xml = await r.text();
-      assert.equal(r.status, 400, xml);
-      assert.equal(xmlField(xml, 'Code'), 'BadDigest');
-      const empty = await fetch(put, { method: 'PUT', body: '' });
-      assert.equal(empty.status, 200);
-    },
-  );
+  it('a default-SDK presigned PUT (x-amz-checksum-crc32=AAAAAA== in the URL) with a body is BadDigest', async () => {
+    const put = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'crc-in-url' }), {
+      expiresIn: 300,
+    });
+    assert.match(put, /x-amz-checksum-crc32=AAAAAA%3D%3D/);
+    const r = await fetch(put, { method: 'PUT', body: 'not empty' });
+    const xml = await r.text();
+    assert.equal(r.status, 400, xml);
+    assert.equal(xmlField(xml, 'Code'), 'BadDigest');
+    const empty = await fetch(put, { method: 'PUT', body: '' });
+    assert.equal(empty.status, 200);
+  });
 
   it('an expired URL is AccessDenied "Request has expired" with AWS fields', async () => {
     const signed = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'plain.txt' }), {
@@ -222,48 +218,43 @@ describe('header auth errors', () => {
 });
 
 describe('Expect: 100-continue', () => {
-  // Needs the HTTP server to route 'checkContinue' to the S3 handler (Node otherwise answers
-  // 100 Continue itself): the gateway listener and startStandalone belong to the platform.
-  it(
-    'a request with a bad signature is refused before the body is sent',
-    { todo: 'gateway must handle checkContinue' },
-    async () => {
-      const u = new URL(url);
-      const amzDate = new Date()
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d{3}/, '');
-      const result = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
-        let continued = false;
-        const req = request({
-          host: u.hostname,
-          port: u.port,
-          method: 'PUT',
-          path: `/${BUCKET}/expect.bin`,
-          headers: {
-            expect: '100-continue',
-            'content-length': '1048576',
-            'x-amz-date': amzDate,
-            'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-            authorization: `AWS4-HMAC-SHA256 Credential=test/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'1'.repeat(64)}`,
-          },
-        });
-        req.on('continue', () => {
-          continued = true;
-          req.end(Buffer.alloc(1048576));
-        });
-        req.on('response', (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
-          req.destroy();
-        });
-        req.on('error', (e) => (continued ? resolve({ status: -1, continued }) : reject(e)));
-        req.flushHeaders();
+  // The gateway routes 'checkContinue' to the S3 handler, which authenticates before answering 100.
+  it('a request with a bad signature is refused before the body is sent', async () => {
+    const u = new URL(url);
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    const result = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = request({
+        host: u.hostname,
+        port: u.port,
+        method: 'PUT',
+        path: `/${BUCKET}/expect.bin`,
+        headers: {
+          expect: '100-continue',
+          'content-length': '1048576',
+          'x-amz-date': amzDate,
+          'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+          authorization: `AWS4-HMAC-SHA256 Credential=test/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'1'.repeat(64)}`,
+        },
       });
-      assert.equal(result.status, 403);
-      assert.equal(result.continued, false);
-    },
-  );
+      req.on('continue', () => {
+        continued = true;
+        req.end(Buffer.alloc(1048576));
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+        req.destroy();
+      });
+      req.on('error', (e) => (continued ? resolve({ status: -1, continued }) : reject(e)));
+      req.flushHeaders();
+    });
+    assert.equal(result.status, 403);
+    assert.equal(result.continued, false);
+  });
 });
 
 /** Signs the seed request with the smithy signer, then chains chunk signatures (SigV4 streaming). */
