@@ -23,5 +23,5 @@ VOLUME ["/data"]
 EXPOSE 4566 6379 9092
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:4566/_nimbus/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "dist/src/cli/bin.js"]
 CMD ["up"]

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+const CLI = join(process.cwd(), 'dist/src/cli/bin.js');
 const RUNS = Number(process.argv[2] ?? 7);
 const IDLE_MS = 1500;
 

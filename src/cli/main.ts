@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `nimbus` command. `nimbus up` starts the host and prints the endpoints (or one JSON line with
  * --json); `status`, `config` and `version` inspect; services add their own subcommands.

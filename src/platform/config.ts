@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { ServiceDefinition } from './service.js';
@@ -109,14 +109,18 @@ function shapeKeys(schema: unknown): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
-/** Env values are YAML scalars: `6379` is a number, `true` a boolean, `a,b` stays a string. */
+/** The YAML parser, loaded only when a config file exists (it costs start-up time). */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text, { maxAliasCount: 100 });
+}
+
+/** Env values are typed like YAML scalars: `6379` is a number, `true` a boolean, the rest strings. */
 function parseEnvValue(raw: string): unknown {
-  try {
-    const v: unknown = parseYaml(raw);
-    return v === null ? raw : v;
-  } catch {
-    return raw;
-  }
+  const v = raw.trim();
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(v)) return Number(v);
+  if (v === 'true' || v === 'false') return v === 'true';
+  return raw;
 }
 
 /**
@@ -212,7 +216,7 @@ export function loadConfig(defs: readonly ServiceDefinition[], input: ConfigInpu
   if (file) {
     let parsed: unknown;
     try {
-      parsed = parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100 });
+      parsed = parseYaml(readFileSync(file, 'utf8'));
     } catch (err) {
       throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
     }

@@ -1,67 +1,16 @@
 /**
  * The Redis service: a Redis 7.2 wire-compatible server (RESP2/RESP3) on port 6379 by default.
  * Persistence (RDB snapshots + AOF everysec) lives in the service's data dir unless --ephemeral.
+ * The implementation (service.ts) is imported only when the service starts.
  */
-import { defineService, type HealthReport, type Service, type ServiceContext } from '../platform/service.js';
+import { lazyService } from '../platform/lazy-service.js';
+import { defineService } from '../platform/service.js';
 import { redisConfigSchema, type RedisConfig } from './config.js';
-import { attachPersistence } from './persistence-bridge.js';
-import { RedisServer } from './server.js';
-import { aclStore } from './commands/acl.js';
 
 export type { RedisConfig } from './config.js';
 export { redisConfigSchema } from './config.js';
-export { RedisServer } from './server.js';
-
-class RedisService implements Service {
-  private server: RedisServer | null = null;
-  private state: HealthReport = { state: 'starting' };
-  private url = '';
-
-  constructor(private readonly ctx: ServiceContext<RedisConfig>) {}
-
-  async start(): Promise<void> {
-    const ctx = this.ctx;
-    const server = new RedisServer(ctx.config, ctx.clock, ctx.logger);
-    server.dataDir = ctx.dataDir;
-    this.server = server;
-    // Users from the aclfile exist before the first connection (and before the AOF replays).
-    if (ctx.config.aclfile !== '') aclStore(server);
-    if (!ctx.ephemeral) await attachPersistence(server, ctx.config, ctx.dataDir, ctx.logger);
-    const net = server.listen();
-    const port = await ctx.listen(net, ctx.config.port);
-    server.port = port;
-    server.startCron();
-    ctx.metrics.gaugeFn('connected_clients', 'Connected Redis clients', () => server.clients.size);
-    ctx.metrics.gaugeFn('keys', 'Keys in all databases', () => server.keyspace.totalKeys());
-    ctx.metrics.gaugeFn('used_memory_bytes', 'Estimated dataset memory (what maxmemory compares)', () => server.usedMemory());
-    ctx.metrics.gaugeFn('commands_processed_total', 'Commands processed', () => server.stats.commandsProcessed);
-    this.url = `redis://${ctx.bindHost}:${port}`;
-    this.state = { state: 'ready' };
-    ctx.logger.info({ port }, 'redis ready');
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = null;
-    await s.stop();
-    if (s.persistence) await s.persistence.flushOnStop();
-    this.state = { state: 'stopped' };
-  }
-
-  health(): HealthReport {
-    return this.state;
-  }
-
-  endpoints(): Record<string, string> {
-    return this.url ? { redis: this.url } : {};
-  }
-
-  /** For tests and the host: the running server. */
-  get running(): RedisServer | null {
-    return this.server;
-  }
-}
+export type { RedisServer } from './server.js';
+export type { RedisService } from './service.js';
 
 export const redisService = defineService<RedisConfig>({
   name: 'redis',
@@ -69,5 +18,5 @@ export const redisService = defineService<RedisConfig>({
   configSchema: redisConfigSchema,
   portKey: 'port',
   scheme: 'redis',
-  create: (ctx) => new RedisService(ctx),
+  create: (ctx) => lazyService(async () => new (await import('./service.js')).RedisService(ctx)),
 });

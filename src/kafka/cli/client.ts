@@ -16,7 +16,7 @@ import { Reader } from '../protocol/reader.js';
 export const RESPONSE_BYTES_MAX = 128 * 1024 * 1024;
 /** Requests in flight on one connection. */
 export const IN_FLIGHT_MAX = 1024;
-export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+export { DEFAULT_BOOTSTRAP } from './defaults.js';
 
 export const API = {
   Produce: 0,

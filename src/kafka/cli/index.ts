@@ -5,12 +5,14 @@
  * process.exitCode; the functions are tested in-process against a real broker.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_BOOTSTRAP } from './client.js';
-import { runConsoleConsumer } from './console-consumer.js';
-import { runConsoleProducer } from './console-producer.js';
-import { runConsumerGroups } from './consumer-groups.js';
+// The runners (and the wire codecs they use) are imported when a command runs, so that
+// `nimbus up` does not pay for loading them.
+import type { runConsoleConsumer } from './console-consumer.js';
+import type { runConsoleProducer } from './console-producer.js';
+import type { runConsumerGroups } from './consumer-groups.js';
 import type { CliIo } from './io.js';
-import { runTopics } from './topics.js';
+import type { runTopics } from './topics.js';
+import { DEFAULT_BOOTSTRAP } from './defaults.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -31,7 +33,9 @@ function processIo(): CliIo {
 const BOOTSTRAP_HELP = 'REQUIRED in Kafka; here defaults to the local Nimbus: the server to connect to';
 
 export function registerKafkaCli(program: Command): Command {
-  const kafka = program.command('kafka').description('Kafka tools (kafka-topics, kafka-console-producer/consumer, kafka-consumer-groups)');
+  const kafka = program
+    .command('kafka')
+    .description('Kafka tools (kafka-topics, kafka-console-producer/consumer, kafka-consumer-groups)');
 
   kafka
     .command('topics')
@@ -49,7 +53,7 @@ export function registerKafkaCli(program: Command): Command {
     .option('--if-not-exists', 'With --create: only create the topic if it does not exist.')
     .option('--if-exists', 'With --alter/--delete: only act if the topic exists.')
     .action(async (o: Parameters<typeof runTopics>[0]) => {
-      process.exitCode = await runTopics(o, processIo());
+      process.exitCode = await (await import('./topics.js')).runTopics(o, processIo());
     });
 
   kafka
@@ -58,11 +62,15 @@ export function registerKafkaCli(program: Command): Command {
     .option('--bootstrap-server <host:port>', BOOTSTRAP_HELP, DEFAULT_BOOTSTRAP)
     .requiredOption('--topic <topic>', 'The topic to produce messages to.')
     .option('--property <name=value>', 'parse.key=true, key.separator=: (repeatable).', collect)
-    .option('--request-required-acks <acks>', 'The required acks of the producer requests: 0, 1 or -1/all.', '-1')
+    .option(
+      '--request-required-acks <acks>',
+      'The required acks of the producer requests: 0, 1 or -1/all.',
+      '-1',
+    )
     .option('--compression-codec <codec>', 'none, gzip, snappy, lz4 or zstd.', 'none')
     .action(async (o: Parameters<typeof runConsoleProducer>[0]) => {
       if (o.requestRequiredAcks === 'all') o.requestRequiredAcks = '-1';
-      process.exitCode = await runConsoleProducer(o, processIo());
+      process.exitCode = await (await import('./console-producer.js')).runConsoleProducer(o, processIo());
     });
 
   kafka
@@ -74,11 +82,15 @@ export function registerKafkaCli(program: Command): Command {
     .option('--group <group>', 'The consumer group id.')
     .option('--partition <n>', 'Consume only this partition (no group).', int)
     .option('--offset <offset>', 'earliest, latest or an offset (with --partition).')
-    .option('--property <name=value>', 'print.key=true, print.timestamp=true, key.separator=... (repeatable).', collect)
+    .option(
+      '--property <name=value>',
+      'print.key=true, print.timestamp=true, key.separator=... (repeatable).',
+      collect,
+    )
     .option('--max-messages <n>', 'Exit after this many messages.', int)
     .option('--timeout-ms <ms>', 'Exit when no message arrived for this long.', int)
     .action(async (o: Parameters<typeof runConsoleConsumer>[0]) => {
-      process.exitCode = await runConsoleConsumer(o, processIo());
+      process.exitCode = await (await import('./console-consumer.js')).runConsoleConsumer(o, processIo());
     });
 
   kafka
@@ -100,7 +112,7 @@ export function registerKafkaCli(program: Command): Command {
     .option('--dry-run', 'Only show the result.')
     .option('--execute', 'Execute the reset.')
     .action(async (o: Parameters<typeof runConsumerGroups>[0]) => {
-      process.exitCode = await runConsumerGroups(o, processIo());
+      process.exitCode = await (await import('./consumer-groups.js')).runConsumerGroups(o, processIo());
     });
 
   return kafka;

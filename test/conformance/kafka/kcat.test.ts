@@ -12,6 +12,8 @@ import { findTool, requireTool } from '../../helpers/tools.js';
 import { decodeRecordSet } from '../../../src/kafka/protocol/records.js';
 import type { KafkaEngine } from '../../../src/kafka/engine/engine.js';
 import { startBroker, waitFor, type TestBroker } from './broker.js';
+import type { LazyService } from '../../../src/platform/lazy-service.js';
+import type { KafkaService } from '../../../src/kafka/index.js';
 
 let broker: TestBroker;
 
@@ -23,7 +25,9 @@ after(async () => {
 });
 
 function engine(): KafkaEngine {
-  return (broker.standalone.service as unknown as { kafkaEngine: KafkaEngine }).kafkaEngine;
+  const engine = (broker.standalone.service as LazyService<KafkaService>).loaded?.kafkaEngine;
+  assert.ok(engine, 'the broker is running');
+  return engine;
 }
 
 interface Run {

@@ -9,7 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+const CLI = join(process.cwd(), 'dist/src/cli/bin.js');
 const ENV = { ...process.env, NIMBUS_LOG_LEVEL: 'warn' };
 
 interface Ready {

@@ -5,11 +5,17 @@
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
 import { CommandRegistry } from '../../../src/redis/commands/registry.js';
 import type { CommandModule } from '../../../src/redis/commands/types.js';
-import { redisService, type RedisConfig, type RedisServer } from '../../../src/redis/index.js';
+import {
+  redisService,
+  type RedisConfig,
+  type RedisServer,
+  type RedisService,
+} from '../../../src/redis/index.js';
 import { scriptingCommands } from '../../../src/redis/commands/scripting.js';
 import { streamCommands } from '../../../src/redis/commands/streams.js';
 import { blockingCommands } from '../../../src/redis/commands/streams-blocking.js';
 import { aclCommands } from '../../../src/redis/commands/acl.js';
+import type { LazyService } from '../../../src/platform/lazy-service.js';
 
 export interface RedisUnderTest {
   port: number;
@@ -44,7 +50,8 @@ export async function startRedis(
     ephemeral: dataDir === undefined,
     ...(dataDir !== undefined ? { dataDir } : {}),
   });
-  const server = (svc.service as unknown as { running: RedisServer }).running;
+  const server = (svc.service as LazyService<RedisService>).loaded?.running;
+  if (!server) throw new Error('the Redis server did not start');
   const url = svc.service.endpoints().redis as string;
   return { port: Number(new URL(url).port), server, svc, close: () => svc.close() };
 }

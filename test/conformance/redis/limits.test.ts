@@ -10,6 +10,8 @@ import { ManualClock } from '../../../src/platform/clock.js';
 import { startStandalone } from '../../../src/platform/testing.js';
 import { redisService } from '../../../src/redis/index.js';
 import { startRedis } from './harness.js';
+import type { LazyService } from '../../../src/platform/lazy-service.js';
+import type { RedisService } from '../../../src/redis/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
@@ -49,7 +51,11 @@ test('maxclients rejects the extra connection with Redis error text', async () =
 
 test('idle clients are closed after timeout seconds (ManualClock)', async () => {
   const clock = new ManualClock(Date.now());
-  const svc = await startStandalone(redisService, { config: { timeout: 5, save: '' }, clock, ephemeral: true });
+  const svc = await startStandalone(redisService, {
+    config: { timeout: 5, save: '' },
+    clock,
+    ephemeral: true,
+  });
   try {
     const port = Number(new URL(svc.service.endpoints().redis as string).port);
     const s = await connect(port);
@@ -121,7 +127,10 @@ test('requirepass: NOAUTH before AUTH, WRONGPASS, HELLO AUTH', async () => {
     const r = new Redis({ port: srv.port, lazyConnect: true, enableReadyCheck: false, protocol: 2 } as never);
     await r.connect();
     await assert.rejects(r.get('k'), /NOAUTH Authentication required/);
-    await assert.rejects(r.call('auth', 'nope'), /WRONGPASS invalid username-password pair or user is disabled/);
+    await assert.rejects(
+      r.call('auth', 'nope'),
+      /WRONGPASS invalid username-password pair or user is disabled/,
+    );
     assert.equal(await r.call('auth', 's3cret'), 'OK');
     assert.equal(await r.set('k', 'v'), 'OK');
     r.disconnect();
@@ -178,7 +187,8 @@ test('active expiry removes keys nobody reads, on clock ticks', async () => {
 test('a command handler that throws answers an error instead of crashing the host', async () => {
   const srv = await startRedis();
   try {
-    const server = (srv.svc.service as unknown as { running: { registry: { register(m: object): void } } }).running;
+    const server = (srv.svc.service as LazyService<RedisService>).loaded?.running;
+    assert.ok(server, 'the server is running');
     server.registry.register({
       lolwut: () => {
         throw new Error('boom');
