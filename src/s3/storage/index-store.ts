@@ -157,6 +157,15 @@ interface QueuedOp {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Every better-sqlite3 database (and so every statement it prepared) stays reachable until the
+ * process exits. better-sqlite3 12.x on Node 24 aborts the process (`Assertion failed: (env) !=
+ * nullptr` in Statement::~Statement) when the garbage collector finalizes a statement; a statement
+ * that is never collected is never finalized by the GC. The cost is one closed handle per
+ * IndexStore ever opened, which is one per process outside tests.
+ */
+const KEEP_ALIVE: Db[] = [];
+
 /** Upper bound sentinel: sorts after every key of at most 1,024 UTF-8 bytes. */
 const KEY_MAX = '\u{10FFFF}'.repeat(300);
 
@@ -171,11 +180,13 @@ export class IndexStore {
 
   constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    KEEP_ALIVE.push(this.db);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec(SCHEMA);
     const p = (sql: string): Statement => this.db.prepare(sql);
+    // (The statements below live in this.st, and this.db in KEEP_ALIVE: none is ever collected.)
     this.st = {
       getBucket: p('SELECT * FROM buckets WHERE name = ?'),
       listBuckets: p('SELECT * FROM buckets ORDER BY name'),
@@ -434,10 +445,11 @@ export class IndexStore {
   /** Every blob ID the index references (for the orphan sweep). */
   referencedBlobs(): Set<string> {
     const ids = new Set<string>();
-    for (const r of this.st.allSegments!.iterate() as Iterable<{ segments: string }>) {
+    // .all(), not .iterate(): a collected StatementIterator aborts Node 24 (see KEEP_ALIVE).
+    for (const r of this.st.allSegments!.all() as Array<{ segments: string }>) {
       for (const s of JSON.parse(r.segments) as Segment[]) ids.add(s.b);
     }
-    for (const r of this.st.allPartBlobs!.iterate() as Iterable<{ blob_id: string }>) ids.add(r.blob_id);
+    for (const r of this.st.allPartBlobs!.all() as Array<{ blob_id: string }>) ids.add(r.blob_id);
     return ids;
   }
 
