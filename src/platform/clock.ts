@@ -26,12 +26,12 @@ export class SystemClock implements Clock {
     return performance.now();
   }
   every(intervalMs: number, fn: () => void): Timer {
-    const h = setInterval(fn, intervalMs);
+    const h = setInterval(fn, Math.max(1, intervalMs));
     h.unref();
     return { cancel: () => clearInterval(h) };
   }
   after(delayMs: number, fn: () => void): Timer {
-    const h = setTimeout(fn, delayMs);
+    const h = setTimeout(fn, Math.max(0, delayMs));
     h.unref();
     return { cancel: () => clearTimeout(h) };
   }
