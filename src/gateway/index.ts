@@ -4,7 +4,7 @@
  * the host through the small AdminApi interface the host passes in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import type { ServiceDefinition } from '../platform/service.js';
 import { GatewayRouter, serveRouter } from './router.js';
 

@@ -3,7 +3,7 @@
  * Wires K2's engine (topics, logs, groups) to the socket loop (server.ts) through the handlers.
  * The broker advertises the host and port it is bound to, so clients reconnect where they came.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { lazyService } from '../platform/lazy-service.js';
 import { defineService } from '../platform/service.js';
 
@@ -46,7 +46,7 @@ export const kafkaConfigSchema = z.object({
       /** user → password for PLAIN and SCRAM. */
       users: z.record(z.string(), z.string()).default({}),
     })
-    .prefault({}),
+    .default({}),
 });
 
 export type KafkaConfig = z.infer<typeof kafkaConfigSchema>;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { describeConfig, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import type { ServiceDefinition } from './service.js';

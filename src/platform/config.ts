@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ConfigError } from './errors.js';
 import type { ServiceDefinition } from './service.js';
 
@@ -158,25 +158,29 @@ function describeValue(v: unknown): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${issue.expected}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_enum_value':
+      return `expected one of ${issue.options.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_literal':
+      return `expected ${JSON.stringify(issue.expected)}`;
     case 'too_small':
-      return `expected ${issue.origin === 'string' ? 'length ' : ''}>= ${String(issue.minimum)}`;
+      return `expected ${issue.type === 'string' ? 'length ' : ''}>= ${String(issue.minimum)}`;
     case 'too_big':
-      return `expected ${issue.origin === 'string' ? 'length ' : ''}<= ${String(issue.maximum)}`;
+      return `expected ${issue.type === 'string' ? 'length ' : ''}<= ${String(issue.maximum)}`;
     case 'unrecognized_keys':
       return `unknown key(s) ${issue.keys.join(', ')}`;
+    case 'not_multiple_of':
+      return `expected a multiple of ${String(issue.multipleOf)}`;
     default:
       return issue.message;
   }
 }
 
 function validate<T>(
-  schema: z.ZodType<T>,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
   raw: unknown,
   prefix: string[],
   sources: Map<string, Source>,

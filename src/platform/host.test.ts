@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ManualClock } from './clock.js';
 import { hostConfigSchema } from './config.js';
 import { DataDir } from './data-dir.js';

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import type { MetricsScope } from './metrics.js';
@@ -76,7 +76,7 @@ export interface ServiceDefinition<C = unknown> {
   readonly name: string;
   readonly description: string;
   /** Zod schema with defaults for every key, so `{}` parses to a full config. */
-  readonly configSchema: z.ZodType<C>;
+  readonly configSchema: z.ZodType<C, z.ZodTypeDef, unknown>;
   /** Names of services that must be ready first. */
   readonly dependsOn?: readonly string[];
   /** The config key holding the listen port, so `--<name>-port` works; omit if none. */

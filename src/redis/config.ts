@@ -2,7 +2,7 @@
  * Redis service configuration: the zod schema the host validates (camelCase keys, every key
  * defaulted) and the runtime parameter table behind CONFIG GET/SET (Redis's names).
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** Redis memory units: 1k = 1000, 1kb = 1024 (config.c memtoull). */
 export function parseMemory(v: string | number): number | null {
@@ -11,7 +11,15 @@ export function parseMemory(v: string | number): number | null {
   if (!m) return null;
   const n = Number(m[1]);
   const unit = (m[2] ?? 'b').toLowerCase();
-  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 ** 3 };
+  const mul: Record<string, number> = {
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1e6,
+    mb: 1024 * 1024,
+    g: 1e9,
+    gb: 1024 ** 3,
+  };
   return n * (mul[unit] ?? 1);
 }
 

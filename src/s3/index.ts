@@ -2,7 +2,7 @@
  * S3 on the Nimbus gateway: the catch-all gateway route (priority 0) for every request not under
  * /_nimbus/, backed by blobs stored by ID and a SQLite index in this service's data dir.
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { lazyService } from '../platform/lazy-service.js';
 import { defineService, type ServiceDefinition } from '../platform/service.js';
 
