@@ -3,7 +3,7 @@ import type { Client } from '../client.js';
 import { is, parseFloatArg, parseInteger, parseBigInt, I64_MAX, I64_MIN } from './args.js';
 import { E_HASH_NOT_FLOAT, E_HASH_NOT_INT, E_NOT_FLOAT, E_NOT_INT, E_OVERFLOW, E_SYNTAX } from './errors.js';
 import { formatLongDouble, getHash, getHashW, WRONG } from './helpers.js';
-import { parseCursor, scanStep } from './keys.js';
+import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import { globMatch } from './args.js';
 import type { CommandModule } from './types.js';
 
@@ -17,7 +17,8 @@ function writable(c: Client, key: string): Map<string, string> | typeof WRONG {
 
 function hset(c: Client, legacy: boolean): void {
   const argv = c.argv;
-  if (argv.length % 2 !== 0) return c.reply.error(`ERR wrong number of arguments for '${legacy ? 'hmset' : 'hset'}' command`);
+  if (argv.length % 2 !== 0)
+    return c.reply.error(`ERR wrong number of arguments for '${legacy ? 'hmset' : 'hset'}' command`);
   const key = argv[1] as string;
   const h = writable(c, key);
   if (h === WRONG) return;
@@ -97,7 +98,8 @@ function hincrby(c: Client): void {
     base = n;
   }
   let result: string;
-  if (Number.isSafeInteger(base + by) && Number.isSafeInteger(base) && Number.isSafeInteger(by)) result = String(base + by);
+  if (Number.isSafeInteger(base + by) && Number.isSafeInteger(base) && Number.isSafeInteger(by))
+    result = String(base + by);
   else {
     const r = (parseBigInt(cur ?? '0') as bigint) + (parseBigInt(byRaw) as bigint);
     if (r > I64_MAX || r < I64_MIN) {
@@ -156,11 +158,14 @@ function hrandfield(c: Client): void {
     if (!is(argv[3], 'WITHVALUES')) return c.reply.error(E_SYNTAX);
     withValues = true;
   } else if (argv.length > 4) return c.reply.error(E_SYNTAX);
-  if (n < -Number.MAX_SAFE_INTEGER / 2 || n > Number.MAX_SAFE_INTEGER / 2) return c.reply.error('ERR value is out of range');
+  if (n < -Number.MAX_SAFE_INTEGER / 2 || n > Number.MAX_SAFE_INTEGER / 2)
+    return c.reply.error('ERR value is out of range');
   if (!h || n === 0) return c.reply.array(0);
   const entries = [...h.entries()];
   const picked: Array<[string, string]> = [];
-  if (n < 0) for (let i = 0; i < -n; i++) picked.push(entries[Math.floor(Math.random() * entries.length)] as [string, string]);
+  if (n < 0)
+    for (let i = 0; i < -n; i++)
+      picked.push(entries[Math.floor(Math.random() * entries.length)] as [string, string]);
   else {
     shuffle(entries);
     picked.push(...entries.slice(0, n));
@@ -193,19 +198,9 @@ function hscan(c: Client): void {
   const argv = c.argv;
   const cursor = parseCursor(c, argv[2] as string);
   if (cursor === null) return;
-  let count = 10;
-  let match: string | null = null;
-  let novalues = false;
-  for (let i = 3; i < argv.length; i++) {
-    if (is(argv[i], 'COUNT') && i + 1 < argv.length) {
-      const n = parseInteger(argv[++i] as string);
-      if (n === null) return c.reply.error(E_NOT_INT);
-      if (n < 1) return c.reply.error(E_SYNTAX);
-      count = n;
-    } else if (is(argv[i], 'MATCH') && i + 1 < argv.length) match = argv[++i] as string;
-    else if (is(argv[i], 'NOVALUES')) novalues = true;
-    else return c.reply.error(E_SYNTAX);
-  }
+  const opts = parseScanOpts(c, 3, false, true);
+  if (opts === null) return;
+  const { count, match, novalues } = opts;
   const h = getHash(c, argv[1] as string);
   if (h === WRONG) return;
   const out: string[] = [];
@@ -213,11 +208,17 @@ function hscan(c: Client): void {
   if (h) {
     // Small hashes come back whole, like Redis's listpack encoding does.
     const step = h.size <= 128 ? h.size : count;
-    next = scanStep(cursor, h, () => h.entries(), step, ([f, v]) => {
-      if (match !== null && !globMatch(match, f)) return;
-      out.push(f);
-      if (!novalues) out.push(v);
-    });
+    next = scanStep(
+      cursor,
+      h,
+      () => h.entries(),
+      step,
+      ([f, v]) => {
+        if (match !== null && !globMatch(match, f)) return;
+        out.push(f);
+        if (!novalues) out.push(v);
+      },
+    );
   }
   c.reply.array(2);
   c.reply.bulk(String(next));

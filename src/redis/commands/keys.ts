@@ -38,7 +38,8 @@ export function cloneValue(v: RedisValue): RedisValue {
 
 function del(c: Client): void {
   let n = 0;
-  for (let i = 1; i < c.argv.length; i++) if (c.db.peek(c.argv[i] as string) !== undefined && c.db.delete(c.argv[i] as string)) n++;
+  for (let i = 1; i < c.argv.length; i++)
+    if (c.db.peek(c.argv[i] as string) !== undefined && c.db.delete(c.argv[i] as string)) n++;
   c.reply.int(n);
 }
 
@@ -142,7 +143,8 @@ interface ScanOpts {
   novalues: boolean;
 }
 
-function parseScanOpts(c: Client, from: number, allowType: boolean): ScanOpts | null {
+/** Parses SCAN-family options (COUNT, MATCH, and TYPE for SCAN or NOVALUES for HSCAN); replies the error itself. */
+function parseScanOpts(c: Client, from: number, allowType: boolean, allowNovalues = false): ScanOpts | null {
   const o: ScanOpts = { count: 10, match: null, type: null, novalues: false };
   const argv = c.argv;
   for (let i = from; i < argv.length; i++) {
@@ -160,6 +162,7 @@ function parseScanOpts(c: Client, from: number, allowType: boolean): ScanOpts | 
       o.count = n;
     } else if (is(argv[i], 'MATCH') && more) o.match = argv[++i] as string;
     else if (allowType && is(argv[i], 'TYPE') && more) o.type = (argv[++i] as string).toLowerCase();
+    else if (allowNovalues && is(argv[i], 'NOVALUES')) o.novalues = true;
     else {
       c.reply.error(E_SYNTAX);
       return null;
@@ -204,7 +207,13 @@ function scan(c: Client): void {
   if (o === null) return;
   const db = c.db;
   const out: string[] = [];
-  const next = scanStep(cursor, db.dict, () => db.dict.keys(), o.count, (k) => out.push(k));
+  const next = scanStep(
+    cursor,
+    db.dict,
+    () => db.dict.keys(),
+    o.count,
+    (k) => out.push(k),
+  );
   const filtered = out.filter((k) => {
     if (o.match !== null && !globMatch(o.match, k)) return false;
     const v = db.peek(k);
@@ -235,7 +244,8 @@ function expireGeneric(c: Client, unit: 'ex' | 'px' | 'exat' | 'pxat', name: str
     else if (a === 'LT') lt = true;
     else return c.reply.error(`ERR Unsupported option ${argv[i] as string}`);
   }
-  if (nx && (xx || gt || lt)) return c.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (nx && (xx || gt || lt))
+    return c.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) return c.reply.error('ERR GT and LT options at the same time are not compatible');
   const now = c.server.keyspace.nowMs;
   let when = unit === 'ex' || unit === 'exat' ? n * 1000 : n;
@@ -288,21 +298,40 @@ function touch(c: Client): void {
 function object(c: Client): void {
   const sub = (c.argv[1] as string).toUpperCase();
   if (sub === 'HELP')
-    return c.reply.bulks(['OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']);
-  if (c.argv.length !== 3) return c.reply.error(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1] as string}'. Try OBJECT HELP.`);
+    return c.reply.bulks([
+      'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'ENCODING <key>',
+      'FREQ <key>',
+      'IDLETIME <key>',
+      'REFCOUNT <key>',
+      'HELP',
+    ]);
+  if (c.argv.length !== 3)
+    return c.reply.error(
+      `ERR unknown subcommand or wrong number of arguments for '${c.argv[1] as string}'. Try OBJECT HELP.`,
+    );
   const key = c.argv[2] as string;
   const v = c.db.peek(key);
   if (v === undefined) return c.reply.nullBulk();
   if (sub === 'ENCODING') return c.reply.bulk(encodingOf(v));
-  if (sub === 'REFCOUNT') return c.reply.int(typeof v === 'string' && encodingOf(v) === 'int' && Number(v) < 10000 && Number(v) >= 0 ? 2147483647 : 1);
+  if (sub === 'REFCOUNT')
+    return c.reply.int(
+      typeof v === 'string' && encodingOf(v) === 'int' && Number(v) < 10000 && Number(v) >= 0
+        ? 2147483647
+        : 1,
+    );
   if (sub === 'IDLETIME') {
     if (c.server.keyspace.lfu)
-      return c.reply.error('ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
+      return c.reply.error(
+        'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+      );
     return c.reply.int(c.db.idleSeconds(key));
   }
   if (sub === 'FREQ') {
     if (!c.server.keyspace.lfu)
-      return c.reply.error('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
+      return c.reply.error(
+        'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+      );
     return c.reply.int(c.db.lfuFrequency(key));
   }
   c.reply.error(`ERR unknown subcommand '${c.argv[1] as string}'. Try OBJECT HELP.`);

@@ -4,7 +4,7 @@ import { globMatch, is, parseInteger } from './args.js';
 import { E_NOT_INT, E_POSITIVE, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import { getSet, getSetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
-import { parseCursor, scanStep } from './keys.js';
+import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
 
 function sadd(c: Client): void {
@@ -192,26 +192,24 @@ function sscan(c: Client): void {
   const argv = c.argv;
   const cursor = parseCursor(c, argv[2] as string);
   if (cursor === null) return;
-  let count = 10;
-  let match: string | null = null;
-  for (let i = 3; i < argv.length; i++) {
-    if (is(argv[i], 'COUNT') && i + 1 < argv.length) {
-      const n = parseInteger(argv[++i] as string);
-      if (n === null) return c.reply.error(E_NOT_INT);
-      if (n < 1) return c.reply.error(E_SYNTAX);
-      count = n;
-    } else if (is(argv[i], 'MATCH') && i + 1 < argv.length) match = argv[++i] as string;
-    else return c.reply.error(E_SYNTAX);
-  }
+  const opts = parseScanOpts(c, 3, false);
+  if (opts === null) return;
+  const { count, match } = opts;
   const s = getSet(c, argv[1] as string);
   if (s === WRONG) return;
   const out: string[] = [];
   let next = 0;
   if (s) {
     const step = s.size <= 128 ? s.size : count;
-    next = scanStep(cursor, s, () => s.values(), step, (m) => {
-      if (match === null || globMatch(match, m)) out.push(m);
-    });
+    next = scanStep(
+      cursor,
+      s,
+      () => s.values(),
+      step,
+      (m) => {
+        if (match === null || globMatch(match, m)) out.push(m);
+      },
+    );
   }
   c.reply.array(2);
   c.reply.bulk(String(next));

@@ -1,11 +1,29 @@
 /** Sorted set commands (t_zset.c) on the skip list in engine/zset.ts. */
 import type { Client } from '../client.js';
-import { type LexRange, type ScoreRange, ZNode, ZSet, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax } from '../engine/zset.js';
+import {
+  type LexRange,
+  type ScoreRange,
+  ZNode,
+  ZSet,
+  lexGteMin,
+  lexLteMax,
+  scoreGteMin,
+  scoreLteMax,
+} from '../engine/zset.js';
 import { globMatch, is, parseFloatArg, parseInteger } from './args.js';
-import { E_MIN_MAX_FLOAT, E_MIN_MAX_LEX, E_NAN, E_NOT_FLOAT, E_NOT_INT, E_POSITIVE, E_SYNTAX, E_WRONGTYPE } from './errors.js';
+import {
+  E_MIN_MAX_FLOAT,
+  E_MIN_MAX_LEX,
+  E_NAN,
+  E_NOT_FLOAT,
+  E_NOT_INT,
+  E_POSITIVE,
+  E_SYNTAX,
+  E_WRONGTYPE,
+} from './errors.js';
 import { getZset, getZsetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
-import { parseCursor, scanStep } from './keys.js';
+import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
 
 function replyScore(c: Client, s: number): void {
@@ -35,7 +53,12 @@ function replyMembers(c: Client, items: Array<[string, number]>, withScores: boo
 function zadd(c: Client): void {
   const argv = c.argv;
   const key = argv[1] as string;
-  let nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
+  let nx = false,
+    xx = false,
+    gt = false,
+    lt = false,
+    ch = false,
+    incr = false;
   let i = 2;
   for (; i < argv.length; i++) {
     const a = (argv[i] as string).toUpperCase();
@@ -50,7 +73,8 @@ function zadd(c: Client): void {
   const rest = argv.length - i;
   if (rest === 0 || rest % 2 !== 0) return c.reply.error(E_SYNTAX);
   if (nx && xx) return c.reply.error('ERR XX and NX options at the same time are not compatible');
-  if ((gt && nx) || (lt && nx) || (gt && lt)) return c.reply.error('ERR GT, LT, and/or NX options at the same time are not compatible');
+  if ((gt && nx) || (lt && nx) || (gt && lt))
+    return c.reply.error('ERR GT, LT, and/or NX options at the same time are not compatible');
   if (incr && rest > 2) return c.reply.error('ERR INCR option supports a single increment-element pair');
   const pairs: Array<[number, string]> = [];
   for (let k = i; k < argv.length; k += 2) {
@@ -317,8 +341,12 @@ function zrangeGeneric(c: Client, legacy: { kind: RangeKind; rev: boolean } | nu
     else if (!legacy && a === 'REV') spec.rev = true;
     else return c.reply.error(E_SYNTAX);
   }
-  if (hasLimit && spec.kind === 'rank') return c.reply.error('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
-  if (spec.withScores && spec.kind === 'lex') return c.reply.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+  if (hasLimit && spec.kind === 'rank')
+    return c.reply.error(
+      'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
+    );
+  if (spec.withScores && spec.kind === 'lex')
+    return c.reply.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   if (spec.offset < 0) {
     if (store) return finishStore(c, []);
     return c.reply.array(0);
@@ -349,7 +377,15 @@ function zremrange(c: Client, kind: RangeKind): void {
   const key = c.argv[1] as string;
   const z0 = getZsetW(c, key);
   if (z0 === WRONG) return;
-  const items = collectRange(c, z0, { kind, rev: false, minRaw: c.argv[2] as string, maxRaw: c.argv[3] as string, offset: 0, limit: -1, withScores: false });
+  const items = collectRange(c, z0, {
+    kind,
+    rev: false,
+    minRaw: c.argv[2] as string,
+    maxRaw: c.argv[3] as string,
+    offset: 0,
+    limit: -1,
+    withScores: false,
+  });
   if (items === null) return;
   if (!z0) return c.reply.int(0);
   for (const [m] of items) z0.remove(m);
@@ -492,7 +528,8 @@ function zsetOp(c: Client, op: 'union' | 'inter' | 'diff', store: boolean): void
   const base = store ? 2 : 1;
   const numkeys = parseInteger(argv[base] as string);
   if (numkeys === null) return c.reply.error(E_NOT_INT);
-  if (numkeys < 1) return c.reply.error(`ERR at least 1 input key is needed for '${argv[0]?.toLowerCase()}' command`);
+  if (numkeys < 1)
+    return c.reply.error(`ERR at least 1 input key is needed for '${argv[0]?.toLowerCase()}' command`);
   if (argv.length < base + 1 + numkeys) return c.reply.error(E_SYNTAX);
   const keys = argv.slice(base + 1, base + 1 + numkeys);
   const weights = new Array<number>(numkeys).fill(1);
@@ -592,26 +629,24 @@ function zscan(c: Client): void {
   const argv = c.argv;
   const cursor = parseCursor(c, argv[2] as string);
   if (cursor === null) return;
-  let count = 10;
-  let match: string | null = null;
-  for (let i = 3; i < argv.length; i++) {
-    if (is(argv[i], 'COUNT') && i + 1 < argv.length) {
-      const n = parseInteger(argv[++i] as string);
-      if (n === null) return c.reply.error(E_NOT_INT);
-      if (n < 1) return c.reply.error(E_SYNTAX);
-      count = n;
-    } else if (is(argv[i], 'MATCH') && i + 1 < argv.length) match = argv[++i] as string;
-    else return c.reply.error(E_SYNTAX);
-  }
+  const opts = parseScanOpts(c, 3, false);
+  if (opts === null) return;
+  const { count, match } = opts;
   const z = getZset(c, argv[1] as string);
   if (z === WRONG) return;
   const out: Array<[string, number]> = [];
   let next = 0;
   if (z) {
     const step = z.size <= 128 ? z.size : count;
-    next = scanStep(cursor, z, () => z.dict.entries(), step, ([m, s]) => {
-      if (match === null || globMatch(match, m)) out.push([m, s]);
-    });
+    next = scanStep(
+      cursor,
+      z,
+      () => z.dict.entries(),
+      step,
+      ([m, s]) => {
+        if (match === null || globMatch(match, m)) out.push([m, s]);
+      },
+    );
   }
   c.reply.array(2);
   c.reply.bulk(String(next));
