@@ -7,17 +7,11 @@
 // Both servers run without persistence (redis-server --save '' --appendonly no; Nimbus ephemeral),
 // so the comparison is the request path. --memory N also loads N small keys with DEBUG POPULATE
 // into each and compares the RSS growth per key.
-import { spawn, spawnSync } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { option, requireRedisTools, startServers, cli, machineLine } from './servers.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? def : args[i + 1];
-};
+const opt = (name, def) => option(args, name, def);
 const N = Number(opt('n', '200000'));
 const CLIENTS = Number(opt('clients', '50'));
 const PIPELINES = opt('pipelines', '1,16').split(',').map(Number);
@@ -25,30 +19,6 @@ const TESTS = opt('tests', 'set,get,incr,lpush,lpop,sadd,hset,zadd,zpopmin,lrang
 const MEMORY_KEYS = Number(opt('memory', '0'));
 /** Runs each measurement this many times and keeps the best (the machine may be shared). */
 const REPEAT = Number(opt('repeat', '1'));
-const here = dirname(fileURLToPath(import.meta.url));
-
-function which(bin) {
-  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
-function waitPort(port) {
-  return new Promise((resolve, reject) => {
-    let tries = 0;
-    const attempt = () => {
-      const s = createConnection(port, '127.0.0.1');
-      s.on('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => {
-        if (++tries > 100) reject(new Error(`port ${port} never opened`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
 
 function bench(port, pipeline, tests = TESTS, n = N) {
   const r = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-t', tests, '--csv'], {
@@ -65,26 +35,18 @@ function bench(port, pipeline, tests = TESTS, n = N) {
   return out;
 }
 
-function cli(port, ...argv) {
-  return spawnSync('redis-cli', ['-p', String(port), ...argv], { encoding: 'utf8' }).stdout.trim();
-}
-
 function rssOf(pid) {
   const r = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
   return Number(r.stdout.trim()) * 1024;
 }
 
 async function main() {
-  for (const bin of ['redis-server', 'redis-benchmark', 'redis-cli'])
-    if (!which(bin)) throw new Error(`${bin} not found: apt-get install redis-server redis-tools`);
+  requireRedisTools();
   const redisPort = 26379;
   const nimbusPort = 26380;
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
-  const nimbus = spawn(process.execPath, [join(here, 'nimbus-server.mjs'), String(nimbusPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { redis, nimbus, stop } = await startServers(redisPort, nimbusPort);
   try {
-    await Promise.all([waitPort(redisPort), waitPort(nimbusPort)]);
-    const version = cli(redisPort, 'INFO', 'server').match(/redis_version:(\S+)/)?.[1];
-    console.log(`# machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, redis-server ${version}`);
+    console.log(machineLine(redisPort));
     console.log(`# redis-benchmark -c ${CLIENTS} -n ${N} -t ${TESTS}`);
     console.log('| test | -P | redis-server rps | Nimbus rps | Nimbus/Redis |');
     console.log('|---|---|---|---|---|');
@@ -118,8 +80,7 @@ async function main() {
       console.log(`| server | bytes/key |\n|---|---|\n| redis-server | ${rPer.toFixed(0)} |\n| Nimbus | ${nPer.toFixed(0)} |\n| ratio | ${(nPer / rPer).toFixed(2)} |`);
     }
   } finally {
-    redis.kill('SIGKILL');
-    nimbus.kill('SIGTERM');
+    stop();
   }
 }
 

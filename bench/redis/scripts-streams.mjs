@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// Side-by-side benchmark of the issue-4 paths: Lua scripts (EVALSHA of the Redisson lock/unlock
+// scripts and the SET NX compare-and-delete release), streams (XADD, XREAD) and BullMQ end to
+// end, against Debian's redis-server and Nimbus started by this run (both without persistence).
+// Prints requests/s (jobs/s for BullMQ) per server and the Nimbus/Redis ratio.
+//
+//   npm run build && npm run bench:redis:ext -- [--n 50000] [--clients 50] [--pipelines 1,16]
+//        [--repeat 1] [--jobs 5000] [--concurrency 50] [--only scripts,streams,bullmq]
+//        [--nimbus-node-flags "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+//
+// The defaults finish in about two minutes on a 2-vCPU machine; raise --n / --jobs / --repeat for
+// steadier numbers. Scripts and streams use redis-benchmark's arbitrary-command mode
+// (`redis-benchmark … EVALSHA <sha> 1 lock:__rand_int__ …`, -r for random keys, -e so error
+// replies are printed and fail the run) after SCRIPT LOAD on both servers.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { option, requireRedisTools, startServers, cli, machineLine } from './servers.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => option(args, name, def);
+const N = Number(opt('n', '50000'));
+const CLIENTS = Number(opt('clients', '50'));
+const PIPELINES = opt('pipelines', '1,16').split(',').map(Number);
+/** Runs each measurement this many times and keeps the best (the machine may be shared). */
+const REPEAT = Number(opt('repeat', '1'));
+const JOBS = Number(opt('jobs', '5000'));
+const CONCURRENCY = Number(opt('concurrency', '50'));
+const ONLY = new Set(opt('only', 'scripts,streams,bullmq').split(','));
+const NIMBUS_NODE_FLAGS = opt('nimbus-node-flags', '').split(' ').filter(Boolean);
+/** Distinct lock keys the random-key tests spread over (redis-benchmark -r). */
+const KEYSPACE = 100_000;
+/** Jobs per addBulk call (BullMQ sends one pipeline of scripts per call). */
+const BULK_CHUNK = 500;
+/** A BullMQ phase that has not finished by then is reported as failed, not waited on forever. */
+const PHASE_TIMEOUT_MS = 300_000;
+
+// Redisson's RedissonLock tryLockInnerAsync / unlockInnerAsync scripts (hash per lock, field =
+// owner id, value = hold count; unlock publishes on the lock's channel to wake waiters).
+const LOCK = `if ((redis.call('exists', KEYS[1]) == 0) or (redis.call('hexists', KEYS[1], ARGV[2]) == 1)) then
+  redis.call('hincrby', KEYS[1], ARGV[2], 1);
+  redis.call('pexpire', KEYS[1], ARGV[1]);
+  return nil;
+end;
+return redis.call('pttl', KEYS[1]);`;
+const UNLOCK = `if (redis.call('hexists', KEYS[1], ARGV[3]) == 0) then return nil; end;
+local counter = redis.call('hincrby', KEYS[1], ARGV[3], -1);
+if (counter > 0) then redis.call('pexpire', KEYS[1], ARGV[2]); return 0;
+else redis.call('del', KEYS[1]); redis.call('publish', KEYS[2], ARGV[1]); return 1; end;
+return nil;`;
+// The SET NX EX lock's safe release: delete only if the value is still our token.
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+const sha1 = (s) => createHash('sha1').update(s).digest('hex');
+
+function benchCommand(port, pipeline, argv, n = N) {
+  const r = spawnSync(
+    'redis-benchmark',
+    ['-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-r', String(KEYSPACE), '-e', '--csv', ...argv],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  if (/ERR|Error|NOSCRIPT|WRONGTYPE/.test(r.stdout + r.stderr))
+    throw new Error(`errors during benchmark of ${argv[0]}:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
+  // The CSV's first field is the command line, which may span lines (script bodies): take the
+  // number after it.
+  const m = /","([\d.]+)","[\d.]+",/.exec(r.stdout);
+  if (!m) throw new Error(`no result from redis-benchmark:\n${r.stdout.slice(0, 2000)}`);
+  return Number(m[1]);
+}
+
+function row(label, pipeline, a, b) {
+  console.log(`| ${label} | ${pipeline} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
+}
+
+/** Best of REPEAT runs per server, Redis then Nimbus interleaved so both see the same machine. */
+function sideBySide(ports, label, pipeline, argv, prepare) {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    for (const [k, port] of ports.entries()) {
+      prepare?.(port);
+      const rps = benchCommand(port, pipeline, argv);
+      if (k === 0) a = Math.max(a, rps);
+      else b = Math.max(b, rps);
+    }
+  }
+  row(label, pipeline, a, b);
+}
+
+/** Loads the scripts on both servers and checks each behaves (same replies on both). */
+function loadScripts(ports) {
+  const shas = { lock: sha1(LOCK), unlock: sha1(UNLOCK), release: sha1(RELEASE) };
+  for (const port of ports) {
+    for (const [name, body] of [['lock', LOCK], ['unlock', UNLOCK], ['release', RELEASE]]) {
+      const got = cli(port, 'SCRIPT', 'LOAD', body);
+      if (got !== shas[name]) throw new Error(`SCRIPT LOAD ${name} on :${port} answered ${got}`);
+    }
+    const probe = [
+      cli(port, 'EVALSHA', shas.lock, '1', 'probe:lock', '30000', 'id'),
+      cli(port, 'EVALSHA', shas.lock, '1', 'probe:lock', '30000', 'other'),
+      cli(port, 'EVALSHA', shas.unlock, '2', 'probe:lock', 'probe:chan', '0', '30000', 'id'),
+      cli(port, 'SET', 'probe:set', 'tok', 'NX', 'PX', '30000'),
+      cli(port, 'EVALSHA', shas.release, '1', 'probe:set', 'tok'),
+    ];
+    if (probe[0] !== '' || !/^\d+$/.test(probe[1]) || probe[2] !== '1' || probe[3] !== 'OK' || probe[4] !== '1')
+      throw new Error(`scripts misbehave on :${port}: ${JSON.stringify(probe)}`);
+    cli(port, 'FLUSHALL');
+  }
+  return shas;
+}
+
+function runScripts(ports) {
+  const shas = loadScripts(ports);
+  const lockKey = 'lock:__rand_int__';
+  sideBySide(ports, 'EVALSHA lock (Redisson)', 1, ['EVALSHA', shas.lock, '1', lockKey, '30000', 'id']);
+  sideBySide(ports, 'EVALSHA unlock (Redisson)', 1, ['EVALSHA', shas.unlock, '2', lockKey, 'redisson_lock__channel', '0', '30000', 'id']);
+  sideBySide(ports, 'SET NX PX (lock)', 1, ['SET', 'mutex:__rand_int__', 'token', 'NX', 'PX', '30000']);
+  sideBySide(ports, 'EVALSHA release (compare-and-delete)', 1, ['EVALSHA', shas.release, '1', 'mutex:__rand_int__', 'token']);
+  sideBySide(ports, 'EVAL lock (cached body)', 1, ['EVAL', LOCK, '1', lockKey, '30000', 'id']);
+}
+
+function runStreams(ports) {
+  for (const p of PIPELINES) {
+    // XREAD reads the first 10 entries of a stream filled beforehand with N entries.
+    sideBySide(ports, 'XADD s * f v', p, ['XADD', 'bench:s', '*', 'f', 'v']);
+    sideBySide(ports, 'XREAD COUNT 10 STREAMS s 0', p, ['XREAD', 'COUNT', '10', 'STREAMS', 'bench:s', '0'], (port) => {
+      if (Number(cli(port, 'XLEN', 'bench:s')) < 10) throw new Error('stream not populated');
+    });
+  }
+}
+
+// ---- BullMQ --------------------------------------------------------------------------------------
+
+function withTimeout(promise, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${PHASE_TIMEOUT_MS} ms`)), PHASE_TIMEOUT_MS);
+  });
+  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
+}
+
+/** Starts a worker and resolves with jobs/s once `expected` jobs completed (timed from `t0`). */
+function processAll(bullmq, name, connection, expected, t0 = null) {
+  let done = 0;
+  let start = t0;
+  let resolveDone;
+  const finished = new Promise((res) => (resolveDone = res));
+  const worker = new bullmq.Worker(name, async () => null, { connection, concurrency: CONCURRENCY });
+  worker.on('completed', () => {
+    if (++done === expected) resolveDone(performance.now());
+  });
+  worker.on('failed', (job, err) => console.error(`job ${job?.id} failed: ${err.message}`));
+  return {
+    worker,
+    start: () => (start = performance.now()),
+    result: withTimeout(finished, 'processing').then((end) => (expected * 1000) / (end - start)),
+  };
+}
+
+async function bullmqOnce(bullmq, port) {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const name = `bench${port}x${Date.now()}`;
+  const queue = new bullmq.Queue(name, { connection });
+  await queue.waitUntilReady();
+  const out = {};
+  try {
+    // 1. addBulk, no worker running.
+    let t = performance.now();
+    for (let i = 0; i < JOBS; i += BULK_CHUNK) {
+      const chunk = [];
+      for (let j = i; j < Math.min(JOBS, i + BULK_CHUNK); j++) chunk.push({ name: 'job', data: { i: j } });
+      await queue.addBulk(chunk);
+    }
+    out.addBulk = (JOBS * 1000) / (performance.now() - t);
+    // 2. A worker drains the backlog.
+    const drain = processAll(bullmq, name, connection, JOBS);
+    drain.start();
+    out.process = await drain.result;
+    await drain.worker.close();
+    // 3. End to end: CONCURRENCY producers call add() while a worker processes; timed from the first
+    //    add to the last completion.
+    const e2e = processAll(bullmq, name, connection, JOBS);
+    await e2e.worker.waitUntilReady();
+    t = e2e.start();
+    let next = 0;
+    const producer = async () => {
+      while (next < JOBS) await queue.add('job', { i: next++ });
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, producer));
+    out.add = (JOBS * 1000) / (performance.now() - t);
+    out.e2e = await e2e.result;
+    await e2e.worker.close();
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
+  return out;
+}
+
+function bullmqVersion() {
+  const pkg = new URL('../../node_modules/bullmq/package.json', import.meta.url);
+  return JSON.parse(readFileSync(pkg, 'utf8')).version;
+}
+
+async function runBullmq(ports) {
+  const bullmq = await import('bullmq');
+  const best = [{}, {}];
+  for (let i = 0; i < REPEAT; i++) {
+    for (const [k, port] of ports.entries()) {
+      const r = await bullmqOnce(bullmq, port);
+      for (const key of Object.keys(r)) best[k][key] = Math.max(best[k][key] ?? 0, r[key]);
+    }
+  }
+  console.log(`\n# BullMQ ${bullmqVersion()}, ${JOBS} jobs, Worker concurrency ${CONCURRENCY}, no-op processor`);
+  console.log('| phase | redis-server jobs/s | Nimbus jobs/s | Nimbus/Redis |');
+  console.log('|---|---|---|---|');
+  const labels = {
+    addBulk: `addBulk (${BULK_CHUNK} per call)`,
+    process: 'Worker drains the backlog',
+    add: `add() from ${CONCURRENCY} concurrent producers (worker running)`,
+    e2e: 'end to end: add() → completed',
+  };
+  for (const [key, label] of Object.entries(labels)) {
+    const a = best[0][key];
+    const b = best[1][key];
+    console.log(`| ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
+  }
+}
+
+async function main() {
+  requireRedisTools();
+  const redisPort = 26381;
+  const nimbusPort = 26382;
+  const { stop } = await startServers(redisPort, nimbusPort, NIMBUS_NODE_FLAGS);
+  const ports = [redisPort, nimbusPort];
+  try {
+    console.log(machineLine(redisPort));
+    console.log(`# redis-benchmark -c ${CLIENTS} -n ${N} -r ${KEYSPACE}, best of ${REPEAT}`);
+    if (ONLY.has('scripts') || ONLY.has('streams')) {
+      console.log('| test | -P | redis-server rps | Nimbus rps | Nimbus/Redis |');
+      console.log('|---|---|---|---|---|');
+      // Warm-up (JIT) for both, not reported.
+      for (const port of ports) benchCommand(port, 1, ['SET', 'warm:__rand_int__', 'v'], Math.min(N, 20000));
+    }
+    if (ONLY.has('scripts')) runScripts(ports);
+    if (ONLY.has('streams')) runStreams(ports);
+    if (ONLY.has('bullmq')) await runBullmq(ports);
+  } finally {
+    stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+// Shared by the Redis benchmarks: starts Debian's redis-server and Nimbus side by side, both
+// without persistence, and runs redis-benchmark / redis-cli against them.
+import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** How long a server may take to open its port (100 ms polls). */
+const PORT_WAIT_TRIES = 100;
+
+/** `--name value` from argv, or `def`. */
+export function option(args, name, def) {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? def : args[i + 1];
+}
+
+export function which(bin) {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export function requireRedisTools() {
+  for (const bin of ['redis-server', 'redis-benchmark', 'redis-cli'])
+    if (!which(bin)) throw new Error(`${bin} not found: apt-get install redis-server redis-tools`);
+}
+
+export function waitPort(port) {
+  return new Promise((resolve, reject) => {
+    let tries = 0;
+    const attempt = () => {
+      const s = createConnection(port, '127.0.0.1');
+      s.on('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => {
+        if (++tries > PORT_WAIT_TRIES) reject(new Error(`port ${port} never opened`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/**
+ * Starts redis-server on `redisPort` and Nimbus (bench/redis/nimbus-server.mjs, from dist/ or
+ * $NIMBUS_DIST) on `nimbusPort`; resolves once both listen. `stop()` ends both.
+ */
+export async function startServers(redisPort, nimbusPort, nodeFlags = []) {
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'],
+    { stdio: 'ignore' },
+  );
+  const nimbus = spawn(process.execPath, [...nodeFlags, join(here, 'nimbus-server.mjs'), String(nimbusPort)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = () => {
+    redis.kill('SIGKILL');
+    nimbus.kill('SIGTERM');
+  };
+  try {
+    await Promise.all([waitPort(redisPort), waitPort(nimbusPort)]);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { redis, nimbus, stop };
+}
+
+export function cli(port, ...argv) {
+  return spawnSync('redis-cli', ['-p', String(port), ...argv], { encoding: 'utf8' }).stdout.trim();
+}
+
+export function machineLine(redisPort) {
+  const version = cli(redisPort, 'INFO', 'server').match(/redis_version:(\S+)/)?.[1];
+  return `# machine: ${cpus().length}× ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, redis-server ${version}`;
+}
