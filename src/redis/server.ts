@@ -19,7 +19,7 @@ import { RespProtocolError } from './protocol/resp-parser.js';
 import { type OutputLimit, parseOutputLimits, parseSaveRules, type RedisConfig } from './config.js';
 import { PubSub } from './pubsub.js';
 import { registerAllCommands } from './commands/index.js';
-import { aclCheckCommand, aclStore } from './commands/acl.js';
+import { aclCheckCommand, aclExecRecheck, aclStore } from './commands/acl.js';
 
 /** Stop reading from a client whose unsent replies exceed this (back-pressure instead of OOM). */
 export const OUTPUT_PAUSE_READ_BYTES = 16 * 1024 * 1024;
@@ -107,6 +107,10 @@ export class RedisServer {
   /** Live values persistence reports for CONFIG GET (appendonly, appendfsync), if wired. */
   persistenceParams: ((name: string) => string | undefined) | null = null;
   loading = false;
+  /** notify-keyspace-events as flags (notify.ts); 0 = off, the common case notify() tests first. */
+  notifyFlags = 0;
+  /** Set by tracking.ts once a client enables CLIENT TRACKING; runs after every command. */
+  afterCommand: ((c: Client, cmd: RegisteredCommand) => void) | null = null;
 
   private nextClientId = 1;
   private net: Server | null = null;
@@ -382,6 +386,7 @@ export class RedisServer {
     }
     if (c.replyMode === 'skip') c.replyMode = 'on';
     c.out.enabled = c.replyMode === 'on';
+    if (this.afterCommand !== null) this.afterCommand(c, cmd);
     const us = Math.round((this.clock.monotonicMs() - t0) * 1000);
     ks.settle();
     ks.noTouch = false;
@@ -479,6 +484,12 @@ export class RedisServer {
         c.argv = q.argv;
         if (this.settings.maxmemoryBytes > 0 && q.cmd.denyoom && !this.freeMemory(true)) {
           c.reply.error(E_OOM);
+          continue;
+        }
+        // ACL rules may have changed since the command was queued (Redis re-checks at EXEC).
+        const denied = c.socket !== null && !q.cmd.noAuth ? aclExecRecheck(c, q.cmd, q.argv) : null;
+        if (denied !== null) {
+          c.reply.error(denied);
           continue;
         }
         this.call(c, q.cmd);

@@ -103,6 +103,26 @@ export function aclCheckCommand(
   return store.check(user, requestFor(store, cmd, argv), context, clientInfo(c));
 }
 
+/**
+ * EXEC re-checks each queued command, since the user's rules may have changed after queueing
+ * (multi.c). Returns Redis's "ACLs rules changed" error, or null when still allowed.
+ */
+export function aclExecRecheck(c: Client, cmd: RegisteredCommand, argv: string[]): string | null {
+  const denied = aclCheckCommand(c, cmd, argv, 'multi');
+  if (denied === null) return null;
+  const reason = denied.startsWith('NOPERM User ')
+    ? 'no permission to execute the command or subcommand'
+    : denied.includes('a key')
+      ? 'no permission to touch the specified keys'
+      : denied.includes('a channel')
+        ? 'no permission to access one of the channels used as arguments'
+        : 'no permission';
+  return (
+    'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. ' +
+    `This command is no longer allowed for the following reason: ${reason}`
+  );
+}
+
 const CHANNEL_COMMANDS: Record<string, { from: number; patterns: boolean }> = {
   publish: { from: 1, patterns: false },
   spublish: { from: 1, patterns: false },

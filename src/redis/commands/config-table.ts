@@ -6,6 +6,7 @@
 import { MAXMEMORY_POLICIES, formatOutputLimits, parseMemory, parseOutputLimits, parseSaveRules } from '../config.js';
 import type { MaxmemoryPolicy } from '../engine/keyspace.js';
 import type { RedisServer } from '../server.js';
+import { notifyFlagsToString, setNotifyKeyspaceEvents } from '../notify.js';
 
 export interface ConfigParam {
   get(s: RedisServer): string;
@@ -70,7 +71,6 @@ const NOOP_DEFAULTS: Record<string, [string, (v: string) => boolean]> = {
   'lfu-decay-time': ['1', isInt],
   'maxmemory-samples': ['5', isInt],
   'maxmemory-eviction-tenacity': ['10', isInt],
-  'notify-keyspace-events': ['', () => true],
   'tcp-keepalive': ['300', isInt],
   'busy-reply-threshold': ['5000', isInt],
   'lua-time-limit': ['5000', isInt],
@@ -164,6 +164,10 @@ export function buildConfigTable(): Map<string, ConfigParam> {
       },
     });
   }
+  t.set('notify-keyspace-events', {
+    get: (s) => notifyFlagsToString(s.notifyFlags),
+    set: (s, v) => setNotifyKeyspaceEvents(s, v),
+  });
   t.set('databases', { get: (s) => String(s.keyspace.dbs.length), set: () => "can't set immutable config" });
   t.set('port', { get: (s) => String(s.port), set: () => "can't set immutable config" });
   t.set('dir', { get: (s) => s.dataDir, set: () => "can't set protected config" });

@@ -27,6 +27,8 @@ import {
 import { CaptureReply, writeScriptReply } from '../scripting/capture-reply.js';
 import type { ScriptReply } from '../scripting/reply.js';
 import { resumeSuspended, suspendClient } from './streams-blocking.js';
+import { aclCheckCommand } from './acl.js';
+import { setScriptCallerLookup } from '../tracking.js';
 
 /** Commands scripts may not call even though their spec lacks `noscript` (they would block). */
 const E_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -58,6 +60,9 @@ interface ScriptingState {
 }
 
 const states = new WeakMap<RedisServer, ScriptingState>();
+
+// CLIENT TRACKING remembers the keys a script's read commands fetch for the script's caller.
+setScriptCallerLookup((server) => states.get(server)?.caller ?? null);
 
 export function scriptingState(server: RedisServer): ScriptingState {
   let st = states.get(server);
@@ -109,6 +114,12 @@ function callFromScript(
   const arity = cmd.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     return { kind: 'error', text: 'ERR Wrong number of args calling Redis command from script' };
+  }
+  // The script runs with its caller's ACL user (scriptVerifyACL), before the write-flag check.
+  const caller0 = st.caller;
+  if (caller0 !== null && caller0.socket !== null) {
+    const denied = aclCheckCommand(caller0, cmd, argv, 'lua');
+    if (denied !== null) return { kind: 'error', text: 'ERR ACL failure in script: ' + denied.replace(/^NOPERM /, '') };
   }
   if (cmd.write && (st.readOnly || st.noWrites))
     return {
