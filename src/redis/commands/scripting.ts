@@ -104,10 +104,9 @@ export function scriptingState(server: RedisServer): ScriptingState {
 function callFromScript(
   server: RedisServer,
   st: ScriptingState,
-  argvBuf: Buffer[],
+  argv: string[],
   resp3: boolean,
 ): ScriptReply {
-  const argv = argvBuf.map((b) => b.toString('latin1'));
   const cmd = lookup(server, argv);
   if (typeof cmd === 'string') return { kind: 'error', text: cmd };
   if (cmd.noscript) return { kind: 'error', text: 'ERR This Redis command is not allowed from script' };
@@ -119,7 +118,8 @@ function callFromScript(
   const caller0 = st.caller;
   if (caller0 !== null && caller0.socket !== null) {
     const denied = aclCheckCommand(caller0, cmd, argv, 'lua');
-    if (denied !== null) return { kind: 'error', text: 'ERR ACL failure in script: ' + denied.replace(/^NOPERM /, '') };
+    if (denied !== null)
+      return { kind: 'error', text: 'ERR ACL failure in script: ' + denied.replace(/^NOPERM /, '') };
   }
   if (cmd.write && (st.readOnly || st.noWrites))
     return {
@@ -132,7 +132,15 @@ function callFromScript(
   st.capture.reset(resp3 ? 3 : 2);
   fake.reply = st.capture;
   const dirty = server.keyspace.dirty;
-  server.execute(fake, argv);
+  // The command is looked up and its arity checked above, and the fake client is authenticated,
+  // socket-less (no ACL, ACL was checked against the caller) and never in MULTI or pub/sub, so
+  // execute()'s checks would only repeat that work per call. Its memory check (OOM with
+  // maxmemory) is the one that matters: take the full path when maxmemory is set.
+  if (server.settings.maxmemoryBytes > 0) server.execute(fake, argv);
+  else {
+    fake.argv = argv;
+    server.call(fake, cmd);
+  }
   if (server.keyspace.dirty !== dirty) st.runtime.noteWrite();
   const out = st.capture.take();
   if (out !== null && typeof out === 'object' && 'kind' in out && out.kind === 'error')
@@ -179,8 +187,11 @@ function endEffects(server: RedisServer, c: Client, owned: boolean): void {
 
 // ---- EVAL family --------------------------------------------------------------------------------
 
-/** Splits "numkeys key… arg…" starting at argv[2]; replies the error and returns null when bad. */
-function splitKeys(c: Client): { keys: Buffer[]; args: Buffer[] } | null {
+/**
+ * Splits "numkeys key… arg…" starting at argv[2] (latin1 strings, passed to Lua as they are);
+ * replies the error and returns null when bad.
+ */
+function splitKeys(c: Client): { keys: string[]; args: string[] } | null {
   const n = parseInteger(c.argv[2] as string);
   if (n === null) {
     c.reply.error(E_NOT_INT);
@@ -194,17 +205,13 @@ function splitKeys(c: Client): { keys: Buffer[]; args: Buffer[] } | null {
     c.reply.error("ERR Number of keys can't be greater than number of args");
     return null;
   }
-  const keys: Buffer[] = [];
-  const args: Buffer[] = [];
-  for (let i = 3; i < c.argv.length; i++)
-    (i < 3 + n ? keys : args).push(Buffer.from(c.argv[i] as string, 'latin1'));
-  return { keys, args };
+  return { keys: c.argv.slice(3, 3 + n), args: c.argv.slice(3 + n) };
 }
 
 function runScript(
   c: Client,
   readOnly: boolean,
-  run: (st: ScriptingState, keys: Buffer[], args: Buffer[]) => RunResult | string,
+  run: (st: ScriptingState, keys: string[], args: string[]) => RunResult | string,
   isFunction = false,
 ): void {
   const server = c.server;

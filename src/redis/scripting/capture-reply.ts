@@ -86,11 +86,12 @@ export class CaptureReply implements Reply {
   intExact(s: string): void {
     this.put(Number(s));
   }
+  // Bulk strings stay latin1 JS strings (ScriptReply allows them): no Buffer per reply.
   bulk(s: string): void {
-    this.put(Buffer.from(s, 'latin1'));
+    this.put(s);
   }
   bulkOrNull(s: string | undefined | null): void {
-    this.put(s === undefined || s === null ? null : Buffer.from(s, 'latin1'));
+    this.put(s === undefined || s === null ? null : s);
   }
   nullBulk(): void {
     this.put(null);
@@ -114,7 +115,7 @@ export class CaptureReply implements Reply {
   }
   double(d: number): void {
     if (this.resp === 3) this.put({ kind: 'double', value: d });
-    else this.put(Buffer.from(String(d), 'latin1'));
+    else this.put(String(d));
   }
   bool(b: boolean): void {
     if (this.resp === 3) this.put({ kind: 'bool', value: b });
@@ -122,14 +123,14 @@ export class CaptureReply implements Reply {
   }
   verbatim(s: string, format = 'txt'): void {
     if (this.resp === 3) this.put({ kind: 'verbatim', format, text: Buffer.from(s, 'latin1') });
-    else this.put(Buffer.from(s, 'latin1'));
+    else this.put(s);
   }
   bigNumber(s: string): void {
     if (this.resp === 3) this.put({ kind: 'bignum', text: s });
-    else this.put(Buffer.from(s, 'latin1'));
+    else this.put(s);
   }
   bulks(items: readonly string[]): void {
-    this.put(items.map((s) => Buffer.from(s, 'latin1')));
+    this.put(items.slice());
   }
 }
 
@@ -137,6 +138,7 @@ export class CaptureReply implements Reply {
 export function writeScriptReply(out: Reply, r: ScriptReply): void {
   if (r === null) return out.nullBulk();
   if (typeof r === 'number') return out.int(r);
+  if (typeof r === 'string') return out.bulk(r);
   if (Buffer.isBuffer(r)) return out.bulk(r.toString('latin1'));
   if (Array.isArray(r)) {
     out.array(r.length);

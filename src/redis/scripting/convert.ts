@@ -1,7 +1,7 @@
 // Redis's conversions between Lua values and replies (script_lua.c in Redis 7.2).
 //
 // Reply -> Lua (what redis.call returns):
-//   integer -> number; bulk -> string; nil bulk / nil array -> false (RESP2) or nil (RESP3);
+//   integer -> number; bulk (a Buffer, or a latin1 JS string) -> string; nil bulk / nil array -> false (RESP2) or nil (RESP3);
 //   array -> table; status -> {ok=s}; error -> {err=s}; RESP3: map -> {map={k=v}},
 //   set -> {set={m=true}}, double -> {double=n}, bool -> boolean, big number -> {big_number=s},
 //   verbatim -> {verbatim_string={format=f, string=s}}.
@@ -13,13 +13,24 @@
 //
 // Tables nest, so both directions recurse; the depth is bounded by MAX_NESTING_DEPTH and by Lua's
 // own stack check, and an over-deep value becomes an error instead of a crash.
-import { lua, toJsString, type LuaState } from './lua-vm.js';
+import {
+  lua,
+  toJsString,
+  pushLatin1,
+  pushBytesCopy,
+  constantString,
+  pushConstant,
+  type LuaState,
+} from './lua-vm.js';
 import type { ScriptReply } from './reply.js';
 
 export const MAX_NESTING_DEPTH = 1000;
 
 const K_ERR = 'err';
 const K_OK = 'ok';
+/** The same keys as Lua string objects, made once (see lua-vm.ts: their hash is then cached). */
+const TS_ERR = constantString(K_ERR);
+const TS_OK = constantString(K_OK);
 
 export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth = 0): void {
   if (!lua.lua_checkstack(L, 4) || depth > MAX_NESTING_DEPTH) {
@@ -35,8 +46,12 @@ export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth
     pushNumber(L, reply);
     return;
   }
+  if (typeof reply === 'string') {
+    pushLatin1(L, reply);
+    return;
+  }
   if (Buffer.isBuffer(reply)) {
-    lua.lua_pushstring(L, reply);
+    pushBytesCopy(L, reply);
     return;
   }
   if (Array.isArray(reply)) {
@@ -49,10 +64,10 @@ export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth
   }
   switch (reply.kind) {
     case 'status':
-      pushTagged(L, K_OK, reply.text);
+      pushTagged(L, TS_OK, reply.text);
       return;
     case 'error':
-      pushTagged(L, K_ERR, reply.text);
+      pushTagged(L, TS_ERR, reply.text);
       return;
     case 'double':
       lua.lua_createtable(L, 0, 1);
@@ -63,7 +78,9 @@ export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth
       lua.lua_pushboolean(L, reply.value);
       return;
     case 'bignum':
-      pushTagged(L, 'big_number', reply.text);
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushstring(L, reply.text);
+      lua.lua_setfield(L, -2, 'big_number');
       return;
     case 'verbatim':
       lua.lua_createtable(L, 0, 1);
@@ -97,10 +114,12 @@ export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth
   }
 }
 
-function pushTagged(L: LuaState, key: string, text: string): void {
+/** {ok=text} / {err=text}: a fresh table without metatable, so a raw set is a plain set. */
+function pushTagged(L: LuaState, key: object, text: string): void {
   lua.lua_createtable(L, 0, 1);
+  pushConstant(L, key);
   lua.lua_pushstring(L, text);
-  lua.lua_setfield(L, -2, key);
+  lua.lua_rawset(L, -3);
 }
 
 /**

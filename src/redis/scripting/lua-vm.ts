@@ -30,3 +30,70 @@ export const toLuaString = fengari.to_luastring;
 export const toJsString = fengari.to_jsstring;
 export type LuaState = Fengari.LuaState;
 export type LuaCFunction = Fengari.LuaCFunction;
+
+// ---- allocation-light string transfer -----------------------------------------------------------
+//
+// Redis values are binary; Nimbus keeps them as latin1 JS strings (one char per byte). fengari's
+// public API copies every string it is given (lua_pushstring runs Uint8Array.from, which is slow)
+// and hashes table keys by building a hex string per byte, cached on the string object. On the
+// EVALSHA path these copies and re-hashes were a large part of the per-call cost, so the runtime
+// moves bytes through the two internal calls lua_pushstring itself uses, on a Uint8Array it has
+// just created and nobody else holds.
+interface FengariInternals {
+  /** lstring.js: wraps bytes in a Lua string object, taking ownership (L is unused). */
+  luaS_bless(L: LuaState | null, bytes: Uint8Array): object;
+  pushsvalue2s(L: LuaState, ts: object): void;
+}
+const internals: FengariInternals = (() => {
+  const require = createRequire(import.meta.url);
+  // Required after loadFengari(), so these are the module instances fengari itself uses.
+  const lstring = require('fengari/src/lstring.js') as Pick<FengariInternals, 'luaS_bless'>;
+  const lobject = require('fengari/src/lobject.js') as Pick<FengariInternals, 'pushsvalue2s'>;
+  return { luaS_bless: lstring.luaS_bless, pushsvalue2s: lobject.pushsvalue2s };
+})();
+
+/** Strings at most this long are converted by a plain loop; longer ones by Buffer's native code. */
+const SHORT_STRING = 48;
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+
+/** A latin1 JS string's bytes (one byte per char) in a fresh Uint8Array. */
+export function latin1Bytes(s: string): Uint8Array {
+  const n = s.length;
+  const out = new Uint8Array(n);
+  if (n <= SHORT_STRING) for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+  else Buffer.from(out.buffer, out.byteOffset, n).latin1Write(s, 0, n);
+  return out;
+}
+
+/** A Lua string's bytes as a latin1 JS string (no intermediate Buffer). */
+export function latin1String(bytes: Uint8Array): string {
+  return latin1Slice.call(bytes, 0, bytes.length);
+}
+
+/**
+ * A Lua string object for a constant (table keys such as KEYS, ARGV, ok, err): made once, so its
+ * hash is computed once instead of on every use.
+ */
+export function constantString(s: string): object {
+  return internals.luaS_bless(null, latin1Bytes(s));
+}
+
+/** Pushes a string made by constantString. */
+export function pushConstant(L: LuaState, ts: object): void {
+  internals.pushsvalue2s(L, ts);
+}
+
+/** Pushes bytes as a Lua string without copying: `bytes` must be fresh and never changed after. */
+export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
+  internals.pushsvalue2s(L, internals.luaS_bless(L, bytes));
+}
+
+/** Pushes a latin1 JS string as a Lua string (one copy, no UTF-8 step). */
+export function pushLatin1(L: LuaState, s: string): void {
+  internals.pushsvalue2s(L, internals.luaS_bless(L, latin1Bytes(s)));
+}
+
+/** Pushes a Buffer's bytes as a Lua string (copied: the caller may keep using the Buffer). */
+export function pushBytesCopy(L: LuaState, b: Uint8Array): void {
+  internals.pushsvalue2s(L, internals.luaS_bless(L, new Uint8Array(b)));
+}

@@ -37,10 +37,15 @@ export interface VerbatimReply {
   readonly text: Buffer;
 }
 
-/** null is the nil bulk string / RESP3 null; number is an integer reply; Buffer a bulk string. */
+/**
+ * null is the nil bulk string / RESP3 null; number is an integer reply; Buffer a bulk string, and
+ * so is a JS string, holding the bytes as latin1 (one char per byte, the server's own form: the
+ * command layer hands them over without conversion).
+ */
 export type ScriptReply =
   | null
   | number
+  | string
   | Buffer
   | ScriptReply[]
   | StatusReply

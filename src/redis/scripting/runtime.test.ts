@@ -16,7 +16,8 @@ function makeRuntime(extra: Partial<ConstructorParameters<typeof ScriptRuntime>[
   const store = new Map<string, Buffer>();
   const calls: string[][] = [];
   const host: ScriptHost = {
-    call(argv, resp3): ScriptReply {
+    call(argvLatin1, resp3): ScriptReply {
+      const argv = argvLatin1.map((s) => Buffer.from(s, 'latin1'));
       const a = argv.map((b) => b.toString());
       calls.push(a);
       switch (a[0]?.toLowerCase()) {

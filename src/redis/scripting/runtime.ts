@@ -9,7 +9,19 @@
 // The runtime knows nothing about the keyspace: redis.call goes to `host.call`, so it is tested
 // on its own and the command layer decides ACL, read-only and "not allowed from scripts" rules.
 import { createHash } from 'node:crypto';
-import { lua, lauxlib, lualib, toLuaString, toJsString, type LuaState } from './lua-vm.js';
+import {
+  lua,
+  lauxlib,
+  lualib,
+  toLuaString,
+  toJsString,
+  latin1String,
+  pushLatin1,
+  pushBytesCopy,
+  constantString,
+  pushConstant,
+  type LuaState,
+} from './lua-vm.js';
 import { pushReply, popReply, pushNumber } from './convert.js';
 import { errorReply, type ScriptReply } from './reply.js';
 import { openBit } from './libs/bit.js';
@@ -31,9 +43,15 @@ export const REPL_AOF = 1;
 export const REPL_REPLICA = 2;
 export const REPL_ALL = 3;
 
+/** KEYS / ARGV items: Buffers, or latin1 JS strings (one char per byte, the server's own form). */
+export type ScriptArgs = ReadonlyArray<Buffer | string>;
+
 export interface ScriptHost {
-  /** Runs one command for redis.call / redis.pcall. Errors come back as ErrorReply, never thrown. */
-  call(argv: Buffer[], resp3: boolean): ScriptReply;
+  /**
+   * Runs one command for redis.call / redis.pcall. The arguments are latin1 JS strings (one char
+   * per byte). Errors come back as ErrorReply, never thrown.
+   */
+  call(argv: string[], resp3: boolean): ScriptReply;
   /** redis.log; level is 0 debug … 3 warning. */
   log?(level: number, message: string): void;
 }
@@ -78,7 +96,11 @@ export function sha1hex(body: Buffer | Uint8Array | string): string {
 
 const READONLY_ERROR = 'Attempt to modify a readonly table';
 const KILLED_ERROR = 'ERR Script killed by user with SCRIPT KILL...';
+const E_ALREADY_RUNNING = 'ERR a script is already running';
 const CALL_ARGS_ERROR = 'Lua redis lib command arguments must be strings or integers';
+/** The global names EVAL sets per run, as Lua string objects made once (hash computed once). */
+const TS_KEYS = constantString('KEYS');
+const TS_ARGV = constantString('ARGV');
 
 interface RunState {
   readonly funcName: string;
@@ -143,8 +165,8 @@ export class ScriptRuntime {
     sha: string,
     original: Buffer,
     compiled: Buffer,
-    keys: Buffer[],
-    args: Buffer[],
+    keys: ScriptArgs,
+    args: ScriptArgs,
     clientResp3: boolean,
   ): RunResult {
     const err = this.loadAs(sha, original, compiled);
@@ -329,18 +351,22 @@ export class ScriptRuntime {
   }
 
   /** Runs a cached script (EVALSHA); undefined when the SHA is unknown (NOSCRIPT). */
-  runSha(sha: string, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult | undefined {
-    const ref = this.refs.get(sha.toLowerCase());
-    if (ref === undefined) return undefined;
-    return this.start(ref, 'f_' + sha.toLowerCase(), clientResp3, (co) => {
-      this.setArgTable(co, 'KEYS', keys);
-      this.setArgTable(co, 'ARGV', args);
-      return 0;
-    });
+  runSha(sha: string, keys: ScriptArgs, args: ScriptArgs, clientResp3: boolean): RunResult | undefined {
+    let ref = this.refs.get(sha);
+    if (ref === undefined) {
+      sha = sha.toLowerCase();
+      ref = this.refs.get(sha);
+      if (ref === undefined) return undefined;
+    }
+    const co = this.begin(ref, 'f_' + sha, clientResp3);
+    if (co === null) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
+    this.setArgTable(co, TS_KEYS, keys);
+    this.setArgTable(co, TS_ARGV, args);
+    return this.step(0);
   }
 
   /** EVAL: compiles when needed, then runs. */
-  eval(body: Buffer, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
+  eval(body: Buffer, keys: ScriptArgs, args: ScriptArgs, clientResp3: boolean): RunResult {
     const sha = this.load(body);
     if (typeof sha !== 'string') return { status: 'done', reply: errorReply(`ERR ${sha.error}`) };
     return this.runSha(sha, keys, args, clientResp3) as RunResult;
@@ -350,12 +376,12 @@ export class ScriptRuntime {
    * Calls a function stored at a registry ref with (KEYS, ARGV) as arguments: FCALL's calling
    * convention. The caller supplies the name used in error messages.
    */
-  runRef(ref: number, funcName: string, keys: Buffer[], args: Buffer[], clientResp3: boolean): RunResult {
-    return this.start(ref, funcName, clientResp3, (co) => {
-      this.pushArgTable(co, keys);
-      this.pushArgTable(co, args);
-      return 2;
-    });
+  runRef(ref: number, funcName: string, keys: ScriptArgs, args: ScriptArgs, clientResp3: boolean): RunResult {
+    const co = this.begin(ref, funcName, clientResp3);
+    if (co === null) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
+    this.pushArgTable(co, keys);
+    this.pushArgTable(co, args);
+    return this.step(2);
   }
 
   /** Continues a script that returned 'busy'. */
@@ -365,13 +391,9 @@ export class ScriptRuntime {
     return this.step(0);
   }
 
-  private start(
-    ref: number,
-    funcName: string,
-    clientResp3: boolean,
-    pushArgs: (co: LuaState) => number,
-  ): RunResult {
-    if (this.run) return { status: 'done', reply: errorReply('ERR a script is already running') };
+  /** Sets up a run and pushes the function; null when a script is already running. */
+  private begin(ref: number, funcName: string, clientResp3: boolean): LuaState | null {
+    if (this.run) return null;
     const co = this.acquireRunner();
     const t = this.now();
     this.run = {
@@ -386,8 +408,7 @@ export class ScriptRuntime {
       replFlags: REPL_ALL,
     };
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
-    const nargs = pushArgs(co);
-    return this.step(nargs);
+    return co;
   }
 
   private step(nargs: number): RunResult {
@@ -482,19 +503,22 @@ export class ScriptRuntime {
     }
   }
 
-  private setArgTable(co: LuaState, name: string, items: Buffer[]): void {
+  private setArgTable(co: LuaState, name: object, items: ScriptArgs): void {
     // A raw write: the global table is read-only to scripts, not to the runtime.
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
-    lua.lua_pushstring(co, name);
+    pushConstant(co, name);
     this.pushArgTable(co, items);
     lua.lua_rawset(co, -3);
     lua.lua_pop(co, 1);
   }
 
-  private pushArgTable(co: LuaState, items: Buffer[]): void {
+  /** A fresh table each run (a script may change KEYS/ARGV; the next one must not see that). */
+  private pushArgTable(co: LuaState, items: ScriptArgs): void {
     lua.lua_createtable(co, items.length, 0);
     for (let i = 0; i < items.length; i++) {
-      lua.lua_pushstring(co, items[i] as Buffer);
+      const item = items[i] as Buffer | string;
+      if (typeof item === 'string') pushLatin1(co, item);
+      else pushBytesCopy(co, item);
       lua.lua_rawseti(co, -2, i + 1);
     }
   }
@@ -509,11 +533,11 @@ export class ScriptRuntime {
       return this.callError(L, raise, 'ERR Please specify at least one argument for this redis lib call');
     }
     if (argc > MAX_CALL_ARGS) return this.callError(L, raise, 'ERR too many arguments for a redis lib call');
-    const argv: Buffer[] = new Array<Buffer>(argc);
+    const argv: string[] = new Array<string>(argc);
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = Buffer.from(lua.lua_tolstring(L, i) as Uint8Array);
-      else if (t === lua.LUA_TNUMBER) argv[i - 1] = Buffer.from(formatNumberArg(lua.lua_tonumber(L, i)));
+      if (t === lua.LUA_TSTRING) argv[i - 1] = latin1String(lua.lua_tolstring(L, i) as Uint8Array);
+      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatNumberArg(lua.lua_tonumber(L, i));
       else return this.callError(L, raise, `ERR ${CALL_ARGS_ERROR}`);
     }
     const resp3 = run.resp3;
