@@ -10,7 +10,10 @@ const { startStandalone } = await import(pathToFileURL(resolve(dist, 'src/platfo
 const { redisService } = await import(pathToFileURL(resolve(dist, 'src/redis/index.js')).href);
 
 const port = Number(process.argv[2] ?? 6390);
-const svc = await startStandalone(redisService, { config: { port, save: '', appendonly: false }, ephemeral: true });
+const svc = await startStandalone(redisService, {
+  config: { port, save: '', appendonly: false },
+  ephemeral: true,
+});
 process.stdout.write(`ready ${port}\n`);
 const stop = async () => {
   await svc.close();

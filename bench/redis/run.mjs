@@ -21,12 +21,29 @@ const MEMORY_KEYS = Number(opt('memory', '0'));
 const REPEAT = Number(opt('repeat', '1'));
 
 function bench(port, pipeline, tests = TESTS, n = N) {
-  const r = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-t', tests, '--csv'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'redis-benchmark',
+    [
+      '-p',
+      String(port),
+      '-c',
+      String(CLIENTS),
+      '-n',
+      String(n),
+      '-P',
+      String(pipeline),
+      '-t',
+      tests,
+      '--csv',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  if (/ERR|Error/.test(r.stdout + r.stderr)) throw new Error(`errors during benchmark:\n${r.stdout}\n${r.stderr}`);
+  if (/ERR|Error/.test(r.stdout + r.stderr))
+    throw new Error(`errors during benchmark:\n${r.stdout}\n${r.stderr}`);
   const out = new Map();
   for (const line of r.stdout.trim().split('\n').slice(1)) {
     const [name, rps] = JSON.parse(`[${line}]`);
@@ -64,7 +81,9 @@ async function main() {
         }
         for (const [name, rps] of a) {
           const nrps = b.get(name) ?? 0;
-          console.log(`| ${name} | ${p} | ${rps.toFixed(0)} | ${nrps.toFixed(0)} | ${(nrps / rps).toFixed(2)} |`);
+          console.log(
+            `| ${name} | ${p} | ${rps.toFixed(0)} | ${nrps.toFixed(0)} | ${(nrps / rps).toFixed(2)} |`,
+          );
         }
       }
     }
@@ -77,7 +96,9 @@ async function main() {
       const rPer = (rssOf(redis.pid) - r0) / MEMORY_KEYS;
       const nPer = (rssOf(nimbus.pid) - n0) / MEMORY_KEYS;
       console.log(`\n# memory: ${MEMORY_KEYS} keys via DEBUG POPULATE (key:N = value:N), RSS growth per key`);
-      console.log(`| server | bytes/key |\n|---|---|\n| redis-server | ${rPer.toFixed(0)} |\n| Nimbus | ${nPer.toFixed(0)} |\n| ratio | ${(nPer / rPer).toFixed(2)} |`);
+      console.log(
+        `| server | bytes/key |\n|---|---|\n| redis-server | ${rPer.toFixed(0)} |\n| Nimbus | ${nPer.toFixed(0)} |\n| ratio | ${(nPer / rPer).toFixed(2)} |`,
+      );
     }
   } finally {
     stop();

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { option, requireRedisTools, startServers, cli, machineLine } from './servers.mjs';
+import { option, requireRedisTools, startServers, cli, machineLine, cpuSeconds } from './servers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => option(args, name, def);
@@ -54,46 +54,75 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 
-function benchCommand(port, pipeline, argv, n = N) {
+/** requests/s, and the server's CPU µs per request (null when /proc is not there). */
+function benchCommand(server, pipeline, argv, n = N) {
+  const { port, pid } = server;
+  const cpu0 = cpuSeconds(pid);
   const r = spawnSync(
     'redis-benchmark',
-    ['-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-r', String(KEYSPACE), '-e', '--csv', ...argv],
+    [
+      '-p',
+      String(port),
+      '-c',
+      String(CLIENTS),
+      '-n',
+      String(n),
+      '-P',
+      String(pipeline),
+      '-r',
+      String(KEYSPACE),
+      '-e',
+      '--csv',
+      ...argv,
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
   if (/ERR|Error|NOSCRIPT|WRONGTYPE/.test(r.stdout + r.stderr))
-    throw new Error(`errors during benchmark of ${argv[0]}:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
+    throw new Error(
+      `errors during benchmark of ${argv[0]}:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`,
+    );
   // The CSV's first field is the command line, which may span lines (script bodies): take the
   // number after it.
   const m = /","([\d.]+)","[\d.]+",/.exec(r.stdout);
   if (!m) throw new Error(`no result from redis-benchmark:\n${r.stdout.slice(0, 2000)}`);
-  return Number(m[1]);
+  const cpu1 = cpuSeconds(pid);
+  return { rps: Number(m[1]), cpuUs: cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1e6) / n };
 }
 
-function row(label, pipeline, a, b) {
-  console.log(`| ${label} | ${pipeline} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
-}
+const fmtUs = (us) => (us === null || !Number.isFinite(us) ? '?' : us.toFixed(1));
+const fmtRatio = (a, b) => (a === null || b === null || !Number.isFinite(a / b) ? '?' : (a / b).toFixed(2));
 
-/** Best of REPEAT runs per server, Redis then Nimbus interleaved so both see the same machine. */
-function sideBySide(ports, label, pipeline, argv, prepare) {
-  let a = 0;
-  let b = 0;
+/**
+ * Best of REPEAT runs per server (highest requests/s, lowest CPU per request), Redis then Nimbus
+ * interleaved so both see the same machine. The CPU columns compare server CPU time per request:
+ * on a loaded machine that ratio is the steadier estimate of the CPU-bound throughput ratio.
+ */
+function sideBySide(servers, label, pipeline, argv, prepare) {
+  const best = servers.map(() => ({ rps: 0, cpuUs: null }));
   for (let i = 0; i < REPEAT; i++) {
-    for (const [k, port] of ports.entries()) {
-      prepare?.(port);
-      const rps = benchCommand(port, pipeline, argv);
-      if (k === 0) a = Math.max(a, rps);
-      else b = Math.max(b, rps);
+    for (const [k, server] of servers.entries()) {
+      prepare?.(server.port);
+      const r = benchCommand(server, pipeline, argv);
+      best[k].rps = Math.max(best[k].rps, r.rps);
+      if (r.cpuUs !== null) best[k].cpuUs = Math.min(best[k].cpuUs ?? Infinity, r.cpuUs);
     }
   }
-  row(label, pipeline, a, b);
+  const [a, b] = best;
+  console.log(
+    `| ${label} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(b.rps / a.rps).toFixed(2)} | ${fmtUs(a.cpuUs)} | ${fmtUs(b.cpuUs)} | ${fmtRatio(a.cpuUs, b.cpuUs)} |`,
+  );
 }
 
 /** Loads the scripts on both servers and checks each behaves (same replies on both). */
-function loadScripts(ports) {
+function loadScripts(servers) {
   const shas = { lock: sha1(LOCK), unlock: sha1(UNLOCK), release: sha1(RELEASE) };
-  for (const port of ports) {
-    for (const [name, body] of [['lock', LOCK], ['unlock', UNLOCK], ['release', RELEASE]]) {
+  for (const { port } of servers) {
+    for (const [name, body] of [
+      ['lock', LOCK],
+      ['unlock', UNLOCK],
+      ['release', RELEASE],
+    ]) {
       const got = cli(port, 'SCRIPT', 'LOAD', body);
       if (got !== shas[name]) throw new Error(`SCRIPT LOAD ${name} on :${port} answered ${got}`);
     }
@@ -104,30 +133,57 @@ function loadScripts(ports) {
       cli(port, 'SET', 'probe:set', 'tok', 'NX', 'PX', '30000'),
       cli(port, 'EVALSHA', shas.release, '1', 'probe:set', 'tok'),
     ];
-    if (probe[0] !== '' || !/^\d+$/.test(probe[1]) || probe[2] !== '1' || probe[3] !== 'OK' || probe[4] !== '1')
+    if (
+      probe[0] !== '' ||
+      !/^\d+$/.test(probe[1]) ||
+      probe[2] !== '1' ||
+      probe[3] !== 'OK' ||
+      probe[4] !== '1'
+    )
       throw new Error(`scripts misbehave on :${port}: ${JSON.stringify(probe)}`);
     cli(port, 'FLUSHALL');
   }
   return shas;
 }
 
-function runScripts(ports) {
-  const shas = loadScripts(ports);
+function runScripts(servers) {
+  const shas = loadScripts(servers);
   const lockKey = 'lock:__rand_int__';
-  sideBySide(ports, 'EVALSHA lock (Redisson)', 1, ['EVALSHA', shas.lock, '1', lockKey, '30000', 'id']);
-  sideBySide(ports, 'EVALSHA unlock (Redisson)', 1, ['EVALSHA', shas.unlock, '2', lockKey, 'redisson_lock__channel', '0', '30000', 'id']);
-  sideBySide(ports, 'SET NX PX (lock)', 1, ['SET', 'mutex:__rand_int__', 'token', 'NX', 'PX', '30000']);
-  sideBySide(ports, 'EVALSHA release (compare-and-delete)', 1, ['EVALSHA', shas.release, '1', 'mutex:__rand_int__', 'token']);
-  sideBySide(ports, 'EVAL lock (cached body)', 1, ['EVAL', LOCK, '1', lockKey, '30000', 'id']);
+  sideBySide(servers, 'EVALSHA lock (Redisson)', 1, ['EVALSHA', shas.lock, '1', lockKey, '30000', 'id']);
+  sideBySide(servers, 'EVALSHA unlock (Redisson)', 1, [
+    'EVALSHA',
+    shas.unlock,
+    '2',
+    lockKey,
+    'redisson_lock__channel',
+    '0',
+    '30000',
+    'id',
+  ]);
+  sideBySide(servers, 'SET NX PX (lock)', 1, ['SET', 'mutex:__rand_int__', 'token', 'NX', 'PX', '30000']);
+  sideBySide(servers, 'EVALSHA release (compare-and-delete)', 1, [
+    'EVALSHA',
+    shas.release,
+    '1',
+    'mutex:__rand_int__',
+    'token',
+  ]);
+  sideBySide(servers, 'EVAL lock (cached body)', 1, ['EVAL', LOCK, '1', lockKey, '30000', 'id']);
 }
 
-function runStreams(ports) {
+function runStreams(servers) {
   for (const p of PIPELINES) {
     // XREAD reads the first 10 entries of a stream filled beforehand with N entries.
-    sideBySide(ports, 'XADD s * f v', p, ['XADD', 'bench:s', '*', 'f', 'v']);
-    sideBySide(ports, 'XREAD COUNT 10 STREAMS s 0', p, ['XREAD', 'COUNT', '10', 'STREAMS', 'bench:s', '0'], (port) => {
-      if (Number(cli(port, 'XLEN', 'bench:s')) < 10) throw new Error('stream not populated');
-    });
+    sideBySide(servers, 'XADD s * f v', p, ['XADD', 'bench:s', '*', 'f', 'v']);
+    sideBySide(
+      servers,
+      'XREAD COUNT 10 STREAMS s 0',
+      p,
+      ['XREAD', 'COUNT', '10', 'STREAMS', 'bench:s', '0'],
+      (port) => {
+        if (Number(cli(port, 'XLEN', 'bench:s')) < 10) throw new Error('stream not populated');
+      },
+    );
   }
 }
 
@@ -136,15 +192,17 @@ function runStreams(ports) {
 function withTimeout(promise, what) {
   let timer;
   const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${PHASE_TIMEOUT_MS} ms`)), PHASE_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish in ${PHASE_TIMEOUT_MS} ms`)),
+      PHASE_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, t]).finally(() => clearTimeout(timer));
 }
 
-/** Starts a worker and resolves with jobs/s once `expected` jobs completed (timed from `t0`). */
-function processAll(bullmq, name, connection, expected, t0 = null) {
+/** Starts a worker; `result` resolves with the time the `expected`-th job completed. */
+function processAll(bullmq, name, connection, expected) {
   let done = 0;
-  let start = t0;
   let resolveDone;
   const finished = new Promise((res) => (resolveDone = res));
   const worker = new bullmq.Worker(name, async () => null, { connection, concurrency: CONCURRENCY });
@@ -152,45 +210,53 @@ function processAll(bullmq, name, connection, expected, t0 = null) {
     if (++done === expected) resolveDone(performance.now());
   });
   worker.on('failed', (job, err) => console.error(`job ${job?.id} failed: ${err.message}`));
+  return { worker, result: withTimeout(finished, 'processing') };
+}
+
+/** A phase's jobs/s and server CPU µs per job, from its start time and server CPU at start. */
+function phase(server, t0, cpu0, tEnd = performance.now()) {
+  const cpu1 = cpuSeconds(server.pid);
   return {
-    worker,
-    start: () => (start = performance.now()),
-    result: withTimeout(finished, 'processing').then((end) => (expected * 1000) / (end - start)),
+    rate: (JOBS * 1000) / (tEnd - t0),
+    cpuUs: cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1e6) / JOBS,
   };
 }
 
-async function bullmqOnce(bullmq, port) {
-  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
-  const name = `bench${port}x${Date.now()}`;
+async function bullmqOnce(bullmq, server) {
+  const connection = { host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null };
+  const name = `bench${server.port}x${Date.now()}`;
   const queue = new bullmq.Queue(name, { connection });
   await queue.waitUntilReady();
   const out = {};
   try {
     // 1. addBulk, no worker running.
     let t = performance.now();
+    let cpu = cpuSeconds(server.pid);
     for (let i = 0; i < JOBS; i += BULK_CHUNK) {
       const chunk = [];
       for (let j = i; j < Math.min(JOBS, i + BULK_CHUNK); j++) chunk.push({ name: 'job', data: { i: j } });
       await queue.addBulk(chunk);
     }
-    out.addBulk = (JOBS * 1000) / (performance.now() - t);
+    out.addBulk = phase(server, t, cpu);
     // 2. A worker drains the backlog.
+    t = performance.now();
+    cpu = cpuSeconds(server.pid);
     const drain = processAll(bullmq, name, connection, JOBS);
-    drain.start();
-    out.process = await drain.result;
+    out.process = phase(server, t, cpu, await drain.result);
     await drain.worker.close();
-    // 3. End to end: CONCURRENCY producers call add() while a worker processes; timed from the first
-    //    add to the last completion.
+    // 3. End to end: CONCURRENCY producers call add() while a worker processes; timed from the
+    //    first add to the last completion.
     const e2e = processAll(bullmq, name, connection, JOBS);
     await e2e.worker.waitUntilReady();
-    t = e2e.start();
+    t = performance.now();
+    cpu = cpuSeconds(server.pid);
     let next = 0;
     const producer = async () => {
       while (next < JOBS) await queue.add('job', { i: next++ });
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, producer));
-    out.add = (JOBS * 1000) / (performance.now() - t);
-    out.e2e = await e2e.result;
+    out.add = { rate: (JOBS * 1000) / (performance.now() - t), cpuUs: null };
+    out.e2e = phase(server, t, cpu, await e2e.result);
     await e2e.worker.close();
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
@@ -204,18 +270,26 @@ function bullmqVersion() {
   return JSON.parse(readFileSync(pkg, 'utf8')).version;
 }
 
-async function runBullmq(ports) {
+async function runBullmq(servers) {
   const bullmq = await import('bullmq');
-  const best = [{}, {}];
+  const best = servers.map(() => ({}));
   for (let i = 0; i < REPEAT; i++) {
-    for (const [k, port] of ports.entries()) {
-      const r = await bullmqOnce(bullmq, port);
-      for (const key of Object.keys(r)) best[k][key] = Math.max(best[k][key] ?? 0, r[key]);
+    for (const [k, server] of servers.entries()) {
+      const r = await bullmqOnce(bullmq, server);
+      for (const [key, v] of Object.entries(r)) {
+        const b = (best[k][key] ??= { rate: 0, cpuUs: null });
+        b.rate = Math.max(b.rate, v.rate);
+        if (v.cpuUs !== null) b.cpuUs = Math.min(b.cpuUs ?? Infinity, v.cpuUs);
+      }
     }
   }
-  console.log(`\n# BullMQ ${bullmqVersion()}, ${JOBS} jobs, Worker concurrency ${CONCURRENCY}, no-op processor`);
-  console.log('| phase | redis-server jobs/s | Nimbus jobs/s | Nimbus/Redis |');
-  console.log('|---|---|---|---|');
+  console.log(
+    `\n# BullMQ ${bullmqVersion()}, ${JOBS} jobs, Worker concurrency ${CONCURRENCY}, no-op processor, best of ${REPEAT}`,
+  );
+  console.log(
+    '| phase | redis-server jobs/s | Nimbus jobs/s | Nimbus/Redis | redis-server CPU µs/job | Nimbus CPU µs/job | CPU ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
   const labels = {
     addBulk: `addBulk (${BULK_CHUNK} per call)`,
     process: 'Worker drains the backlog',
@@ -223,9 +297,23 @@ async function runBullmq(ports) {
     e2e: 'end to end: add() → completed',
   };
   for (const [key, label] of Object.entries(labels)) {
-    const a = best[0][key];
-    const b = best[1][key];
-    console.log(`| ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} |`);
+    const [a, b] = [best[0][key], best[1][key]];
+    console.log(
+      `| ${label} | ${a.rate.toFixed(0)} | ${b.rate.toFixed(0)} | ${(b.rate / a.rate).toFixed(2)} | ${fmtUs(a.cpuUs)} | ${fmtUs(b.cpuUs)} | ${fmtRatio(a.cpuUs, b.cpuUs)} |`,
+    );
+  }
+}
+
+/** JIT warm-up of the paths measured (plain command, script, stream), not reported. */
+function warmUp(servers) {
+  const n = Math.min(N, 20000);
+  for (const server of servers) {
+    cli(server.port, 'SCRIPT', 'LOAD', LOCK);
+    benchCommand(server, 1, ['SET', 'warm:__rand_int__', 'v'], n);
+    benchCommand(server, 1, ['EVALSHA', sha1(LOCK), '1', 'warm:lock:__rand_int__', '30000', 'id'], n);
+    benchCommand(server, 1, ['XADD', 'warm:s', '*', 'f', 'v'], n);
+    benchCommand(server, 1, ['XREAD', 'COUNT', '10', 'STREAMS', 'warm:s', '0'], n);
+    cli(server.port, 'FLUSHALL');
   }
 }
 
@@ -233,20 +321,26 @@ async function main() {
   requireRedisTools();
   const redisPort = 26381;
   const nimbusPort = 26382;
-  const { stop } = await startServers(redisPort, nimbusPort, NIMBUS_NODE_FLAGS);
-  const ports = [redisPort, nimbusPort];
+  const { redis, nimbus, stop } = await startServers(redisPort, nimbusPort, NIMBUS_NODE_FLAGS);
+  const servers = [
+    { port: redisPort, pid: redis.pid },
+    { port: nimbusPort, pid: nimbus.pid },
+  ];
   try {
     console.log(machineLine(redisPort));
-    console.log(`# redis-benchmark -c ${CLIENTS} -n ${N} -r ${KEYSPACE}, best of ${REPEAT}`);
+    console.log(
+      `# redis-benchmark -c ${CLIENTS} -n ${N} -r ${KEYSPACE}, best of ${REPEAT}; CPU = server user+sys time per request`,
+    );
     if (ONLY.has('scripts') || ONLY.has('streams')) {
-      console.log('| test | -P | redis-server rps | Nimbus rps | Nimbus/Redis |');
-      console.log('|---|---|---|---|---|');
-      // Warm-up (JIT) for both, not reported.
-      for (const port of ports) benchCommand(port, 1, ['SET', 'warm:__rand_int__', 'v'], Math.min(N, 20000));
+      console.log(
+        '| test | -P | redis-server rps | Nimbus rps | Nimbus/Redis | redis-server CPU µs/req | Nimbus CPU µs/req | CPU ratio |',
+      );
+      console.log('|---|---|---|---|---|---|---|---|');
+      warmUp(servers);
     }
-    if (ONLY.has('scripts')) runScripts(ports);
-    if (ONLY.has('streams')) runStreams(ports);
-    if (ONLY.has('bullmq')) await runBullmq(ports);
+    if (ONLY.has('scripts')) runScripts(servers);
+    if (ONLY.has('streams')) runStreams(servers);
+    if (ONLY.has('bullmq')) await runBullmq(servers);
   } finally {
     stop();
   }

@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** How long a server may take to open its port (100 ms polls). */
@@ -54,9 +55,13 @@ export async function startServers(redisPort, nimbusPort, nodeFlags = []) {
     ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'],
     { stdio: 'ignore' },
   );
-  const nimbus = spawn(process.execPath, [...nodeFlags, join(here, 'nimbus-server.mjs'), String(nimbusPort)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const nimbus = spawn(
+    process.execPath,
+    [...nodeFlags, join(here, 'nimbus-server.mjs'), String(nimbusPort)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const stop = () => {
     redis.kill('SIGKILL');
     nimbus.kill('SIGTERM');
@@ -68,6 +73,25 @@ export async function startServers(redisPort, nimbusPort, nodeFlags = []) {
     throw e;
   }
   return { redis, nimbus, stop };
+}
+
+const CLOCK_TICKS_PER_S = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout.trim()) || 100;
+})();
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); null
+ * elsewhere. On a shared machine CPU time per request is steadier than requests/s.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
 }
 
 export function cli(port, ...argv) {
