@@ -12,13 +12,14 @@ import type { S3Config } from './index.js';
 
 export function createS3Service(ctx: ServiceContext<S3Config>): Service {
   let index: IndexStore | null = null;
+  let blobs: BlobStore | null = null;
   let engine: S3Engine | null = null;
   let tick: Timer | null = null;
   let state: 'starting' | 'ready' | 'stopped' | 'failed' = 'starting';
   let lifecycleRunning = false;
   return {
     async start() {
-      const blobs = new BlobStore(ctx.dataDir);
+      blobs = new BlobStore(ctx.dataDir);
       blobs.init();
       index = new IndexStore(join(ctx.dataDir, 'index.sqlite'));
       engine = new S3Engine(blobs, index, ctx.clock, ctx.config.region);
@@ -50,6 +51,7 @@ export function createS3Service(ctx: ServiceContext<S3Config>): Service {
       state = 'stopped';
       tick?.cancel();
       index?.close();
+      await blobs?.close();
     },
     health() {
       return { state };

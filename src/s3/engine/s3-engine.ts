@@ -15,6 +15,7 @@ import { S3Error } from '../protocol/errors.js';
 import { BlobStore, BlobTooLargeError, type BlobWriteResult, type Digester } from '../storage/blob-store.js';
 import {
   INLINE_PREFIX,
+  IndexDurabilityError,
   IndexStore,
   type BucketRow,
   type NewVersion,
@@ -397,7 +398,7 @@ export class S3Engine {
         inline ? () => (this.index.insertInline(segId, inline), []) : undefined,
       );
     } catch (err) {
-      if (!inline) await this.blobs.remove(w.id);
+      if (!inline && !(err instanceof IndexDurabilityError)) await this.blobs.remove(w.id);
       throw err;
     }
   }
@@ -679,7 +680,8 @@ export class S3Engine {
         return prev;
       });
     } catch (err) {
-      await this.blobs.remove(w.id);
+      // After a failed WAL sync the part row may be on disk: leave the blob to the startup sweep.
+      if (!(err instanceof IndexDurabilityError)) await this.blobs.remove(w.id);
       throw err;
     }
     if (old) this.release([old.blobId]);

@@ -4,11 +4,10 @@
  * verify Content-MD5, the signed payload hash and the checksum (header or trailer) before the
  * index commit. A mismatch removes the blob and answers AWS's error.
  */
-import { createHash } from 'node:crypto';
 import type { WriteBody } from '../engine/s3-engine.js';
 import { S3Error } from '../protocol/errors.js';
 import type { StoredChecksum } from '../storage/index-store.js';
-import type { Digester } from '../storage/blob-store.js';
+import { poolableDigester, type Digester } from '../storage/blob-store.js';
 import type { Ctx } from './context.js';
 import {
   CHECKSUM_ALGORITHMS,
@@ -57,7 +56,7 @@ export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): W
   const decoded = decodeBody(ctx.req, ctx.auth);
   const alg = requestedAlgorithm(ctx) ?? (forcedAlgorithm ? checksumAlgorithm(forcedAlgorithm) : null);
   const digesters: Record<string, Digester> = {};
-  if (ctx.auth.payload === 'signed') digesters.payloadSha256 = createHash('sha256');
+  if (ctx.auth.payload === 'signed') digesters.payloadSha256 = poolableDigester('sha256');
   const d = alg ? checksumDigester(alg) : null;
   if (alg && d) digesters[alg] = d;
   const md5Header = header(ctx.req, 'content-md5');

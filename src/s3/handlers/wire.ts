@@ -20,7 +20,7 @@ import {
   type ChecksumAlgorithm,
 } from '../protocol/checksums.js';
 import { S3Error } from '../protocol/errors.js';
-import type { Digester } from '../storage/blob-store.js';
+import { poolableDigester, type Digester } from '../storage/blob-store.js';
 
 export interface Address {
   bucket: string | null;
@@ -153,6 +153,9 @@ export function checksumAlgorithm(s: string | undefined): ChecksumAlgorithm | nu
 
 /** A streaming digester for an algorithm (../protocol/checksums). */
 export function checksumDigester(alg: ChecksumAlgorithm): Digester {
+  // SHA checksums may run on the hash worker; CRCs are cheap enough for the event loop.
+  if (alg === 'SHA1') return poolableDigester('sha1');
+  if (alg === 'SHA256') return poolableDigester('sha256');
   const h = createChecksum(alg);
   return { update: (c) => h.update(c), digest: () => h.digest() };
 }

@@ -1,13 +1,24 @@
 /**
  * The S3 index in SQLite (better-sqlite3): buckets, bucket configs, object versions (with delete
  * markers), multipart uploads and parts. See docs/adr/0002-s3-index-store.md for why SQLite, WAL
- * and synchronous=FULL with group commit.
+ * and group commit.
+ *
+ * Durability: a commit resolves only once its WAL frames are fsync-ed, exactly as with
+ * synchronous=FULL, but the fsync runs on the libuv pool instead of inside better-sqlite3's
+ * synchronous COMMIT, which would stall the event loop for every group. SQLite runs with
+ * synchronous=NORMAL (COMMIT writes the WAL frames without syncing them; checkpoints still sync
+ * the WAL before copying and the database after), then `fdatasync(wal)` makes the group durable
+ * and only then are its callers told. While one fdatasync runs, later groups commit and share the
+ * next one. If an fdatasync fails, the store refuses all further commits (IndexDurabilityError):
+ * what reached the disk is unknown, and the startup sweep after a restart settles it.
  *
  * Keys are TEXT compared with SQLite's BINARY collation, i.e. memcmp over UTF-8 bytes: exactly the
  * order S3 lists in. Every mutation goes through `commit`, which batches the mutations queued in
  * one event-loop turn into a single transaction (one WAL fsync for all of them); each mutation
  * runs in its own savepoint so one failing precondition does not undo its neighbours.
  */
+import { closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 
@@ -166,6 +177,17 @@ interface QueuedOp {
  */
 const KEEP_ALIVE: Db[] = [];
 
+/**
+ * An fdatasync of the WAL failed: commits already applied may or may not be on disk, so callers
+ * must not undo side effects (e.g. unlink a blob the commit may reference); the sweep at the next
+ * start removes whatever ends up unreferenced.
+ */
+export class IndexDurabilityError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`s3 index: fsync of the write-ahead log failed: ${String(cause)}`);
+  }
+}
+
 /** Upper bound sentinel: sorts after every key of at most 1,024 UTF-8 bytes. */
 const KEY_MAX = '\u{10FFFF}'.repeat(300);
 
@@ -177,14 +199,25 @@ export class IndexStore {
   private queue: QueuedOp[] = [];
   private scheduled = false;
   private closed = false;
+  /** The WAL file, fdatasync-ed before any commit is reported durable. */
+  private readonly walFd: number;
+  /** Committed groups waiting for the next WAL fdatasync (each settles its callers). */
+  private awaitingSync: Array<(err: unknown) => void> = [];
+  private syncRunning = false;
+  private failed: IndexDurabilityError | null = null;
 
   constructor(file: string) {
     this.db = new Database(file);
     KEEP_ALIVE.push(this.db);
     this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = FULL');
+    // NORMAL: COMMIT does not sync; commit() syncs the WAL off the event loop (see the header).
+    this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // SQLite created the WAL when it opened the database in WAL mode; O_CREAT only guards a
+    // SQLite that defers it (an empty WAL is valid). The directory sync makes its entry durable.
+    this.walFd = openSync(`${file}-wal`, constants.O_RDWR | constants.O_CREAT);
+    syncDirSync(dirname(file));
     const p = (sql: string): Statement => this.db.prepare(sql);
     // (The statements below live in this.st, and this.db in KEEP_ALIVE: none is ever collected.)
     this.st = {
@@ -245,6 +278,7 @@ export class IndexStore {
   /** Queues a mutation for the next group commit; resolves with its return value once durable. */
   commit<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('index closed'));
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
@@ -262,6 +296,10 @@ export class IndexStore {
       setImmediate(() => this.flush());
     }
     if (batch.length === 0) return;
+    if (this.failed) {
+      for (const op of batch) op.reject(this.failed);
+      return;
+    }
     const results: Array<{ ok: boolean; v: unknown }> = [];
     try {
       this.db.transaction(() => {
@@ -279,10 +317,27 @@ export class IndexStore {
       for (const op of batch) op.reject(e);
       return;
     }
-    batch.forEach((op, i) => {
-      const r = results[i];
-      if (r?.ok) op.resolve(r.v);
-      else op.reject(r?.v);
+    this.awaitingSync.push((err) => {
+      batch.forEach((op, i) => {
+        const r = results[i];
+        if (err) op.reject(err);
+        else if (r?.ok) op.resolve(r.v);
+        else op.reject(r?.v);
+      });
+    });
+    if (!this.syncRunning) this.syncWal();
+  }
+
+  /** One fdatasync of the WAL for every group committed before it starts. */
+  private syncWal(): void {
+    const settles = this.awaitingSync.splice(0);
+    this.syncRunning = true;
+    fdatasync(this.walFd, (err) => {
+      this.syncRunning = false;
+      if (err && !this.failed) this.failed = new IndexDurabilityError(err);
+      for (const settle of settles) settle(err ? this.failed : null);
+      if (this.closed) closeSync(this.walFd);
+      else if (this.awaitingSync.length > 0) this.syncWal();
     });
   }
 
@@ -290,6 +345,17 @@ export class IndexStore {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    // The last groups are made durable here, synchronously, before the database closes.
+    const settles = this.awaitingSync.splice(0);
+    let err: unknown = null;
+    try {
+      fdatasyncSync(this.walFd);
+    } catch (e) {
+      err = new IndexDurabilityError(e);
+    }
+    for (const settle of settles) settle(err);
+    // A running fdatasync closes the descriptor when it completes.
+    if (!this.syncRunning) closeSync(this.walFd);
     this.db.close();
   }
 
@@ -592,4 +658,14 @@ function toPart(r: RawPart | undefined): PartRow | null {
     checksum: r.checksum,
     lastModifiedMs: r.last_modified_ms,
   };
+}
+
+/** fsync a directory so a file created in it survives power loss. */
+function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
