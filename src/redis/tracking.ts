@@ -81,7 +81,7 @@ class Tracking {
       queueMicrotask(() => {
         this.drainScheduled = false;
         this.process(null);
-        this.sendQueued(null);
+        this.sendQueued();
       });
     }
   }
@@ -97,7 +97,7 @@ class Tracking {
     }
     this.suppress = false;
     if (nested) return;
-    this.sendQueued(c);
+    this.sendQueued();
     const tc = this.clients.get(c);
     // CLIENT CACHING applies to the next command only (the whole transaction inside MULTI).
     if (tc !== undefined && tc.caching && c.multi === null && cmd.fullName.indexOf('client|') !== 0) tc.caching = false;
@@ -180,7 +180,7 @@ class Tracking {
     }
   }
 
-  private sendQueued(current: Client | null): void {
+  private sendQueued(): void {
     if (this.queue.length === 0) return;
     const q = this.queue;
     this.queue = [];
@@ -189,7 +189,6 @@ class Tracking {
       if (m.key === null) sendNull(this.server, m.target);
       else sendKeys(this.server, m.target, [m.key]);
     }
-    void current;
   }
 
   // ---- BCAST ----------------------------------------------------------------------------------
@@ -224,6 +223,7 @@ class Tracking {
   }
 
   enable(c: Client, opts: TrackingOptions): void {
+    this.prune();
     let tc = this.clients.get(c);
     if (tc === undefined) {
       tc = {
@@ -244,8 +244,9 @@ class Tracking {
     tc.optin = opts.optin;
     tc.optout = opts.optout;
     tc.noloop = opts.noloop;
+    tc.brokenRedirect = false;
     if (opts.bcast) {
-      const list = opts.prefixes.length === 0 && tc.prefixes.size === 0 ? [''] : opts.prefixes;
+      const list = opts.prefixes.length === 0 ? [''] : opts.prefixes;
       for (const p of list) {
         tc.prefixes.add(p);
         let ps = this.prefixes.get(p);
@@ -294,10 +295,9 @@ export function trackingOf(server: RedisServer): Tracking | null {
 
 /** Creates the state and installs the hooks on first use. */
 export function tracking(server: RedisServer): Tracking {
-  let t = states.get(server);
-  if (t) return t;
+  const existing = states.get(server);
+  if (existing) return existing;
   const created = new Tracking(server);
-  t = created;
   states.set(server, created);
   server.keyspace.onKeyChanged((_db, key) => created.onKeyChanged(key));
   server.afterCommand = (c, cmd) => created.afterCommand(c, cmd);
@@ -308,6 +308,14 @@ export function tracking(server: RedisServer): Tracking {
 export function trackingOnFlush(server: RedisServer, all: boolean): void {
   const t = states.get(server);
   if (t !== undefined && t.clients.size > 0) t.onFlush(all);
+}
+
+/** INFO's tracking_* fields. */
+export function trackingStats(server: RedisServer): { clients: number; keys: number; items: number; prefixes: number } {
+  const t = states.get(server);
+  if (t === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
+  t.prune();
+  return { clients: t.clients.size, keys: t.table.size, items: t.totalItems, prefixes: t.prefixes.size };
 }
 
 /** The connection closing or RESET: tracking off. */

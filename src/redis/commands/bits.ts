@@ -5,6 +5,7 @@ import { MutableString } from '../engine/mutable-string.js';
 import { is, parseInteger, parseBigInt } from './args.js';
 import { E_BIT_OFFSET, E_BIT_VALUE, E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 /** Largest bit offset: 512 MB of bits (proto-max-bulk-len), as Redis. */
 const BIT_OFFSET_MAX = 512 * 1024 * 1024 * 8 - 1;
@@ -52,15 +53,21 @@ function setbit(c: Client): void {
   if (off === null) return;
   const bitArg = c.argv[3] as string;
   if (bitArg !== '0' && bitArg !== '1') return c.reply.error(E_BIT_VALUE);
+  const existed = c.db.peek(key) !== undefined;
   const ms = editable(c, key);
   if (ms === null) return;
   const byte = off >> 3;
+  const grew = byte + 1 > ms.len;
   ms.ensure(byte + 1);
   const mask = 1 << (7 - (off & 7));
   const old = ((ms.buf[byte] as number) & mask) !== 0 ? 1 : 0;
   if (bitArg === '1') ms.buf[byte] = (ms.buf[byte] as number) | mask;
   else ms.buf[byte] = (ms.buf[byte] as number) & ~mask;
-  c.db.modified(key);
+  // As Redis 7: only a created key, a longer string or a flipped bit counts as a change.
+  if (!existed || grew || old !== (bitArg === '1' ? 1 : 0)) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STRING, 'setbit', key);
+  }
   c.reply.int(old);
 }
 
@@ -180,8 +187,12 @@ function bitop(c: Client): void {
     }
     out[i] = acc;
   }
-  if (len === 0) c.db.delete(dst);
-  else c.db.set(dst, out.latin1Slice(0, len));
+  if (len === 0) {
+    if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
+  } else {
+    c.db.set(dst, out.latin1Slice(0, len));
+    notify(c, NOTIFY_STRING, 'set', dst);
+  }
   c.reply.int(len);
 }
 
@@ -300,7 +311,10 @@ function bitfield(c: Client, readOnly: boolean): void {
     changed = true;
     c.reply.intExact((o.kind === 'SET' ? cur : v).toString());
   }
-  if (changed) c.db.modified(key);
+  if (changed) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STRING, 'setbit', key);
+  }
 }
 
 export const bitCommands: CommandModule = {

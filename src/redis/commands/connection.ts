@@ -5,6 +5,7 @@ import { is, parseInteger } from './args.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX, E_WRONGPASS } from './errors.js';
 import type { CommandModule } from './types.js';
 import { aclAuthenticate } from './acl.js';
+import { tracking, trackingClientOf, trackingDisable, type TrackingOptions } from '../tracking.js';
 
 function ping(c: Client): void {
   if (c.argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
@@ -49,6 +50,7 @@ function reset(c: Client): void {
   c.noTouch = false;
   c.authenticated = !s.authRequired();
   c.user = 'default';
+  trackingDisable(c);
   c.reply.simple('RESET');
 }
 
@@ -134,9 +136,108 @@ function validName(n: string): boolean {
 
 // --- CLIENT ---------------------------------------------------------------------------------
 
+/** CLIENT TRACKING on|off [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP] (networking.c). */
+function clientTracking(c: Client): void {
+  const argv = c.argv;
+  const o: TrackingOptions = { redirect: 0, bcast: false, optin: false, optout: false, noloop: false, prefixes: [] };
+  for (let j = 3; j < argv.length; j++) {
+    const a = argv[j] as string;
+    const more = j + 1 < argv.length;
+    if (is(a, 'REDIRECT') && more) {
+      if (o.redirect !== 0) return c.reply.error('ERR A client can only redirect to a single other client');
+      const id = parseInteger(argv[++j] as string);
+      if (id === null) return c.reply.error(E_NOT_INT);
+      if (!c.server.clients.has(id)) return c.reply.error('ERR The client ID you want redirect to does not exist');
+      o.redirect = id;
+    } else if (is(a, 'BCAST')) o.bcast = true;
+    else if (is(a, 'OPTIN')) o.optin = true;
+    else if (is(a, 'OPTOUT')) o.optout = true;
+    else if (is(a, 'NOLOOP')) o.noloop = true;
+    else if (is(a, 'PREFIX') && more) o.prefixes.push(argv[++j] as string);
+    else return c.reply.error(E_SYNTAX);
+  }
+  const mode = argv[2] as string;
+  if (is(mode, 'OFF')) {
+    trackingDisable(c);
+    return c.reply.ok();
+  }
+  if (!is(mode, 'ON')) return c.reply.error(E_SYNTAX);
+  const err = trackingOptionsError(c, o);
+  if (err !== null) return c.reply.error(err);
+  tracking(c.server).enable(c, o);
+  c.reply.ok();
+}
+
+/** The compatibility checks Redis makes before enabling tracking, in its order. */
+function trackingOptionsError(c: Client, o: TrackingOptions): string | null {
+  if (!o.bcast && o.prefixes.length > 0) return 'ERR PREFIX option requires BCAST mode to be enabled';
+  const cur = trackingClientOf(c);
+  if (cur !== undefined && cur.bcast !== o.bcast)
+    return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+  if (o.bcast && (o.optin || o.optout)) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
+  if (o.optin && o.optout) return "ERR You can't use both OPTIN and OPTOUT";
+  if (cur !== undefined && ((o.optin && cur.optout) || (o.optout && cur.optin)))
+    return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+  if (!o.bcast) return null;
+  // Prefixes of one client must not overlap (one a prefix of the other), existing or new.
+  const overlaps = (a: string, b: string): boolean => a.startsWith(b) || b.startsWith(a);
+  for (let i = 0; i < o.prefixes.length; i++) {
+    const p = o.prefixes[i] as string;
+    for (const old of [...(cur?.prefixes ?? [])].sort())
+      if (overlaps(old, p))
+        return `ERR Prefix '${p}' overlaps with an existing prefix '${old}'. Prefixes for a single client must not overlap.`;
+    for (let k = i + 1; k < o.prefixes.length; k++)
+      if (overlaps(p, o.prefixes[k] as string))
+        return `ERR Prefix '${p}' overlaps with another provided prefix '${o.prefixes[k] as string}'. Prefixes for a single client must not overlap.`;
+  }
+  return null;
+}
+
+/** CLIENT CACHING yes|no: the next command is (OPTIN) or is not (OPTOUT) tracked. */
+function clientCaching(c: Client): void {
+  const tc = trackingClientOf(c);
+  if (tc === undefined)
+    return c.reply.error('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+  const opt = c.argv[2] as string;
+  if (is(opt, 'YES')) {
+    if (!tc.optin) return c.reply.error('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
+  } else if (is(opt, 'NO')) {
+    if (!tc.optout) return c.reply.error('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
+  } else return c.reply.error(E_SYNTAX);
+  tc.caching = true;
+  c.reply.ok();
+}
+
+function clientTrackingInfo(c: Client): void {
+  const tc = trackingClientOf(c);
+  const flags: string[] = [tc === undefined ? 'off' : 'on'];
+  if (tc !== undefined) {
+    if (tc.bcast) flags.push('bcast');
+    if (tc.optin) flags.push('optin');
+    if (tc.optin && tc.caching) flags.push('caching-yes');
+    if (tc.optout) flags.push('optout');
+    if (tc.optout && tc.caching) flags.push('caching-no');
+    if (tc.noloop) flags.push('noloop');
+    if (tc.brokenRedirect) flags.push('broken_redirect');
+  }
+  const r = c.reply;
+  r.map(3);
+  r.bulk('flags');
+  r.set(flags.length);
+  for (const f of flags) r.bulk(f);
+  r.bulk('redirect');
+  r.int(tc === undefined ? -1 : tc.redirect);
+  r.bulk('prefixes');
+  const prefixes = tc === undefined ? [] : [...tc.prefixes].sort();
+  r.array(prefixes.length);
+  for (const p of prefixes) r.bulk(p);
+}
+
 export function clientInfoLine(c: Client): string {
   const now = c.server.clock.now();
-  const flags = (c.multi !== null ? 'x' : '') + (c.subscriptionCount > 0 ? 'P' : '') + (c.monitor ? 'O' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '');
+  const tc = trackingClientOf(c);
+  const trackingFlags = tc === undefined ? '' : 't' + (tc.brokenRedirect ? 'R' : '') + (tc.bcast ? 'B' : '');
+  const flags = (c.multi !== null ? 'x' : '') + (c.subscriptionCount > 0 ? 'P' : '') + (c.monitor ? 'O' : '') + trackingFlags + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '');
   const qbuf = c.parser.bufferedBytes();
   const omem = c.socket?.writableLength ?? 0;
   return (
@@ -144,7 +245,7 @@ export function clientInfoLine(c: Client): string {
     `age=${Math.floor((now - c.createdMs) / 1000)} idle=${Math.floor((now - c.lastInteractionMs) / 1000)} ` +
     `flags=${flags || 'N'} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 ` +
-    `obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem + 20000} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 ` +
+    `obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem + 20000} events=r cmd=${c.lastCommand} user=${c.user} redir=${tc === undefined ? -1 : tc.redirect} ` +
     `resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
   );
 }
@@ -285,6 +386,10 @@ export const connectionCommands: CommandModule = {
   auth,
   hello,
   'client|id': (c) => c.reply.int(c.id),
+  'client|tracking': clientTracking,
+  'client|caching': clientCaching,
+  'client|getredir': (c) => c.reply.int(trackingClientOf(c)?.redirect ?? -1),
+  'client|trackinginfo': clientTrackingInfo,
   'client|setname': (c) => {
     const n = c.argv[2] as string;
     if (!validName(n) && n !== '') return c.reply.error('ERR Client names cannot contain spaces, newlines or special characters.');

@@ -6,6 +6,7 @@ import { formatLongDouble, getHash, getHashW, WRONG } from './helpers.js';
 import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import { globMatch } from './args.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_HASH } from '../notify.js';
 
 function writable(c: Client, key: string): Map<string, string> | typeof WRONG {
   const h = getHashW(c, key);
@@ -29,6 +30,7 @@ function hset(c: Client, legacy: boolean): void {
     h.set(f, argv[i + 1] as string);
   }
   c.db.modified(key);
+  notify(c, NOTIFY_HASH, 'hset', key);
   if (legacy) c.reply.ok();
   else c.reply.int(created);
 }
@@ -41,6 +43,7 @@ function hsetnx(c: Client): void {
   if (h.has(f)) return c.reply.int(0);
   h.set(f, c.argv[3] as string);
   c.db.modified(key);
+  notify(c, NOTIFY_HASH, 'hset', key);
   c.reply.int(1);
 }
 
@@ -76,8 +79,10 @@ function hdel(c: Client): void {
   let n = 0;
   for (let i = 2; i < c.argv.length; i++) if (h.delete(c.argv[i] as string)) n++;
   if (n) {
-    c.db.deleteIfEmpty(key, h);
+    const deleted = c.db.deleteIfEmpty(key, h);
     c.db.modified(key);
+    notify(c, NOTIFY_HASH, 'hdel', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   c.reply.int(n);
 }
@@ -110,6 +115,7 @@ function hincrby(c: Client): void {
   }
   h.set(field, result);
   c.db.modified(key);
+  notify(c, NOTIFY_HASH, 'hincrby', key);
   c.reply.intExact(result);
 }
 
@@ -138,6 +144,7 @@ function hincrbyfloat(c: Client): void {
   const s = formatLongDouble(r);
   h.set(field, s);
   c.db.modified(key);
+  notify(c, NOTIFY_HASH, 'hincrbyfloat', key);
   c.propagate(['HSET', key, field, s]);
   c.reply.bulk(s);
 }

@@ -3,6 +3,7 @@ import type { Client } from '../client.js';
 import { hllAdd, hllCount, hllMergeInto, newDenseHll, toDense } from '../engine/hll.js';
 import { getStr, WRONG } from './helpers.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_STRING } from '../notify.js';
 
 const E_INVALID_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
 
@@ -26,7 +27,10 @@ function pfadd(c: Client): void {
   const regs = cur ?? newDenseHll();
   let changed = cur === null;
   for (let i = 2; i < c.argv.length; i++) if (hllAdd(regs, Buffer.from(c.argv[i] as string, 'latin1'))) changed = true;
-  if (changed) c.db.set(key, regs.latin1Slice(0, regs.length), true);
+  if (changed) {
+    c.db.set(key, regs.latin1Slice(0, regs.length), true);
+    notify(c, NOTIFY_STRING, 'pfadd', key);
+  }
   c.reply.int(changed ? 1 : 0);
 }
 
@@ -54,6 +58,7 @@ function pfmerge(c: Client): void {
     if (regs) hllMergeInto(acc, regs);
   }
   c.db.set(dst, acc.latin1Slice(0, acc.length), true);
+  notify(c, NOTIFY_STRING, 'pfadd', dst);
   c.reply.ok();
 }
 

@@ -8,6 +8,7 @@ import { is, parseFloatArg, parseInteger } from './args.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import { strValue } from './helpers.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from '../notify.js';
 
 function dump(c: Client): void {
   const v = c.db.get(c.argv[1] as string);
@@ -49,15 +50,17 @@ function restore(c: Client): void {
   const at = ttl === 0 ? 0 : absttl ? ttl : now + ttl;
   if (at !== 0 && at <= now) {
     // Already expired: Redis deletes the target (when REPLACE) and reports success.
-    if (replace) c.db.delete(key);
+    if (replace && c.db.delete(key)) notify(c, NOTIFY_GENERIC, 'del', key);
     return c.reply.ok();
   }
-  if (replace) c.db.delete(key);
+  const replaced = replace && c.db.delete(key);
   c.db.set(key, value);
+  if (replaced) notify(c, NOTIFY_NEW, 'new', key);
   if (at !== 0) {
     c.db.setExpire(key, at);
     c.propagate(['RESTORE', key, String(at), argv[3] as string, 'ABSTTL', ...(replace ? ['REPLACE'] : [])]);
   }
+  notify(c, NOTIFY_GENERIC, 'restore', key);
   c.reply.ok();
 }
 
@@ -147,8 +150,12 @@ function sort(c: Client, readOnly: boolean): void {
     else for (const g of gets) out.push(lookupPattern(c, g, el));
   }
   if (store !== null) {
-    if (out.length === 0) c.db.delete(store);
-    else c.db.set(store, Deque.from(out.map((x) => x ?? '')));
+    if (out.length === 0) {
+      if (c.db.delete(store)) notify(c, NOTIFY_GENERIC, 'del', store);
+    } else {
+      c.db.set(store, Deque.from(out.map((x) => x ?? '')));
+      notify(c, NOTIFY_LIST, 'sortstore', store);
+    }
     return c.reply.int(out.length);
   }
   c.reply.array(out.length);

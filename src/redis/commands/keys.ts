@@ -8,6 +8,7 @@ import { globMatch, is, parseInteger } from './args.js';
 import { E_DB_INDEX, E_NO_KEY, E_NOT_INT, E_SYNTAX, invalidExpire } from './errors.js';
 import { encodingOf } from './server-admin.js';
 import type { CommandModule } from './types.js';
+import { notify, notifyDb, NOTIFY_GENERIC, NOTIFY_NEW } from '../notify.js';
 
 /** Live SCAN iterations kept (oldest dropped); a dropped cursor restarts its scan. */
 export const SCAN_SESSIONS_MAX = 1024;
@@ -38,8 +39,13 @@ export function cloneValue(v: RedisValue): RedisValue {
 
 function del(c: Client): void {
   let n = 0;
-  for (let i = 1; i < c.argv.length; i++)
-    if (c.db.peek(c.argv[i] as string) !== undefined && c.db.delete(c.argv[i] as string)) n++;
+  for (let i = 1; i < c.argv.length; i++) {
+    const key = c.argv[i] as string;
+    if (c.db.peek(key) !== undefined && c.db.delete(key)) {
+      n++;
+      notify(c, NOTIFY_GENERIC, 'del', key);
+    }
+  }
   c.reply.int(n);
 }
 
@@ -61,11 +67,16 @@ function renameGeneric(c: Client, nx: boolean): void {
   const v = db.getWrite(src);
   if (v === undefined) return c.reply.error(E_NO_KEY);
   if (src === dst) return nx ? c.reply.int(0) : c.reply.ok();
-  if (nx && db.has(dst)) return c.reply.int(0);
+  const replaced = db.has(dst);
+  if (nx && replaced) return c.reply.int(0);
   const ttl = db.getExpire(src);
   db.delete(src);
   db.set(dst, v);
+  // Redis deletes an existing dst and adds it anew (dbAdd), so 'new' fires for it too.
+  if (replaced) notify(c, NOTIFY_NEW, 'new', dst);
   if (ttl !== undefined) db.setExpire(dst, ttl);
+  notify(c, NOTIFY_GENERIC, 'rename_from', src);
+  notify(c, NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
@@ -89,13 +100,16 @@ function copy(c: Client): void {
   if (src === dst && target === c.db) return c.reply.error('ERR source and destination objects are the same');
   const v = c.db.get(src);
   if (v === undefined) return c.reply.int(0);
-  if (target.has(dst)) {
+  const replaced = target.has(dst);
+  if (replaced) {
     if (!replace) return c.reply.int(0);
     target.delete(dst);
   }
   const ttl = c.db.getExpire(src);
   target.set(dst, cloneValue(v));
+  if (replaced) notifyDb(c.server, NOTIFY_NEW, 'new', dst, target.id);
   if (ttl !== undefined) target.setExpire(dst, ttl);
+  notifyDb(c.server, NOTIFY_GENERIC, 'copy_to', dst, target.id);
   c.reply.int(1);
 }
 
@@ -112,6 +126,8 @@ function move(c: Client): void {
   c.db.delete(key);
   target.set(key, v);
   if (ttl !== undefined) target.setExpire(key, ttl);
+  notify(c, NOTIFY_GENERIC, 'move_from', key);
+  notifyDb(c.server, NOTIFY_GENERIC, 'move_to', key, target.id);
   c.reply.int(1);
 }
 
@@ -262,11 +278,13 @@ function expireGeneric(c: Client, unit: 'ex' | 'px' | 'exat' | 'pxat', name: str
   if (lt && cur !== undefined && when >= cur) return c.reply.int(0);
   if (when <= now && !c.server.loading) {
     db.delete(key);
+    notify(c, NOTIFY_GENERIC, 'del', key);
     c.propagate(['DEL', key]);
     return c.reply.int(1);
   }
   db.setExpire(key, when);
   db.modified(key);
+  notify(c, NOTIFY_GENERIC, 'expire', key);
   c.propagate(['PEXPIREAT', key, String(when)]);
   c.reply.int(1);
 }
@@ -286,6 +304,7 @@ function persist(c: Client): void {
   if (c.db.peek(key) === undefined) return c.reply.int(0);
   if (!c.db.persist(key)) return c.reply.int(0);
   c.db.modified(key);
+  notify(c, NOTIFY_GENERIC, 'persist', key);
   c.reply.int(1);
 }
 

@@ -5,6 +5,7 @@ import { clampRange, is, parseInteger } from './args.js';
 import { E_INDEX, E_NO_KEY, E_NOT_INT, E_POSITIVE, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import { getList, getListW, WRONG } from './helpers.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../notify.js';
 
 function push(c: Client, left: boolean, onlyIfExists: boolean): void {
   const key = c.argv[1] as string;
@@ -22,6 +23,7 @@ function push(c: Client, left: boolean, onlyIfExists: boolean): void {
     else list.pushBack(argv[i] as string);
   }
   db.modified(key);
+  notify(c, NOTIFY_LIST, left ? 'lpush' : 'rpush', key);
   c.reply.int(list.length);
 }
 
@@ -44,19 +46,22 @@ function pop(c: Client, left: boolean): void {
   if (list === undefined) return count === undefined ? c.reply.nullBulk() : c.reply.nullArray();
   if (count === undefined) {
     const v = (left ? list.popFront() : list.popBack()) as string;
-    finishPop(c, key, list);
+    finishPop(c, key, list, left);
     return c.reply.bulk(v);
   }
   const n = Math.min(count, list.length);
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push((left ? list.popFront() : list.popBack()) as string);
-  if (n > 0) finishPop(c, key, list);
+  if (n > 0) finishPop(c, key, list, left);
   c.reply.bulks(out);
 }
 
-function finishPop(c: Client, key: string, list: Deque<string>): void {
-  c.db.deleteIfEmpty(key, list);
+/** After removing elements: the pop event, then 'del' when the list emptied (listElementsRemoved). */
+function finishPop(c: Client, key: string, list: Deque<string>, left: boolean): void {
+  const deleted = c.db.deleteIfEmpty(key, list);
   c.db.modified(key);
+  notify(c, NOTIFY_LIST, left ? 'lpop' : 'rpop', key);
+  if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
 }
 
 function llen(c: Client): void {
@@ -97,6 +102,7 @@ function lset(c: Client): void {
   if (i < 0 || i >= l.length) return c.reply.error(E_INDEX);
   l.setAt(i, c.argv[3] as string);
   c.db.modified(key);
+  notify(c, NOTIFY_LIST, 'lset', key);
   c.reply.ok();
 }
 
@@ -115,6 +121,7 @@ function linsert(c: Client): void {
   arr.splice(before ? i : i + 1, 0, c.argv[4] as string);
   l.replaceAll(arr);
   c.db.modified(key);
+  notify(c, NOTIFY_LIST, 'linsert', key);
   c.reply.int(l.length);
 }
 
@@ -146,8 +153,10 @@ function lrem(c: Client): void {
     if (removed) l.replaceAll(out.reverse());
   }
   if (removed) {
-    c.db.deleteIfEmpty(key, l);
+    const deleted = c.db.deleteIfEmpty(key, l);
     c.db.modified(key);
+    notify(c, NOTIFY_LIST, 'lrem', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   c.reply.int(removed);
 }
@@ -168,8 +177,10 @@ function ltrim(c: Client): void {
     for (let i = 0; i < r[0]; i++) l.popFront();
     for (let i = 0; i < tail; i++) l.popBack();
   }
-  c.db.deleteIfEmpty(key, l);
+  const deleted = c.db.deleteIfEmpty(key, l);
   c.db.modified(key);
+  notify(c, NOTIFY_LIST, 'ltrim', key);
+  if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   c.reply.ok();
 }
 
@@ -233,9 +244,12 @@ function moveGeneric(c: Client, src: string, dst: string, fromLeft: boolean, toL
   }
   if (toLeft) to.pushFront(v);
   else to.pushBack(v);
-  c.db.deleteIfEmpty(src, from);
+  notify(c, NOTIFY_LIST, toLeft ? 'lpush' : 'rpush', dst);
+  const deleted = c.db.deleteIfEmpty(src, from);
   c.db.modified(src);
   c.db.modified(dst);
+  notify(c, NOTIFY_LIST, fromLeft ? 'lpop' : 'rpop', src);
+  if (deleted) notify(c, NOTIFY_GENERIC, 'del', src);
   c.reply.bulk(v);
 }
 
@@ -269,7 +283,7 @@ function lmpop(c: Client): void {
     const n = Math.min(count, l.length);
     const out: string[] = [];
     for (let k = 0; k < n; k++) out.push((left ? l.popFront() : l.popBack()) as string);
-    finishPop(c, key, l);
+    finishPop(c, key, l, left);
     c.propagate([left ? 'LPOP' : 'RPOP', key, String(n)]);
     c.reply.array(2);
     c.reply.bulk(key);

@@ -12,6 +12,7 @@ import { buildConfigTable, type ConfigParam } from './config-table.js';
 import { REDIS_VERSION } from './connection.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX } from './errors.js';
 import type { CommandModule } from './types.js';
+import { trackingOnFlush, trackingStats } from '../tracking.js';
 import { blockedClients } from './streams-blocking.js';
 
 let configTable: Map<string, ConfigParam> | null = null;
@@ -89,7 +90,7 @@ function infoSections(s: RedisServer): Section[] {
         ['client_recent_max_input_buffer', 0],
         ['client_recent_max_output_buffer', 0],
         ['blocked_clients', blocked],
-        ['tracking_clients', 0],
+        ['tracking_clients', trackingStats(s).clients],
         ['pubsub_clients', pubsubClients],
         ['watching_clients', [...s.clients.values()].filter((c) => c.watched.size > 0).length],
         ['clients_in_timeout_table', 0],
@@ -162,6 +163,9 @@ function infoSections(s: RedisServer): Section[] {
         ['total_forks', 0],
         ['total_error_replies', s.stats.totalErrorReplies],
         ['total_pubsub_messages', s.stats.pubsubMessages],
+        ['tracking_total_keys', trackingStats(s).keys],
+        ['tracking_total_items', trackingStats(s).items],
+        ['tracking_total_prefixes', trackingStats(s).prefixes],
       ],
     ],
     [
@@ -286,6 +290,7 @@ function flushArgs(c: Client, from: number): boolean {
 
 function flushdb(c: Client): void {
   if (!flushArgs(c, 1)) return;
+  trackingOnFlush(c.server, false);
   c.db.flush();
   c.server.keyspace.dirty++;
   c.reply.ok();
@@ -293,6 +298,7 @@ function flushdb(c: Client): void {
 
 function flushall(c: Client): void {
   if (!flushArgs(c, 1)) return;
+  trackingOnFlush(c.server, true);
   for (const db of c.server.keyspace.dbs) db.flush();
   c.server.keyspace.dirty++;
   c.reply.ok();

@@ -6,6 +6,7 @@ import { getSet, getSetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
 import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../notify.js';
 
 function sadd(c: Client): void {
   const key = c.argv[1] as string;
@@ -23,7 +24,10 @@ function sadd(c: Client): void {
       n++;
     }
   }
-  if (n) c.db.modified(key);
+  if (n) {
+    c.db.modified(key);
+    notify(c, NOTIFY_SET, 'sadd', key);
+  }
   c.reply.int(n);
 }
 
@@ -35,8 +39,10 @@ function srem(c: Client): void {
   let n = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.delete(c.argv[i] as string)) n++;
   if (n) {
-    c.db.deleteIfEmpty(key, s);
+    const deleted = c.db.deleteIfEmpty(key, s);
     c.db.modified(key);
+    notify(c, NOTIFY_SET, 'srem', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   c.reply.int(n);
 }
@@ -69,8 +75,10 @@ function spop(c: Client): void {
   const picked = randomMembers(s, count ?? 1);
   for (const m of picked) s.delete(m);
   if (picked.length) {
-    c.db.deleteIfEmpty(key, s);
+    const deleted = c.db.deleteIfEmpty(key, s);
     c.db.modified(key);
+    notify(c, NOTIFY_SET, 'spop', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
     c.propagate(s.size === 0 ? ['DEL', key] : ['SREM', key, ...picked]);
   }
   if (count === undefined) return c.reply.bulk(picked[0] as string);
@@ -107,11 +115,18 @@ function smove(c: Client): void {
   if (!from) return c.reply.int(0);
   if (src === dst) return c.reply.int(from.has(m) ? 1 : 0);
   if (!from.delete(m)) return c.reply.int(0);
-  c.db.deleteIfEmpty(src, from);
+  const deleted = c.db.deleteIfEmpty(src, from);
   c.db.modified(src);
-  if (to) to.add(m);
-  else c.db.add(dst, new Set([m]));
-  c.db.modified(dst);
+  notify(c, NOTIFY_SET, 'srem', src);
+  if (deleted) notify(c, NOTIFY_GENERIC, 'del', src);
+  let added = true;
+  if (!to) c.db.add(dst, new Set([m]));
+  else if (to.has(m)) added = false;
+  else to.add(m);
+  if (added) {
+    c.db.modified(dst);
+    notify(c, NOTIFY_SET, 'sadd', dst);
+  }
   c.reply.int(1);
 }
 
@@ -155,7 +170,9 @@ function diff(sets: Set<string>[]): Set<string> {
   return out;
 }
 
-function algebra(c: Client, op: (s: Set<string>[]) => Set<string>, store: boolean): void {
+/** SINTER/SUNION/SDIFF and, with `event` ('sinterstore' …), their STORE variants. */
+function algebra(c: Client, op: (s: Set<string>[]) => Set<string>, event: string | null): void {
+  const store = event !== null;
   const keys = c.argv.slice(store ? 2 : 1);
   const sets = loadSets(c, keys);
   if (sets === null) return;
@@ -166,8 +183,12 @@ function algebra(c: Client, op: (s: Set<string>[]) => Set<string>, store: boolea
     return;
   }
   const dst = c.argv[1] as string;
-  if (result.size === 0) c.db.delete(dst);
-  else c.db.set(dst, result);
+  if (result.size === 0) {
+    if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
+  } else {
+    c.db.set(dst, result);
+    notify(c, NOTIFY_SET, event, dst);
+  }
   c.reply.int(result.size);
 }
 
@@ -245,12 +266,12 @@ export const setCommands: CommandModule = {
   spop,
   srandmember,
   smove,
-  sinter: (c) => algebra(c, (s) => inter(s), false),
-  sinterstore: (c) => algebra(c, (s) => inter(s), true),
-  sunion: (c) => algebra(c, union, false),
-  sunionstore: (c) => algebra(c, union, true),
-  sdiff: (c) => algebra(c, diff, false),
-  sdiffstore: (c) => algebra(c, diff, true),
+  sinter: (c) => algebra(c, (s) => inter(s), null),
+  sinterstore: (c) => algebra(c, (s) => inter(s), 'sinterstore'),
+  sunion: (c) => algebra(c, union, null),
+  sunionstore: (c) => algebra(c, union, 'sunionstore'),
+  sdiff: (c) => algebra(c, diff, null),
+  sdiffstore: (c) => algebra(c, diff, 'sdiffstore'),
   sintercard,
   sscan,
 };

@@ -9,6 +9,7 @@
  */
 import type { Client } from '../client.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_STREAM } from '../notify.js';
 import type { Reply } from '../protocol/reply.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE, wrongArity } from './errors.js';
 import { is, parseInteger } from './args.js';
@@ -190,7 +191,11 @@ function xadd(c: Client): void {
   s = stream;
   const idText = formatId(id);
   c.propagate(['XADD', key, idText, ...fields]);
-  if (trim && s.trim(trim) > 0) propagateTrim(c, key, s);
+  notify(c, NOTIFY_STREAM, 'xadd', key);
+  if (trim && s.trim(trim) > 0) {
+    propagateTrim(c, key, s);
+    notify(c, NOTIFY_STREAM, 'xtrim', key);
+  }
   c.db.modified(key);
   c.reply.bulk(idText);
 }
@@ -231,7 +236,10 @@ function xdel(c: Client): void {
   if (s === WRONG) return;
   if (!s) return c.reply.int(0);
   const n = s.delete(ids);
-  if (n > 0) c.db.modified(key);
+  if (n > 0) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STREAM, 'xdel', key);
+  }
   c.reply.int(n);
 }
 
@@ -249,6 +257,7 @@ function xtrim(c: Client): void {
     c.db.modified(key);
     c.propagateNothing();
     propagateTrim(c, key, s);
+    notify(c, NOTIFY_STREAM, 'xtrim', key);
   }
   c.reply.int(n);
 }
@@ -286,6 +295,7 @@ function xsetid(c: Client): void {
   if (entriesAdded !== null) s.entriesAdded = entriesAdded;
   if (maxDeleted) s.maxDeletedId = maxDeleted;
   c.db.modified(key);
+  notify(c, NOTIFY_STREAM, 'xsetid', key);
   c.reply.ok();
 }
 
@@ -435,6 +445,7 @@ function xreadgroup(c: Client): void {
       }
       const { consumer, created } = s.consumer(g, consumerName, now, true);
       const cons = consumer as Consumer;
+      if (created) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', t.key);
       if (t.after === null) {
         if (live && !s.hasNewFor(g)) continue;
         const entries = s.readNew(g, cons, a.count, a.noack, now);
@@ -662,7 +673,7 @@ function xclaim(c: Client): void {
   if (!found) return;
   const { s, g } = found;
   const now = c.server.clock.now();
-  const cons = s.consumer(g, argv[3] as string, now, true).consumer as Consumer;
+  const cons = consumerOrCreate(c, key, s, g, argv[3] as string, now);
   const res = s.claim(g, cons, ids, opts, now);
   c.db.modified(key);
   c.propagateNothing();
@@ -697,7 +708,7 @@ function xautoclaim(c: Client): void {
   if (!found) return;
   const { s, g } = found;
   const now = c.server.clock.now();
-  const cons = s.consumer(g, argv[3] as string, now, true).consumer as Consumer;
+  const cons = consumerOrCreate(c, key, s, g, argv[3] as string, now);
   const res = s.autoClaim(
     g,
     cons,
@@ -720,6 +731,13 @@ function xautoclaim(c: Client): void {
   if (justId) r.bulks(res.claimed.map(([id]) => formatId(id)));
   else writeEntries(r, res.claimed);
   r.bulks(res.deleted.map(formatId));
+}
+
+/** The named consumer, created (with its 'xgroup-createconsumer' event) when missing. */
+function consumerOrCreate(c: Client, key: string, s: Stream, g: ConsumerGroup, name: string, now: number): Consumer {
+  const r = s.consumer(g, name, now, true);
+  if (r.created) notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', key);
+  return r.consumer as Consumer;
 }
 
 /** XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n] */
@@ -760,6 +778,7 @@ function xgroupCreate(c: Client): void {
   if (!s.createGroup(name, id, entriesRead))
     return c.reply.error('BUSYGROUP Consumer Group name already exists');
   c.db.modified(key);
+  notify(c, NOTIFY_STREAM, 'xgroup-create', key);
   c.reply.ok();
 }
 
@@ -784,6 +803,7 @@ function xgroupSetid(c: Client): void {
   }
   found.s.setGroupId(found.g, id, entriesRead);
   c.db.modified(key);
+  notify(c, NOTIFY_STREAM, 'xgroup-setid', key);
   c.reply.ok();
 }
 
@@ -796,7 +816,10 @@ function xgroupDestroy(c: Client): void {
       'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.',
     );
   const ok = s.destroyGroup(c.argv[3] as string);
-  if (ok) c.db.modified(key);
+  if (ok) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STREAM, 'xgroup-destroy', key);
+  }
   c.reply.int(ok ? 1 : 0);
 }
 
@@ -805,7 +828,10 @@ function xgroupCreateConsumer(c: Client): void {
   const found = groupLookup(c, key, c.argv[3] as string, true);
   if (!found) return;
   const { created } = found.s.consumer(found.g, c.argv[4] as string, c.server.clock.now(), true);
-  if (created) c.db.modified(key);
+  if (created) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STREAM, 'xgroup-createconsumer', key);
+  }
   c.reply.int(created ? 1 : 0);
 }
 
@@ -814,7 +840,10 @@ function xgroupDelConsumer(c: Client): void {
   const found = groupLookup(c, key, c.argv[3] as string, true);
   if (!found) return;
   const n = found.s.deleteConsumer(found.g, c.argv[4] as string);
-  if (n !== null) c.db.modified(key);
+  if (n !== null) {
+    c.db.modified(key);
+    notify(c, NOTIFY_STREAM, 'xgroup-delconsumer', key);
+  }
   c.reply.int(n ?? 0);
 }
 

@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { formatLongDouble, getStr, strValue, WRONG } from './helpers.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 const FLAG_NX = 1;
 const FLAG_XX = 2;
@@ -92,6 +93,7 @@ function set(c: Client): void {
   if (argv.length === 3) {
     // Fast path: plain SET.
     db.set(key, value);
+    notify(c, NOTIFY_STRING, 'set', key);
     c.reply.ok();
     return;
   }
@@ -113,8 +115,10 @@ function set(c: Client): void {
     return;
   }
   db.set(key, value, (a.flags & FLAG_KEEPTTL) !== 0);
+  notify(c, NOTIFY_STRING, 'set', key);
   if (a.expireAt) {
     db.setExpire(key, a.expireAt);
+    notify(c, NOTIFY_GENERIC, 'expire', key);
     if (!(a.flags & FLAG_PXAT)) c.propagate(['SET', key, value, 'PXAT', String(a.expireAt)]);
   }
   if (a.flags & FLAG_GET) c.reply.bulkOrNull(old);
@@ -128,6 +132,8 @@ function setWithTtl(c: Client, unit: 'ex' | 'px', name: string): void {
   const value = c.argv[3] as string;
   c.db.set(key, value);
   c.db.setExpire(key, at);
+  notify(c, NOTIFY_STRING, 'set', key);
+  notify(c, NOTIFY_GENERIC, 'expire', key);
   c.propagate(['SET', key, value, 'PXAT', String(at)]);
   c.reply.ok();
 }
@@ -154,15 +160,18 @@ function getex(c: Client): void {
   if (a.expireAt) {
     if (a.expireAt <= c.server.keyspace.nowMs) {
       db.delete(key);
+      notify(c, NOTIFY_GENERIC, 'del', key);
       c.propagate(['DEL', key]);
     } else {
       db.setExpire(key, a.expireAt);
       db.modified(key);
+      notify(c, NOTIFY_GENERIC, 'expire', key);
       c.propagate(['PEXPIREAT', key, String(a.expireAt)]);
     }
   } else if (a.flags & FLAG_PERSIST) {
     if (db.persist(key)) {
       db.modified(key);
+      notify(c, NOTIFY_GENERIC, 'persist', key);
       c.propagate(['PERSIST', key]);
     }
   }
@@ -175,6 +184,7 @@ function getdel(c: Client): void {
   if (v === WRONG) return;
   if (v === undefined) return c.reply.nullBulk();
   c.db.delete(key);
+  notify(c, NOTIFY_GENERIC, 'del', key);
   c.propagate(['DEL', key]);
   c.reply.bulk(v);
 }
@@ -184,6 +194,7 @@ function getset(c: Client): void {
   const v = getStr(c, key);
   if (v === WRONG) return;
   c.db.set(key, c.argv[2] as string);
+  notify(c, NOTIFY_STRING, 'set', key);
   c.reply.bulkOrNull(v);
 }
 
@@ -191,6 +202,7 @@ function setnx(c: Client): void {
   const key = c.argv[1] as string;
   if (c.db.has(key)) return c.reply.int(0);
   c.db.set(key, c.argv[2] as string);
+  notify(c, NOTIFY_STRING, 'set', key);
   c.reply.int(1);
 }
 
@@ -215,7 +227,10 @@ function msetGeneric(c: Client, nx: boolean): void {
   if (nx) {
     for (let i = 1; i < argv.length; i += 2) if (c.db.has(argv[i] as string)) return c.reply.int(0);
   }
-  for (let i = 1; i < argv.length; i += 2) c.db.set(argv[i] as string, argv[i + 1] as string);
+  for (let i = 1; i < argv.length; i += 2) {
+    c.db.set(argv[i] as string, argv[i + 1] as string);
+    notify(c, NOTIFY_STRING, 'set', argv[i] as string);
+  }
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
@@ -241,6 +256,7 @@ function incrDecr(c: Client, by: number | bigint): void {
   }
   const str = String(result);
   db.set(key, str, true);
+  notify(c, NOTIFY_STRING, 'incrby', key);
   if (typeof result === 'bigint') c.reply.intExact(str);
   else c.reply.int(result);
 }
@@ -276,6 +292,7 @@ function incrbyfloat(c: Client): void {
   if (!Number.isFinite(r)) return c.reply.error('ERR increment would produce NaN or Infinity');
   const str = formatLongDouble(r);
   c.db.set(key, str, true);
+  notify(c, NOTIFY_STRING, 'incrbyfloat', key);
   c.propagate(['SET', key, str, 'KEEPTTL']);
   c.reply.bulk(str);
 }
@@ -286,6 +303,7 @@ function append(c: Client): void {
   const cur = c.db.getWrite(key);
   if (cur === undefined) {
     c.db.set(key, add);
+    notify(c, NOTIFY_STRING, 'append', key);
     return c.reply.int(add.length);
   }
   if (cur instanceof MutableString) {
@@ -294,12 +312,14 @@ function append(c: Client): void {
     cur.ensure(cur.len + add.length);
     cur.buf.latin1Write(add, start);
     c.db.modified(key);
+    notify(c, NOTIFY_STRING, 'append', key);
     return c.reply.int(cur.len);
   }
   if (typeof cur !== 'string') return c.reply.error(E_WRONGTYPE);
   if (cur.length + add.length > STRING_MAX_BYTES) return c.reply.error(E_STRING_TOO_LONG);
   const next = cur + add;
   c.db.set(key, next, true);
+  notify(c, NOTIFY_STRING, 'append', key);
   c.reply.int(next.length);
 }
 
@@ -351,6 +371,7 @@ function setrange(c: Client): void {
   ms.ensure(offset + value.length);
   ms.buf.latin1Write(value, offset);
   c.db.modified(key);
+  notify(c, NOTIFY_STRING, 'setrange', key);
   c.reply.int(ms.len);
 }
 

@@ -25,6 +25,7 @@ import { getZset, getZsetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
 import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
+import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
 
 function replyScore(c: Client, s: number): void {
   c.reply.double(s);
@@ -118,7 +119,10 @@ function zadd(c: Client): void {
     }
   }
   c.db.deleteIfEmpty(key, z);
-  if (added || updated) c.db.modified(key);
+  if (added || updated) {
+    c.db.modified(key);
+    notify(c, NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key);
+  }
   if (incr) {
     if (incrResult === null) return c.reply.nullBulk();
     return replyScore(c, incrResult);
@@ -142,8 +146,12 @@ function zincrby(c: Client): void {
     c.db.deleteIfEmpty(key, z);
     return c.reply.error(E_NAN);
   }
-  z.add(member, score);
-  c.db.modified(key);
+  // An unchanged score is no update (zsetAdd), so no event.
+  if (z.score(member) !== score) {
+    z.add(member, score);
+    c.db.modified(key);
+    notify(c, NOTIFY_ZSET, 'zincr', key);
+  }
   replyScore(c, score);
 }
 
@@ -155,8 +163,10 @@ function zrem(c: Client): void {
   let n = 0;
   for (let i = 2; i < c.argv.length; i++) if (z.remove(c.argv[i] as string)) n++;
   if (n) {
-    c.db.deleteIfEmpty(key, z);
+    const deleted = c.db.deleteIfEmpty(key, z);
     c.db.modified(key);
+    notify(c, NOTIFY_ZSET, 'zrem', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   c.reply.int(n);
 }
@@ -348,7 +358,7 @@ function zrangeGeneric(c: Client, legacy: { kind: RangeKind; rev: boolean } | nu
   if (spec.withScores && spec.kind === 'lex')
     return c.reply.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   if (spec.offset < 0) {
-    if (store) return finishStore(c, []);
+    if (store) return finishStore(c, [], 'zrangestore');
     return c.reply.array(0);
   }
   const z = getZset(c, key);
@@ -357,19 +367,21 @@ function zrangeGeneric(c: Client, legacy: { kind: RangeKind; rev: boolean } | nu
   if (spec.rev && spec.kind !== 'rank') [spec.minRaw, spec.maxRaw] = [spec.maxRaw, spec.minRaw];
   const items = collectRange(c, z, spec);
   if (items === null) return;
-  if (store) return finishStore(c, items);
+  if (store) return finishStore(c, items, 'zrangestore');
   replyMembers(c, items, spec.withScores);
 }
 
-function finishStore(c: Client, items: Array<[string, number]>): void {
+/** Stores a *STORE result in argv[1]: `event` when non-empty, else 'del' if dst existed. */
+function finishStore(c: Client, items: Array<[string, number]>, event: string): void {
   const dst = c.argv[1] as string;
   if (items.length === 0) {
-    c.db.delete(dst);
+    if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
     return c.reply.int(0);
   }
   const z = new ZSet();
   for (const [m, s] of items) z.add(m, s);
   c.db.set(dst, z);
+  notify(c, NOTIFY_ZSET, event, dst);
   c.reply.int(z.size);
 }
 
@@ -390,8 +402,10 @@ function zremrange(c: Client, kind: RangeKind): void {
   if (!z0) return c.reply.int(0);
   for (const [m] of items) z0.remove(m);
   if (items.length) {
-    c.db.deleteIfEmpty(key, z0);
+    const deleted = c.db.deleteIfEmpty(key, z0);
     c.db.modified(key);
+    notify(c, NOTIFY_ZSET, kind === 'rank' ? 'zremrangebyrank' : kind === 'score' ? 'zremrangebyscore' : 'zremrangebylex', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   c.reply.int(items.length);
 }
@@ -404,8 +418,10 @@ function popGeneric(c: Client, z: ZSet, key: string, max: boolean, count: number
     z.remove(node.member);
   }
   if (out.length) {
-    c.db.deleteIfEmpty(key, z);
+    const deleted = c.db.deleteIfEmpty(key, z);
     c.db.modified(key);
+    notify(c, NOTIFY_ZSET, max ? 'zpopmax' : 'zpopmin', key);
+    if (deleted) notify(c, NOTIFY_GENERIC, 'del', key);
   }
   return out;
 }
@@ -592,7 +608,7 @@ function zsetOp(c: Client, op: 'union' | 'inter' | 'diff', store: boolean): void
       }
   }
   const items = [...result.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  if (store) return finishStore(c, items);
+  if (store) return finishStore(c, items, `z${op}store`);
   replyMembers(c, items, withScores);
 }
 
