@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { ManualClock } from '../../platform/clock.js';
 import { buildBatch, validateBatch } from '../storage/batch.js';
 import { KafkaEngine } from './engine.js';
-import { ErrorCode as E, KafkaEngineError } from './types.js';
+import { ErrorCode as E } from '../error-codes.js';
+import { KafkaEngineError } from './types.js';
 
 function batch(n: number, ts: number, pid = -1n, epoch = -1, seq = -1): Buffer {
   return buildBatch(Buffer.from('records'), { lastOffsetDelta: n - 1, recordCount: n, baseTimestamp: BigInt(ts), maxTimestamp: BigInt(ts), producerId: pid, producerEpoch: epoch, baseSequence: seq });

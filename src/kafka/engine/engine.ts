@@ -49,9 +49,9 @@ import { DEFAULT_GROUP_CONFIG, GroupCoordinator, type GroupCoordinatorConfig, ty
 import { OffsetStore } from './offset-store.js';
 import { PartitionProducerState } from './producer-state.js';
 import { configValue, describeTopicConfigs, toLogConfig, validateTopicConfig } from './topic-configs.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   EARLIEST_TIMESTAMP,
-  ErrorCode,
   KafkaEngineError,
   LATEST_TIMESTAMP,
   MAX_TIMESTAMP,

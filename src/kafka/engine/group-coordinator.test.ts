@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../platform/clock.js';
 import { DEFAULT_GROUP_CONFIG, GroupCoordinator, type JoinGroupRequest, type JoinGroupResult } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
-import { ErrorCode } from './types.js';
+import { ErrorCode } from '../error-codes.js';
 
 const E = ErrorCode;
 const meta = (s: string) => Buffer.from(s);

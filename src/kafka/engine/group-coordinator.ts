@@ -21,7 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Timer } from '../../platform/clock.js';
 import { OFFSET_METADATA_BYTES_MAX, type CommittedOffset, type OffsetStore } from './offset-store.js';
-import { ErrorCode, KafkaEngineError } from './types.js';
+import { ErrorCode } from '../error-codes.js';
+import { KafkaEngineError } from './types.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildBatch, validateBatch, type BatchHeader } from '../storage/batch.js';
 import { PartitionProducerState } from './producer-state.js';
-import { ErrorCode as E } from './types.js';
+import { ErrorCode as E } from '../error-codes.js';
 
 function h(pid: number, epoch: number, seq: number, n = 1): BatchHeader {
   return validateBatch(buildBatch(Buffer.alloc(0), { lastOffsetDelta: n - 1, recordCount: n, baseTimestamp: 0n, maxTimestamp: 0n, producerId: BigInt(pid), producerEpoch: epoch, baseSequence: seq }), 0);

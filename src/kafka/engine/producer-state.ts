@@ -11,7 +11,7 @@
  * batches the FileLog recovery scan found in the active segment.
  */
 import type { BatchHeader } from '../storage/batch.js';
-import { ErrorCode } from './types.js';
+import { ErrorCode } from '../error-codes.js';
 
 /** Kafka keeps the last 5 batches per producer for duplicate detection (max.in.flight = 5). */
 export const PRODUCER_BATCHES_KEPT = 5;

@@ -6,7 +6,8 @@
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log.js';
 import { BATCH_BYTES_HARD_MAX } from '../storage/batch.js';
-import { ErrorCode, KafkaEngineError, type ConfigEntry } from './types.js';
+import { ErrorCode } from '../error-codes.js';
+import { KafkaEngineError, type ConfigEntry } from './types.js';
 
 export const LONG_MAX = '9223372036854775807';
 const CONFIG_VALUE_BYTES_MAX = 4096;

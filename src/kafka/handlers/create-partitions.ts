@@ -1,5 +1,5 @@
 /** CreatePartitions (37): grows a topic to `count` partitions (a decrease is INVALID_PARTITIONS). */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type CreatePartitionsRequest,

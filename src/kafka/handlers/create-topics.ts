@@ -3,7 +3,7 @@
  * assignments are accepted only when they name this node (one broker for now). validateOnly checks
  * without creating. v5+ echo the topic's configs.
  */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type CreateTopicsRequest,

@@ -1,5 +1,5 @@
 /** DeleteTopics (20): by name (v0-5 topicNames, v6 topics) or by id (v6). */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type DeleteTopicsRequest,

@@ -3,7 +3,7 @@
  * responsePartitionLimit with a cursor (topic name, partition) as in KIP-966. ELR lists are empty.
  */
 import type { TopicInfo } from '../engine/types.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type DescribeTopicPartitionsRequest,

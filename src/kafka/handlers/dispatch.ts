@@ -7,7 +7,7 @@
  * a v0 body carrying UNSUPPORTED_VERSION and the supported key list (KIP-511). With SASL on, only
  * ApiVersions, SaslHandshake and SaslAuthenticate are served before authentication.
  */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { KafkaProtocolError } from '../protocol/errors.js';
 import { API_VERSIONS_KEY, type RequestFrame } from '../protocol/frame.js';
 import { ApiKey, writeApiVersionsResponse } from '../protocol/messages.generated.js';

@@ -2,7 +2,7 @@
  * ElectLeaders (43). On one node every partition already has its preferred leader, so each named
  * partition answers ELECTION_NOT_NEEDED (unknown ones UNKNOWN_TOPIC_OR_PARTITION); null = all.
  */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type ElectLeadersRequest,

@@ -5,7 +5,8 @@
  * become KafkaEngineErrors.
  */
 import type { KafkaEngine } from '../engine/engine.js';
-import { ErrorCode, KafkaEngineError, type AlterConfigOp, type CreateTopicRequest } from '../engine/types.js';
+import { KafkaEngineError, type AlterConfigOp, type CreateTopicRequest } from '../engine/types.js';
+import { ErrorCode } from '../error-codes.js';
 import { RESOURCE_BROKER, RESOURCE_TOPIC, type BrokerApi } from './broker-api.js';
 
 function resourceKind(resourceType: number): 'topic' | 'broker' {

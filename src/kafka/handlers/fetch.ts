@@ -14,7 +14,7 @@ import {
   type ReadPartitionResult,
   type TopicPartitionRef,
 } from '../engine/types.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { ApiKey, type FetchRequest, type FetchResponse } from '../protocol/messages.generated.js';
 import type { Init } from '../protocol/types.js';
 import { EMPTY_BUFFER } from '../protocol/types.js';

@@ -4,7 +4,7 @@
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED into a fatal, non-retried error instead of looping on a
  * retriable COORDINATOR_NOT_AVAILABLE. v4+ batches several keys.
  */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type FindCoordinatorRequest,

@@ -1,5 +1,5 @@
 /** IncrementalAlterConfigs (44): SET (0), DELETE (1), APPEND (2), SUBTRACT (3) per key. */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type IncrementalAlterConfigsRequest,

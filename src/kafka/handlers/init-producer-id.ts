@@ -2,7 +2,7 @@
  * InitProducerId (22) for idempotent producers. A transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Nimbus has no transaction coordinator (see docs/kafka.md).
  */
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type InitProducerIdRequest,

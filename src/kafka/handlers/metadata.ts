@@ -5,7 +5,7 @@
  * v12 may ask by id alone.
  */
 import type { TopicInfo } from '../engine/types.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { ApiKey, type MetadataRequest, type MetadataResponse } from '../protocol/messages.generated.js';
 import type { Init } from '../protocol/types.js';
 import { ZERO_UUID } from '../protocol/types.js';

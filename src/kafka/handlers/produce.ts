@@ -5,7 +5,7 @@
  * (magic 0/1) are refused by the batch validation with CORRUPT_MESSAGE.
  */
 import type { ProduceResult } from '../engine/types.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { ApiKey, type ProduceRequest, type ProduceResponse } from '../protocol/messages.generated.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import { big, errorCodeOf, errorMessageOf } from './util.js';

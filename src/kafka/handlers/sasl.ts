@@ -9,7 +9,7 @@
  * Credentials are config passwords; SCRAM salts are random per process start.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import {
   ApiKey,
   type SaslAuthenticateRequest,

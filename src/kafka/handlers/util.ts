@@ -1,6 +1,6 @@
 /** Small helpers shared by handlers: errors → codes, id conversions, grouping. */
 import { KafkaEngineError } from '../engine/types.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { ZERO_UUID } from '../protocol/types.js';
 
 /** The Kafka error code for an error thrown by the engine (UNKNOWN_SERVER_ERROR otherwise). */

@@ -3,7 +3,7 @@
  * KafkaProtocolError (stable `code` EKAFKAPROTO); the server turns it into a closed connection or
  * an error response, never a crash. Kafka error codes the handlers use live in error-codes.ts.
  */
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 
 export class KafkaProtocolError extends Error {
   readonly code = 'EKAFKAPROTO';

@@ -21,7 +21,7 @@ import {
   type BatchHeader,
 } from '../storage/batch.js';
 import { compress, decompress } from './compression/index.js';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../error-codes.js';
 import { KafkaProtocolError } from './errors.js';
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';

@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { ErrorCode } from '../error-codes.js';
+import { ErrorCode } from '../../error-codes.js';
 import { KafkaProtocolError } from '../errors.js';
 import { DECOMPRESSED_BYTES_MAX } from './limits.js';
 import { lz4Decompress, lz4FrameStored } from './lz4.js';

@@ -11,7 +11,7 @@
  * bytes follow, each added until one is < 255), literals, u16 LE offset, match. The last sequence
  * has literals only. Several frames may follow each other.
  */
-import { ErrorCode } from '../error-codes.js';
+import { ErrorCode } from '../../error-codes.js';
 import { KafkaProtocolError } from '../errors.js';
 import { DECOMPRESSED_BYTES_MAX } from './limits.js';
 import { copyWithin } from './snappy.js';

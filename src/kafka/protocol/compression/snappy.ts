@@ -9,7 +9,7 @@
  * Xerial framing: 8-byte magic 0x82 "SNAPPY" 0x00, int32 version, int32 compatible version, then
  * repeated (int32 BE block length, raw snappy block).
  */
-import { ErrorCode } from '../error-codes.js';
+import { ErrorCode } from '../../error-codes.js';
 import { KafkaProtocolError } from '../errors.js';
 import { DECOMPRESSED_BYTES_MAX } from './limits.js';
 

@@ -1,6 +1,9 @@
 /**
  * Kafka protocol error codes (facts from the protocol guide, "Error Codes"), the ones Nimbus
  * returns. `RETRIABLE` lists those clients retry on their own.
+ *
+ * A leaf module (it imports nothing) shared by the protocol layer and the engine, so the engine
+ * can speak Kafka's numeric codes without importing the protocol layer.
  */
 export const ErrorCode = {
   UNKNOWN_SERVER_ERROR: -1,
