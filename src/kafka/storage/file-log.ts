@@ -94,6 +94,18 @@ interface PendingAppend {
   lastOffset: number;
 }
 
+/** A group written to the page cache, waiting for its fdatasync (strict mode) before the ack. */
+interface WrittenGroup {
+  group: PendingAppend[];
+  /** The segment holding the group's last batch, and the end of the group in it. */
+  seg: Segment;
+  endPos: number;
+  /** The fdatasync, and a promise that settles with it without rejecting. */
+  sync: Promise<void> | null;
+  settled: Promise<void> | null;
+  done: boolean;
+}
+
 /** A producer batch found by the recovery scan (for rebuilding idempotence state). */
 export interface RecoveredProducerBatch {
   producerId: number;
@@ -141,6 +153,8 @@ export class FileLog implements PartitionLog {
   private readonly listeners = new Set<() => void>();
   private readonly headerBuf = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
   private drainWaiters: (() => void)[] = [];
+  /** Set while the writer waits for an fdatasync; append() calls it so the next group is written meanwhile. */
+  private wakeWriter: (() => void) | null = null;
   private readonly warn: (msg: string) => void;
   /** Counters for metrics and for tests proving group commit. */
   readonly stats = { appends: 0, writeGroups: 0, fsyncs: 0 };
@@ -217,32 +231,97 @@ export class FileLog implements PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ buf, headers, resolve, reject, baseOffset, lastOffset: next - 1 });
       if (!this.writing) void this.drain();
+      else this.wakeWriter?.();
     });
   }
 
-  /** The writer loop: takes everything queued, writes it with one writev, fsyncs once, acks all. */
+  /**
+   * The writer loop: takes everything queued, writes it with one writev, fsyncs once, acks all.
+   * In strict mode the next group's writev overlaps the previous group's fdatasync (a pipeline of
+   * depth two), so the disk is not idle while the page-cache copy happens: group N is acknowledged
+   * only after its own fdatasync; group N+1's data may already be on its way (a later fdatasync of
+   * the same file covers it too, which only makes it durable sooner). At most one fdatasync is in
+   * flight, and groups are acknowledged strictly in order.
+   */
   private async drain(): Promise<void> {
     this.writing = true;
-    while (this.pending.length > 0 && !this.failed) {
+    let syncing: WrittenGroup | null = null;
+    while ((this.pending.length > 0 || syncing !== null) && !this.failed) {
+      if (this.pending.length === 0) {
+        // Only a sync is in flight: wait for it, or for an append to write meanwhile.
+        await Promise.race([syncing!.settled!, new Promise<void>((r) => (this.wakeWriter = r))]);
+        this.wakeWriter = null;
+        if (syncing!.done && (await this.finishSync(syncing!))) syncing = null;
+        continue;
+      }
       const group = this.pending;
       this.pending = [];
+      let written: WrittenGroup;
       try {
-        await this.writeGroup(group);
+        written = await this.writeGroup(group);
       } catch (e) {
-        this.failed = e instanceof Error ? e : new Error(String(e));
-        const err = new KafkaStorageError(`write to ${this.topic}-${this.partition} failed: ${this.failed.message}`);
-        for (const p of group) p.reject(err);
-        for (const p of this.pending) p.reject(err);
-        this.pending = [];
+        this.fail(e, group);
+        break;
       }
+      if (syncing !== null) {
+        if (!(await this.finishSync(syncing, written.group))) break;
+        syncing = null;
+      }
+      if (this.strict()) syncing = this.startSync(written);
+      else this.acknowledge(written);
     }
+    // A write failed while a group's fdatasync was running: that group may still be durable.
+    if (syncing !== null) await this.finishSync(syncing);
     this.writing = false;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
   }
 
-  private async writeGroup(group: PendingAppend[]): Promise<void> {
+  private startSync(w: WrittenGroup): WrittenGroup {
+    this.stats.fsyncs++;
+    const sync = fdatasyncAsync(w.seg.fd);
+    w.sync = sync;
+    w.settled = sync.then(
+      () => void (w.done = true),
+      () => void (w.done = true),
+    );
+    return w;
+  }
+
+  /** Awaits a group's fdatasync and acknowledges it; on error fails it (and `alsoFail`). */
+  private async finishSync(w: WrittenGroup, alsoFail?: PendingAppend[]): Promise<boolean> {
+    try {
+      await w.sync;
+    } catch (e) {
+      this.fail(e, w.group, alsoFail);
+      return false;
+    }
+    this.acknowledge(w);
+    return true;
+  }
+
+  /** Fails the given groups and everything still queued; the log refuses appends from now on. */
+  private fail(e: unknown, ...groups: (PendingAppend[] | undefined)[]): void {
+    if (this.failed === null) this.failed = e instanceof Error ? e : new Error(String(e));
+    const err = new KafkaStorageError(`write to ${this.topic}-${this.partition} failed: ${this.failed.message}`);
+    for (const g of groups) for (const p of g ?? []) p.reject(err);
+    for (const p of this.pending) p.reject(err);
+    this.pending = [];
+  }
+
+  /** Makes a durable (or, in relaxed mode, written) group visible to readers and answers it. */
+  private acknowledge(w: WrittenGroup): void {
+    if (w.endPos > w.seg.readableBytes) w.seg.readableBytes = w.endPos;
+    const last = w.group[w.group.length - 1]!;
+    this.advance(last.lastOffset + 1);
+    for (const p of w.group) {
+      p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset, logStartOffset: this.startOffset });
+    }
+  }
+
+  /** Writes a group's batches (rolling segments as needed); durability is the caller's business. */
+  private async writeGroup(group: PendingAppend[]): Promise<WrittenGroup> {
     let iov: Buffer[] = [];
     let seg = this.active();
     let writePos = seg.sizeBytes;
@@ -263,21 +342,14 @@ export class FileLog implements PartitionLog {
         messages += h.recordCount;
       }
     }
+    const endPos = seg.sizeBytes;
     await this.writeAt(seg, iov, writePos);
     this.stats.writeGroups++;
-    if (this.strict()) {
-      this.stats.fsyncs++;
-      await fdatasyncAsync(seg.fd);
-    } else {
+    if (!this.strict()) {
       this.unflushedMessages += messages;
       this.scheduleRelaxedFlush(seg);
     }
-    seg.readableBytes = seg.sizeBytes;
-    const last = group[group.length - 1]!;
-    this.advance(last.lastOffset + 1);
-    for (const p of group) {
-      p.resolve({ baseOffset: p.baseOffset, lastOffset: p.lastOffset, logStartOffset: this.startOffset });
-    }
+    return { group, seg, endPos, sync: null, settled: null, done: false };
   }
 
   private async writeAt(seg: Segment, iov: Buffer[], pos: number): Promise<void> {
