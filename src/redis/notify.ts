@@ -202,3 +202,15 @@ function setMissWrapper(server: RedisServer, db: Database, on: boolean): void {
     return v;
   };
 }
+
+/**
+ * Call right before a handler stores `key` with Database.set (which does not look the key up): a
+ * logically expired key expires first, as Redis's lookupKeyWrite does, so 'expired' then 'new' are
+ * raised as there. Only while notifications are on: the stored result is the same either way.
+ */
+export function expireBeforeOverwrite(c: Client, key: string): void {
+  const db = c.db;
+  if (c.server.notifyFlags === 0 || db.expires.size === 0 || !db.dict.has(key)) return;
+  // The expiry already registered the key as changing, so the 'new' hook will not see the add.
+  if (db.peek(key) === undefined) notify(c, NOTIFY_NEW, 'new', key);
+}

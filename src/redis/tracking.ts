@@ -210,7 +210,9 @@ class Tracking {
 
   /** trackingBroadcastInvalidationMessages: one message per prefix with its changed keys, sorted. */
   broadcast(): void {
-    for (const ps of this.prefixes.values()) {
+    // Prefixes in the radix tree's (byte) order, as Redis walks them.
+    for (const prefix of [...this.prefixes.keys()].sort(byteOrder)) {
+      const ps = this.prefixes.get(prefix) as PrefixState;
       if (ps.keys.size === 0) continue;
       const keys = [...ps.keys.keys()].sort(byteOrder);
       for (const tc of ps.clients) {

@@ -5,7 +5,7 @@ import { MutableString } from '../engine/mutable-string.js';
 import { is, parseInteger, parseBigInt } from './args.js';
 import { E_BIT_OFFSET, E_BIT_VALUE, E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import type { CommandModule } from './types.js';
-import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 /** Largest bit offset: 512 MB of bits (proto-max-bulk-len), as Redis. */
 const BIT_OFFSET_MAX = 512 * 1024 * 1024 * 8 - 1;
@@ -190,6 +190,7 @@ function bitop(c: Client): void {
   if (len === 0) {
     if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
   } else {
+    expireBeforeOverwrite(c, dst);
     c.db.set(dst, out.latin1Slice(0, len));
     notify(c, NOTIFY_STRING, 'set', dst);
   }

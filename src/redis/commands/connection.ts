@@ -175,7 +175,7 @@ function trackingOptionsError(c: Client, o: TrackingOptions): string | null {
   if (cur !== undefined && cur.bcast !== o.bcast)
     return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
   if (o.bcast && (o.optin || o.optout)) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
-  if (o.optin && o.optout) return "ERR You can't use both OPTIN and OPTOUT";
+  if (o.optin && o.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
   if (cur !== undefined && ((o.optin && cur.optout) || (o.optout && cur.optin)))
     return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
   if (!o.bcast) return null;

@@ -8,7 +8,7 @@ import { is, parseFloatArg, parseInteger } from './args.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import { strValue } from './helpers.js';
 import type { CommandModule } from './types.js';
-import { notify, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from '../notify.js';
 
 function dump(c: Client): void {
   const v = c.db.get(c.argv[1] as string);
@@ -153,6 +153,7 @@ function sort(c: Client, readOnly: boolean): void {
     if (out.length === 0) {
       if (c.db.delete(store)) notify(c, NOTIFY_GENERIC, 'del', store);
     } else {
+      expireBeforeOverwrite(c, store);
       c.db.set(store, Deque.from(out.map((x) => x ?? '')));
       notify(c, NOTIFY_LIST, 'sortstore', store);
     }

@@ -10,7 +10,9 @@ function confirm(c: Client, kind: string, name: string | null): void {
   c.out.bulk(kind);
   if (name === null) c.out.nullBulk();
   else c.out.bulk(name);
-  c.out.int(kind.startsWith('s') ? c.shardChannels.size : c.channels.size + c.patterns.size);
+  // Shard (un)subscriptions count shard channels; the others count channels plus patterns.
+  const shard = kind === 'ssubscribe' || kind === 'sunsubscribe';
+  c.out.int(shard ? c.shardChannels.size : c.channels.size + c.patterns.size);
 }
 
 function subscribeGeneric(c: Client, kind: Kind): void {

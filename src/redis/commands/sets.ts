@@ -6,7 +6,7 @@ import { getSet, getSetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
 import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
-import { notify, NOTIFY_GENERIC, NOTIFY_SET } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_SET } from '../notify.js';
 
 function sadd(c: Client): void {
   const key = c.argv[1] as string;
@@ -186,6 +186,7 @@ function algebra(c: Client, op: (s: Set<string>[]) => Set<string>, event: string
   if (result.size === 0) {
     if (c.db.delete(dst)) notify(c, NOTIFY_GENERIC, 'del', dst);
   } else {
+    expireBeforeOverwrite(c, dst);
     c.db.set(dst, result);
     notify(c, NOTIFY_SET, event, dst);
   }

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { formatLongDouble, getStr, strValue, WRONG } from './helpers.js';
 import type { CommandModule } from './types.js';
-import { notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_STRING } from '../notify.js';
 
 const FLAG_NX = 1;
 const FLAG_XX = 2;
@@ -92,6 +92,7 @@ function set(c: Client): void {
   const db = c.db;
   if (argv.length === 3) {
     // Fast path: plain SET.
+    expireBeforeOverwrite(c, key);
     db.set(key, value);
     notify(c, NOTIFY_STRING, 'set', key);
     c.reply.ok();
@@ -130,6 +131,7 @@ function setWithTtl(c: Client, unit: 'ex' | 'px', name: string): void {
   const at = absoluteExpire(c, c.argv[2] as string, unit, name);
   if (at === null) return;
   const value = c.argv[3] as string;
+  expireBeforeOverwrite(c, key);
   c.db.set(key, value);
   c.db.setExpire(key, at);
   notify(c, NOTIFY_STRING, 'set', key);
@@ -228,6 +230,7 @@ function msetGeneric(c: Client, nx: boolean): void {
     for (let i = 1; i < argv.length; i += 2) if (c.db.has(argv[i] as string)) return c.reply.int(0);
   }
   for (let i = 1; i < argv.length; i += 2) {
+    expireBeforeOverwrite(c, argv[i] as string);
     c.db.set(argv[i] as string, argv[i + 1] as string);
     notify(c, NOTIFY_STRING, 'set', argv[i] as string);
   }

@@ -25,7 +25,7 @@ import { getZset, getZsetW, WRONG } from './helpers.js';
 import { shuffle } from './hashes.js';
 import { parseCursor, parseScanOpts, scanStep } from './keys.js';
 import type { CommandModule } from './types.js';
-import { notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_ZSET } from '../notify.js';
 
 function replyScore(c: Client, s: number): void {
   c.reply.double(s);
@@ -380,6 +380,7 @@ function finishStore(c: Client, items: Array<[string, number]>, event: string): 
   }
   const z = new ZSet();
   for (const [m, s] of items) z.add(m, s);
+  expireBeforeOverwrite(c, dst);
   c.db.set(dst, z);
   notify(c, NOTIFY_ZSET, event, dst);
   c.reply.int(z.size);

@@ -297,6 +297,14 @@ const SCRIPT: string[][] = [
   ['SET', 'e1', 'v', 'PX', '1'],
   ['SLEEP', '30'],
   ['GET', 'e1'],
+  // an expired key overwritten without a read: 'expired' first, then 'new'
+  ['SET', 'e2', 'v', 'PX', '1'],
+  ['SLEEP', '30'],
+  ['SET', 'e2', 'w'],
+  ['SET', 'e3', 'v', 'PX', '1'],
+  ['SADD', 'sa2', 'x'],
+  ['SLEEP', '30'],
+  ['SINTERSTORE', 'e3', 'sa2', 'sa2'],
 ];
 
 test('keyspace events match redis-server for every command family (KEA plus n)', async (t) => {
