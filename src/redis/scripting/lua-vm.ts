@@ -88,12 +88,42 @@ export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
   internals.pushsvalue2s(L, internals.luaS_bless(L, bytes));
 }
 
-/** Pushes a latin1 JS string as a Lua string (one copy, no UTF-8 step). */
+/** Pushes a latin1 JS string as a Lua string (one copy, no UTF-8 step), remembering `s` on it. */
 export function pushLatin1(L: LuaState, s: string): void {
-  internals.pushsvalue2s(L, internals.luaS_bless(L, latin1Bytes(s)));
+  const ts = internals.luaS_bless(L, latin1Bytes(s)) as { latin1?: string };
+  ts.latin1 = s;
+  internals.pushsvalue2s(L, ts);
 }
 
 /** Pushes a Buffer's bytes as a Lua string (copied: the caller may keep using the Buffer). */
 export function pushBytesCopy(L: LuaState, b: Uint8Array): void {
   internals.pushsvalue2s(L, internals.luaS_bless(L, new Uint8Array(b)));
+}
+
+/** fengari's stack layout (lapi.js index2addr) and string object, for argLatin1. */
+interface StackInternals {
+  readonly stack: ReadonlyArray<{ readonly value: unknown }>;
+  readonly ci: { readonly funcOff: number };
+}
+interface StringInternals {
+  readonly realstring: Uint8Array;
+  /** Nimbus's cache of the bytes as a latin1 JS string (Lua strings never change). */
+  latin1?: string;
+}
+
+/**
+ * The string argument at 1-based `idx` of the running JS function as a latin1 JS string; the
+ * caller has checked that lua_type is LUA_TSTRING. The conversion is cached on the Lua string
+ * object, so a script's constants ('hincrby', field names) convert once, and KEYS/ARGV items,
+ * pushed by pushLatin1 with their JS string attached, never do.
+ */
+export function argLatin1(L: LuaState, idx: number): string {
+  const S = L as unknown as StackInternals;
+  const ts = (S.stack[S.ci.funcOff + idx] as { value: StringInternals }).value;
+  let s = ts.latin1;
+  if (s === undefined) {
+    s = latin1String(ts.realstring);
+    ts.latin1 = s;
+  }
+  return s;
 }

@@ -216,3 +216,43 @@ test('the Lua 5.1 source pass never throws and leaves sources without large hex 
     { numRuns: 300 },
   );
 });
+
+test('binary strings cross between KEYS/ARGV, Lua and redis.call byte for byte (latin1 fast paths)', async () => {
+  const fc = (await import('fast-check')).default;
+  const seen: string[][] = [];
+  const store = new Map<string, string>();
+  const rt = new ScriptRuntime({
+    host: {
+      call(argv): ScriptReply {
+        seen.push(argv);
+        if (argv[0] === 'set') store.set(argv[1] as string, argv[2] as string);
+        // A latin1 string reply, as the command layer's CaptureReply produces.
+        return argv[0] === 'get' ? (store.get(argv[1] as string) ?? null) : { kind: 'status', text: 'OK' };
+      },
+    },
+  });
+  const sha = rt.load(
+    B(
+      "redis.call('set', KEYS[1], ARGV[1]) " +
+        "redis.call('set', 'x:' .. KEYS[1] .. ARGV[1], string.char(0, 255, 128)) " +
+        "local v = redis.call('get', KEYS[1]) redis.call('set', 'copy', v) return v",
+    ),
+  );
+  assert.equal(typeof sha, 'string');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), (k, v) => {
+      const key = Buffer.from(k).toString('latin1');
+      const val = Buffer.from(v);
+      const valText = val.toString('latin1');
+      seen.length = 0;
+      // KEYS as latin1 strings (the command layer's form), ARGV as Buffers: both arrive intact.
+      const r = rt.runSha(sha as string, [key], [val], false);
+      assert.equal(r?.status, 'done');
+      assert.deepEqual(r?.status === 'done' ? r.reply : null, val);
+      assert.deepEqual(seen[0], ['set', key, valText]);
+      assert.deepEqual(seen[1], ['set', 'x:' + key + valText, '\x00\xff\x80']);
+      assert.deepEqual(seen[3], ['set', 'copy', valText]);
+    }),
+    { numRuns: 200 },
+  );
+});

@@ -15,7 +15,7 @@ import {
   lualib,
   toLuaString,
   toJsString,
-  latin1String,
+  argLatin1,
   pushLatin1,
   pushBytesCopy,
   constantString,
@@ -102,10 +102,11 @@ const CALL_ARGS_ERROR = 'Lua redis lib command arguments must be strings or inte
 const TS_KEYS = constantString('KEYS');
 const TS_ARGV = constantString('ARGV');
 
+/** One per runtime, reset by each run (one run at a time): no allocation per script call. */
 interface RunState {
-  readonly funcName: string;
-  readonly clientResp3: boolean;
-  readonly startedMs: number;
+  funcName: string;
+  clientResp3: boolean;
+  startedMs: number;
   sliceStartMs: number;
   resp3: boolean;
   timedOut: boolean;
@@ -122,6 +123,17 @@ export class ScriptRuntime {
   private readonly bodies = new Map<string, Buffer>();
   private readonly protectedTables = new Set<object>();
   private run: RunState | null = null;
+  private readonly runState: RunState = {
+    funcName: '',
+    clientResp3: false,
+    startedMs: 0,
+    sliceStartMs: 0,
+    resp3: false,
+    timedOut: false,
+    killRequested: false,
+    wrote: false,
+    replFlags: REPL_ALL,
+  };
   /** Collects register_function calls while a FUNCTION LOAD library body runs. */
   private librarySink: RegisteredFunction[] | null = null;
   private readonly host: ScriptHost;
@@ -396,17 +408,17 @@ export class ScriptRuntime {
     if (this.run) return null;
     const co = this.acquireRunner();
     const t = this.now();
-    this.run = {
-      funcName,
-      clientResp3,
-      startedMs: t,
-      sliceStartMs: t,
-      resp3: false,
-      timedOut: false,
-      killRequested: false,
-      wrote: false,
-      replFlags: REPL_ALL,
-    };
+    const run = this.runState;
+    run.funcName = funcName;
+    run.clientResp3 = clientResp3;
+    run.startedMs = t;
+    run.sliceStartMs = t;
+    run.resp3 = false;
+    run.timedOut = false;
+    run.killRequested = false;
+    run.wrote = false;
+    run.replFlags = REPL_ALL;
+    this.run = run;
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
     return co;
   }
@@ -536,7 +548,7 @@ export class ScriptRuntime {
     const argv: string[] = new Array<string>(argc);
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = latin1String(lua.lua_tolstring(L, i) as Uint8Array);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = argLatin1(L, i);
       else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatNumberArg(lua.lua_tonumber(L, i));
       else return this.callError(L, raise, `ERR ${CALL_ARGS_ERROR}`);
     }
@@ -552,7 +564,8 @@ export class ScriptRuntime {
     ) {
       return this.callError(L, true, reply.text);
     }
-    lua.lua_settop(L, 0);
+    // The reply goes on top of the arguments: Lua takes the top value as the result, and clearing
+    // the arguments first (lua_settop) costs a delete per slot in fengari.
     pushReply(L, reply, resp3);
     return 1;
   }
