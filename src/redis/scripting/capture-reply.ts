@@ -14,14 +14,14 @@ interface Frame {
 
 export class CaptureReply implements Reply {
   resp: RespVersion = 2;
-  private frames: Frame[] = [];
+  private readonly frames: Frame[] = [];
   private result: ScriptReply | undefined = undefined;
   private done = false;
 
   /** Starts capturing one command's reply. */
   reset(resp: RespVersion): void {
     this.resp = resp;
-    this.frames = [];
+    this.frames.length = 0;
     this.result = undefined;
     this.done = false;
   }
