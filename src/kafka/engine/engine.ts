@@ -142,6 +142,8 @@ export class KafkaEngine {
   private readonly timers: Timer[] = [];
   private readonly log: EngineLogger;
   private closed = false;
+  /** The cluster file has not been written yet (fresh data dir); see load(). */
+  private clusterFileDirty = false;
 
   private constructor(private readonly o: KafkaEngineOptions) {
     this.nodeId = o.nodeId ?? 1;
@@ -667,7 +669,10 @@ export class KafkaEngine {
       state.producers = state.logs.map((l) => this.loadProducerState(l));
     }
     this.removeOrphans();
-    if (!existsSync(path)) this.persist();
+    // A fresh data dir: the cluster file (its id) is written with the first change that persists
+    // anything, or at close, instead of paying two fsyncs before the broker listens. Losing it in a
+    // crash before then loses nothing: there are no topics yet, only a cluster id nobody relies on.
+    if (!existsSync(path)) this.clusterFileDirty = true;
   }
 
   private loadProducerState(l: PartitionLog): PartitionProducerState {
@@ -703,6 +708,7 @@ export class KafkaEngine {
 
   private persist(): void {
     if (this.o.dataDir === null) return;
+    this.clusterFileDirty = false;
     const file: ClusterFile = {
       version: 1,
       clusterId: this.clusterId,
@@ -732,6 +738,7 @@ export class KafkaEngine {
       }
     }
     await this.offsets.close();
+    if (this.clusterFileDirty) this.persist();
   }
 }
 

@@ -115,7 +115,18 @@ function functionBody(): number[] {
   const e = (...b: number[]): void => void c.push(...b);
   e(OP.localGet, C, OP.i32Const, ...sleb(-1), OP.i32Xor, OP.localSet, C);
   e(OP.localGet, P, OP.localGet, N, OP.i32Add, OP.localSet, END);
-  e(OP.localGet, P, OP.localGet, N, OP.i32Const, ...sleb(-SLICE_BYTES), OP.i32And, OP.i32Add, OP.localSet, END16);
+  e(
+    OP.localGet,
+    P,
+    OP.localGet,
+    N,
+    OP.i32Const,
+    ...sleb(-SLICE_BYTES),
+    OP.i32And,
+    OP.i32Add,
+    OP.localSet,
+    END16,
+  );
   // 16 bytes per iteration.
   e(OP.block, BLOCK_VOID, OP.loop, BLOCK_VOID);
   e(OP.localGet, P, OP.localGet, END16, OP.i32GeU, OP.brIf, 1);
@@ -147,7 +158,13 @@ export function crc32cWasmModuleBytes(): Uint8Array {
     ...section(SECTION.type, vec([[FUNC_TYPE, 3, I32, I32, I32, 1, I32]])),
     ...section(SECTION.function, vec([[0]])),
     ...section(SECTION.memory, vec([[0x00, ...uleb(WASM_PAGES)]])),
-    ...section(SECTION.export, vec([[...name('crc'), EXPORT_FUNC, 0], [...name('mem'), EXPORT_MEMORY, 0]])),
+    ...section(
+      SECTION.export,
+      vec([
+        [...name('crc'), EXPORT_FUNC, 0],
+        [...name('mem'), EXPORT_MEMORY, 0],
+      ]),
+    ),
     ...section(SECTION.code, vec([functionBody()])),
   ]);
 }

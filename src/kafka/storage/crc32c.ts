@@ -9,7 +9,7 @@
  *   least WASM_MIN_BYTES (below that the copy into module memory and the call cost more than they
  *   save) whenever WebAssembly is available.
  */
-import { createWasmCrc32c } from './crc32c-wasm.js';
+import { createWasmCrc32c, type Crc32cFn } from './crc32c-wasm.js';
 
 const POLY_REFLECTED = 0x82f63b78;
 const TABLE_COUNT = 8;
@@ -38,16 +38,23 @@ const T = buildTables();
  * done here so calls can be chained: crc32c(b, 0, n) === crc32c(b, k, n, crc32c(b, 0, k)).
  */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
-  if (wasm !== null && end - start >= WASM_MIN_BYTES) return wasm(bytes, start, end, crc);
+  if (end - start >= WASM_MIN_BYTES) {
+    if (wasm === undefined) wasm = createWasmCrc32c(POLY_REFLECTED);
+    if (wasm !== null) return wasm(bytes, start, end, crc);
+  }
   return crc32cJs(bytes, start, end, crc);
 }
 
 /** Inputs shorter than this use the JS loop (the WebAssembly call and copy do not pay off). */
 export const WASM_MIN_BYTES = 256;
-const wasm = createWasmCrc32c(POLY_REFLECTED);
+/** Instantiated on first use (undefined until then), so the module costs nothing at broker start. */
+let wasm: Crc32cFn | null | undefined;
 
 /** True when crc32c() uses the WebAssembly module for large inputs (false e.g. under --jitless). */
-export const crc32cUsesWasm = wasm !== null;
+export function crc32cUsesWasm(): boolean {
+  if (wasm === undefined) wasm = createWasmCrc32c(POLY_REFLECTED);
+  return wasm !== null;
+}
 
 /** The JS slicing-by-8 implementation (the fallback; exported for tests comparing the two). */
 export function crc32cJs(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
