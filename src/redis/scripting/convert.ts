@@ -6,7 +6,7 @@
 //   set -> {set={m=true}}, double -> {double=n}, bool -> boolean, big number -> {big_number=s},
 //   verbatim -> {verbatim_string={format=f, string=s}}.
 // Lua -> reply (what a script returns):
-//   string -> bulk; number -> integer, truncated toward zero; true -> 1 (RESP2) / #t (RESP3);
+//   string -> bulk (as a latin1 JS string); number -> integer, truncated toward zero; true -> 1 (RESP2) / #t (RESP3);
 //   false / nil -> nil; table with a string `err` -> error, `ok` -> status, `double`, `big_number`,
 //   `map`, `set`, `verbatim_string` -> the RESP3 types; other tables -> array of t[1..] up to the
 //   first nil. Functions and other types -> nil.
@@ -20,6 +20,7 @@ import {
   pushBytesCopy,
   constantString,
   pushConstant,
+  argLatin1,
   type LuaState,
 } from './lua-vm.js';
 import type { ScriptReply } from './reply.js';
@@ -31,6 +32,13 @@ const K_OK = 'ok';
 /** The same keys as Lua string objects, made once (see lua-vm.ts: their hash is then cached). */
 const TS_ERR = constantString(K_ERR);
 const TS_OK = constantString(K_OK);
+const TS_DOUBLE = constantString('double');
+const TS_BIG_NUMBER = constantString('big_number');
+const TS_MAP = constantString('map');
+const TS_SET = constantString('set');
+const TS_VERBATIM = constantString('verbatim_string');
+const TS_FORMAT = constantString('format');
+const TS_STRING = constantString('string');
 
 export function pushReply(L: LuaState, reply: ScriptReply, resp3: boolean, depth = 0): void {
   if (!lua.lua_checkstack(L, 4) || depth > MAX_NESTING_DEPTH) {
@@ -140,7 +148,7 @@ export function popReply(L: LuaState, clientResp3: boolean, depth = 0): ScriptRe
 
 function toReply(L: LuaState, resp3: boolean, depth: number): ScriptReply {
   const t = lua.lua_type(L, -1);
-  if (t === lua.LUA_TSTRING) return Buffer.from(lua.lua_tolstring(L, -1) as Uint8Array);
+  if (t === lua.LUA_TSTRING) return argLatin1(L, -1);
   if (t === lua.LUA_TNUMBER) return Math.trunc(lua.lua_tonumber(L, -1));
   if (t === lua.LUA_TBOOLEAN) {
     const b = lua.lua_toboolean(L, -1);
@@ -155,18 +163,18 @@ function toReply(L: LuaState, resp3: boolean, depth: number): ScriptReply {
 }
 
 function tableToReply(L: LuaState, resp3: boolean, depth: number): ScriptReply {
-  const err = rawStringField(L, K_ERR);
+  const err = rawStringField(L, TS_ERR);
   if (err !== undefined) return { kind: 'error', text: err.startsWith('-') ? err.slice(1) : err };
-  const ok = rawStringField(L, K_OK);
+  const ok = rawStringField(L, TS_OK);
   if (ok !== undefined) return { kind: 'status', text: ok };
-  lua.lua_getfield(L, -1, 'double');
+  getField(L, TS_DOUBLE);
   if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
     const value = lua.lua_tonumber(L, -1);
     lua.lua_pop(L, 1);
     return { kind: 'double', value };
   }
   lua.lua_pop(L, 1);
-  const big = rawStringField(L, 'big_number');
+  const big = rawStringField(L, TS_BIG_NUMBER);
   if (big !== undefined) return { kind: 'bignum', text: big };
   const special = specialTable(L, resp3, depth);
   if (special !== undefined) return special;
@@ -183,7 +191,7 @@ function tableToReply(L: LuaState, resp3: boolean, depth: number): ScriptReply {
 
 /** {map=...}, {set=...} and {verbatim_string=...}: undefined when the table is none of them. */
 function specialTable(L: LuaState, resp3: boolean, depth: number): ScriptReply | undefined {
-  lua.lua_getfield(L, -1, 'map');
+  getField(L, TS_MAP);
   if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
     const items: ScriptReply[] = [];
     lua.lua_pushnil(L);
@@ -196,7 +204,7 @@ function specialTable(L: LuaState, resp3: boolean, depth: number): ScriptReply |
     return { kind: 'map', items };
   }
   lua.lua_pop(L, 1);
-  lua.lua_getfield(L, -1, 'set');
+  getField(L, TS_SET);
   if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
     const items: ScriptReply[] = [];
     lua.lua_pushnil(L);
@@ -209,10 +217,10 @@ function specialTable(L: LuaState, resp3: boolean, depth: number): ScriptReply |
     return { kind: 'set', items };
   }
   lua.lua_pop(L, 1);
-  lua.lua_getfield(L, -1, 'verbatim_string');
+  getField(L, TS_VERBATIM);
   if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
-    const format = rawStringField(L, 'format');
-    const text = rawStringField(L, 'string');
+    const format = rawStringField(L, TS_FORMAT);
+    const text = rawStringField(L, TS_STRING);
     lua.lua_pop(L, 1);
     if (format !== undefined && text !== undefined) {
       return { kind: 'verbatim', format, text: Buffer.from(text) };
@@ -223,8 +231,14 @@ function specialTable(L: LuaState, resp3: boolean, depth: number): ScriptReply |
   return undefined;
 }
 
-function rawStringField(L: LuaState, key: string): string | undefined {
-  lua.lua_pushstring(L, key);
+/** lua_getfield with a key made once by constantString (no string object or hash per lookup). */
+function getField(L: LuaState, key: object): void {
+  pushConstant(L, key);
+  lua.lua_gettable(L, -2);
+}
+
+function rawStringField(L: LuaState, key: object): string | undefined {
+  pushConstant(L, key);
   lua.lua_rawget(L, -2);
   let v: string | undefined;
   if (lua.lua_type(L, -1) === lua.LUA_TSTRING) v = toJsString(lua.lua_tolstring(L, -1) as Uint8Array);

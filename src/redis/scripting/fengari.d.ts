@@ -64,6 +64,7 @@ declare module 'fengari' {
     lua_pushvalue(L: LuaState, idx: number): void;
     lua_rawequal(L: LuaState, a: number, b: number): boolean;
     lua_rawget(L: LuaState, idx: number): number;
+    lua_gettable(L: LuaState, idx: number): number;
     lua_rawgeti(L: LuaState, idx: number, n: number): number;
     lua_rawlen(L: LuaState, idx: number): number;
     lua_rawset(L: LuaState, idx: number): void;

@@ -103,6 +103,7 @@ export function pushBytesCopy(L: LuaState, b: Uint8Array): void {
 /** fengari's stack layout (lapi.js index2addr) and string object, for argLatin1. */
 interface StackInternals {
   readonly stack: ReadonlyArray<{ readonly value: unknown }>;
+  readonly top: number;
   readonly ci: { readonly funcOff: number };
 }
 interface StringInternals {
@@ -112,14 +113,16 @@ interface StringInternals {
 }
 
 /**
- * The string argument at 1-based `idx` of the running JS function as a latin1 JS string; the
- * caller has checked that lua_type is LUA_TSTRING. The conversion is cached on the Lua string
- * object, so a script's constants ('hincrby', field names) convert once, and KEYS/ARGV items,
- * pushed by pushLatin1 with their JS string attached, never do.
+ * The string at stack index `idx` (1-based argument of the running JS function, or negative from
+ * the top) as a latin1 JS string; the caller has checked that lua_type is LUA_TSTRING. The
+ * conversion is cached on the Lua string object, so a script's constants ('hincrby', field names)
+ * convert once, and KEYS/ARGV items and call replies, pushed by pushLatin1 with their JS string
+ * attached, never do.
  */
 export function argLatin1(L: LuaState, idx: number): string {
   const S = L as unknown as StackInternals;
-  const ts = (S.stack[S.ci.funcOff + idx] as { value: StringInternals }).value;
+  const slot = idx > 0 ? S.ci.funcOff + idx : S.top + idx;
+  const ts = (S.stack[slot] as { value: StringInternals }).value;
   let s = ts.latin1;
   if (s === undefined) {
     s = latin1String(ts.realstring);

@@ -65,3 +65,12 @@ export function isErrorReply(r: ScriptReply): r is ErrorReply {
     r !== null && typeof r === 'object' && !Buffer.isBuffer(r) && !Array.isArray(r) && r.kind === 'error'
   );
 }
+
+/** The same reply with every latin1-string bulk as a Buffer (for comparing with Buffer values). */
+export function withBuffers(r: ScriptReply): ScriptReply {
+  if (typeof r === 'string') return Buffer.from(r, 'latin1');
+  if (Array.isArray(r)) return r.map(withBuffers);
+  if (r !== null && typeof r === 'object' && !Buffer.isBuffer(r) && (r.kind === 'map' || r.kind === 'set'))
+    return { kind: r.kind, items: r.items.map(withBuffers) };
+  return r;
+}

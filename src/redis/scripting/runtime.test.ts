@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScriptRuntime, sha1hex, type ScriptHost } from './runtime.js';
-import type { ScriptReply } from './reply.js';
+import { withBuffers, type ScriptReply } from './reply.js';
 
 const B = (s: string): Buffer => Buffer.from(s);
 
@@ -49,7 +49,7 @@ function evalOk(
 ): ScriptReply {
   const r = rt.eval(B(body), keys.map(B), args.map(B), resp3);
   assert.equal(r.status, 'done');
-  return r.status === 'done' ? r.reply : null;
+  return r.status === 'done' ? withBuffers(r.reply) : null;
 }
 
 test('Lua -> reply conversions follow Redis', () => {
@@ -100,7 +100,7 @@ test('KEYS and ARGV, SHA cache and NOSCRIPT', () => {
   assert.equal(sha, sha1hex(body));
   assert.equal(rt.has(sha as string), true);
   const r = rt.runSha(sha as string, [B('k1')], [B('a'), B('b')], false);
-  assert.deepEqual(r, { status: 'done', reply: [B('k1'), B('b'), 1, 2] });
+  assert.deepEqual(r, { status: 'done', reply: ['k1', 'b', 1, 2] });
   assert.equal(rt.runSha('0'.repeat(40), [], [], false), undefined);
   rt.flush();
   assert.equal(rt.has(sha as string), false);
@@ -248,7 +248,7 @@ test('binary strings cross between KEYS/ARGV, Lua and redis.call byte for byte (
       // KEYS as latin1 strings (the command layer's form), ARGV as Buffers: both arrive intact.
       const r = rt.runSha(sha as string, [key], [val], false);
       assert.equal(r?.status, 'done');
-      assert.deepEqual(r?.status === 'done' ? r.reply : null, val);
+      assert.equal(r?.status === 'done' ? r.reply : null, valText);
       assert.deepEqual(seen[0], ['set', key, valText]);
       assert.deepEqual(seen[1], ['set', 'x:' + key + valText, '\x00\xff\x80']);
       assert.deepEqual(seen[3], ['set', 'copy', valText]);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ScriptRuntime } from '../runtime.js';
-import type { ScriptReply } from '../reply.js';
+import { withBuffers, type ScriptReply } from '../reply.js';
 import { formatG } from './numfmt.js';
 
 const rt = new ScriptRuntime({ host: { call: () => null } });
@@ -17,7 +17,7 @@ function run(body: string, args: Array<string | Buffer> = []): ScriptReply {
     false,
   );
   assert.equal(r.status, 'done');
-  return r.status === 'done' ? r.reply : null;
+  return r.status === 'done' ? withBuffers(r.reply) : null;
 }
 const str = (r: ScriptReply): string => (Buffer.isBuffer(r) ? r.toString('latin1') : JSON.stringify(r));
 
