@@ -16,10 +16,11 @@
  * Machine limits: MD5 MiB/s (1 MiB updates), fsync-ed disk writes (the PUT's pattern: 1 MiB
  * writes of one LARGE_MIB file, one fsync at the end; a per-write-fsync figure is printed for
  * reference), and loopback HTTP (a sink/source server in a child process, the client here, both
- * directions). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET.
+ * directions; GET is the best of 64 KiB, 256 KiB and 1 MiB server writes). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET.
  *
  * Usage: npm run build && node bench/s3/run.mjs [--seconds 3] [--large-mib 64] [--large-reps 3]
  *          [--clients sdk,raw] [--targets nimbus,s3rver] [--phases small,large]
+ * `--baseline /tmp/old/dist/src` adds an older Nimbus build as target `base` (before/after in one run).
  * NIMBUS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Nimbus child.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -44,7 +45,9 @@ const SECONDS = Number(opt('seconds', 3));
 const LARGE_MIB = Number(opt('large-mib', 64));
 const LARGE_REPS = Number(opt('large-reps', 3));
 const CLIENT_KINDS = opt('clients', 'sdk,raw').split(',');
-const TARGETS = opt('targets', 'nimbus,s3rver').split(',');
+/** `--baseline <dir>`: another build's dist/src (e.g. a git worktree of an older commit), run as `base`. */
+const BASELINE = opt('baseline', null);
+const TARGETS = opt('targets', BASELINE ? 'nimbus,base,s3rver' : 'nimbus,s3rver').split(',');
 const PHASES = opt('phases', 'small,large').split(',');
 const CLIENTS = 16;
 const SMALL_BYTES = 4096;
@@ -82,27 +85,33 @@ async function startChild(code, nodeArgs = []) {
     child.once('exit', (c) => reject(new Error(`server exited (${c})`)));
   });
   child.stdout.resume();
-  const rss = () =>
+  // Replies are tagged and answered in order per kind: the RSS sampler and CPU reads interleave.
+  const waiting = { rss: [], cpu: [] };
+  child.on('message', ([what, value]) => waiting[what].shift()?.(value));
+  const ask = (what) =>
     new Promise((resolve) => {
-      child.once('message', resolve);
-      child.send('rss');
+      waiting[what].push(resolve);
+      child.send(what);
     });
+  const rss = () => ask('rss');
+  const cpu = () => ask('cpu');
   const stop = () =>
     new Promise((r) => {
       child.once('exit', r);
       child.send('stop');
     });
-  return { url, rss, stop };
+  return { url, rss, cpu, stop };
 }
 
 const IPC = `
   process.on('message', async (m) => {
-    if (m === 'rss') process.send(process.memoryUsage().rss);
+    if (m === 'rss') process.send(['rss', process.memoryUsage().rss]);
+    if (m === 'cpu') { const c = process.cpuUsage(); process.send(['cpu', c.user + c.system]); }
     if (m === 'stop') { await stop(); process.exit(0); }
   });`;
 
-function startNimbus() {
-  const imp = (p) => JSON.stringify(pathToFileURL(join(dist, p)).href);
+function startNimbus(distDir = dist) {
+  const imp = (p) => JSON.stringify(pathToFileURL(join(distDir, p)).href);
   const extra = (process.env.NIMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startChild(
     `const { startStandalone } = await import(${imp('platform/testing.js')});
@@ -133,14 +142,14 @@ function startS3rver() {
 function startLoopback() {
   return startChild(`
     const { createServer } = await import('node:http');
-    const buf = Buffer.alloc(${SEND_CHUNK}, 7);
     const server = createServer((req, res) => {
       if (req.method === 'PUT') {
         req.on('data', () => {});
         req.on('end', () => { res.writeHead(200, { 'content-length': 0 }); res.end(); });
         return;
       }
-      const total = Number(req.url.slice(1));
+      const [total, chunk] = req.url.slice(1).split('/').map(Number);
+      const buf = Buffer.alloc(chunk, 7);
       res.writeHead(200, { 'content-length': total });
       let sent = 0;
       const pump = () => {
@@ -206,9 +215,12 @@ async function loopbackLimit() {
     let t = performance.now();
     await rawStreamPut(agent, server.url, '/sink', LARGE_BYTES);
     put = Math.max(put, mbps(LARGE_BYTES, performance.now() - t));
-    t = performance.now();
-    await rawCall(agent, server.url, 'GET', `/${LARGE_BYTES}`);
-    get = Math.max(get, mbps(LARGE_BYTES, performance.now() - t));
+    // Write sizes matter (1 MiB socket writes are slower than 256 KiB here): the best is the limit.
+    for (const chunk of [64 * 1024, 256 * 1024, MiB]) {
+      t = performance.now();
+      await rawCall(agent, server.url, 'GET', `/${LARGE_BYTES}/${chunk}`);
+      get = Math.max(get, mbps(LARGE_BYTES, performance.now() - t));
+    }
   }
   agent.destroy();
   await server.stop();
@@ -248,10 +260,19 @@ function rawStreamPut(agent, base, path, totalBytes) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: u.hostname, port: u.port, method: 'PUT', path, agent, headers: { 'content-length': totalBytes } },
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'PUT',
+        path,
+        agent,
+        headers: { 'content-length': totalBytes },
+      },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${res.statusCode}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -260,7 +281,8 @@ function rawStreamPut(agent, base, path, totalBytes) {
       while (sent < totalBytes) {
         const n = Math.min(SEND_CHUNK, totalBytes - sent);
         sent += n;
-        if (!req.write(n === SEND_CHUNK ? sendChunk : sendChunk.subarray(0, n))) return void req.once('drain', pump);
+        if (!req.write(n === SEND_CHUNK ? sendChunk : sendChunk.subarray(0, n)))
+          return void req.once('drain', pump);
       }
       req.end();
     };
@@ -295,6 +317,7 @@ function largeBodyStream(totalBytes) {
 /** Each server's built-in key pair (s3rver verifies signatures against its own). */
 const CREDENTIALS = {
   nimbus: { accessKeyId: 'test', secretAccessKey: 'test' },
+  base: { accessKeyId: 'test', secretAccessKey: 'test' },
   s3rver: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
 };
 
@@ -327,10 +350,14 @@ function sdkClient(base, credentials) {
 
 // ---- workload -------------------------------------------------------------------------------
 
-/** ops/s over SECONDS with CLIENTS concurrent loops, plus this (client) process's CPU µs per op. */
-async function opsPerSecond(fn) {
+/**
+ * ops/s over SECONDS with CLIENTS concurrent loops, plus CPU µs per op of this (client) process
+ * and of the server (all its threads): steadier than ops/s when other jobs share the machine.
+ */
+async function opsPerSecond(server, fn) {
   const deadline = performance.now() + SECONDS * 1000;
   const cpu0 = process.cpuUsage();
+  const serverCpu0 = await server.cpu();
   let ops = 0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
@@ -341,7 +368,12 @@ async function opsPerSecond(fn) {
     }),
   );
   const cpu = process.cpuUsage(cpu0);
-  return { ops: ops / SECONDS, cpuUs: (cpu.user + cpu.system) / Math.max(1, ops) };
+  const serverCpu = (await server.cpu()) - serverCpu0;
+  return {
+    ops: ops / SECONDS,
+    cpuUs: (cpu.user + cpu.system) / Math.max(1, ops),
+    serverCpuUs: serverCpu / Math.max(1, ops),
+  };
 }
 
 async function runWorkload(client, server) {
@@ -349,31 +381,46 @@ async function runWorkload(client, server) {
   await client.createBucket(bucket);
   const small = randomBytes(SMALL_BYTES);
   const written = new Map();
-  const skipped = { ops: NaN, cpuUs: NaN };
+  const skipped = { ops: NaN, cpuUs: NaN, serverCpuUs: NaN };
   const put = PHASES.includes('small')
-    ? await opsPerSecond(async (c, i) => {
+    ? await opsPerSecond(server, async (c, i) => {
         await client.put(bucket, `small/${c}/${i}`, small);
         written.set(c, i + 1);
       })
     : skipped;
   const get = PHASES.includes('small')
-    ? await opsPerSecond((c, i) => client.get(bucket, `small/${c}/${i % (written.get(c) ?? 1)}`))
+    ? await opsPerSecond(server, (c, i) => client.get(bucket, `small/${c}/${i % (written.get(c) ?? 1)}`))
     : skipped;
   let putBest = 0;
   let getBest = 0;
+  let putCpu = 0;
+  let getCpu = 0;
   let rssPeak = 0;
   const rss0 = await server.rss();
   const sampler = setInterval(async () => (rssPeak = Math.max(rssPeak, (await server.rss()) - rss0)), 50);
   for (let r = 0; PHASES.includes('large') && r < LARGE_REPS; r++) {
+    let c0 = await server.cpu();
     let t = performance.now();
     await client.putLarge(bucket, `large-${r}`, LARGE_BYTES);
     putBest = Math.max(putBest, mbps(LARGE_BYTES, performance.now() - t));
+    putCpu += (await server.cpu()) - c0;
+    c0 = await server.cpu();
     t = performance.now();
     const n = await client.get(bucket, `large-${r}`);
     getBest = Math.max(getBest, mbps(n, performance.now() - t));
+    getCpu += (await server.cpu()) - c0;
   }
   clearInterval(sampler);
-  return { put, get, putBest, getBest, rssPeakMiB: rssPeak / MiB };
+  const perMiB = (us) => us / 1000 / (LARGE_REPS * LARGE_MIB);
+  return {
+    put,
+    get,
+    putBest,
+    getBest,
+    putMsPerMiB: perMiB(putCpu),
+    getMsPerMiB: perMiB(getCpu),
+    rssPeakMiB: rssPeak / MiB,
+  };
 }
 
 // ---- run --------------------------------------------------------------------------------------
@@ -393,7 +440,7 @@ console.log(
     `${limits.loopback.put.toFixed(0)} MiB/s, GET ${limits.loopback.get.toFixed(0)} MiB/s`,
 );
 const putLimit = Math.min(limits.md5, limits.disk);
-const starters = { nimbus: startNimbus, s3rver: startS3rver };
+const starters = { nimbus: () => startNimbus(), base: () => startNimbus(BASELINE), s3rver: startS3rver };
 const results = {};
 for (const kind of CLIENT_KINDS) {
   for (const name of TARGETS) {
@@ -404,21 +451,23 @@ for (const kind of CLIENT_KINDS) {
       results[`${kind}/${name}`] = r;
       console.log(
         `${kind.padEnd(3)} ${name.padEnd(6)} 4KiB PUT ${r.put.ops.toFixed(0)} ops/s · GET ${r.get.ops.toFixed(0)} ops/s ` +
-          `(client CPU ${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)} µs/op) · ${LARGE_MIB}MiB PUT ` +
+          `(CPU µs/op server ${r.put.serverCpuUs.toFixed(0)}/${r.get.serverCpuUs.toFixed(0)}, client ` +
+          `${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)}) · ${LARGE_MIB}MiB PUT ` +
           `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)) · ` +
           `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback) · ` +
-          `server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
+          `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
       );
     } finally {
       client.close();
       await server.stop();
     }
   }
-  const n = results[`${kind}/nimbus`];
-  const s = results[`${kind}/s3rver`];
-  if (n && s) {
+  for (const other of ['s3rver', 'base']) {
+    const n = results[`${kind}/nimbus`];
+    const s = results[`${kind}/${other}`];
+    if (!n || !s) continue;
     console.log(
-      `${kind.padEnd(3)} nimbus/s3rver: 4KiB PUT ${(n.put.ops / s.put.ops).toFixed(1)}x · GET ${(n.get.ops / s.get.ops).toFixed(1)}x ops/s · ` +
+      `${kind.padEnd(3)} nimbus/${other}: 4KiB PUT ${(n.put.ops / s.put.ops).toFixed(1)}x · GET ${(n.get.ops / s.get.ops).toFixed(1)}x ops/s · ` +
         `${LARGE_MIB}MiB PUT ${(n.putBest / s.putBest).toFixed(1)}x · GET ${(n.getBest / s.getBest).toFixed(1)}x MiB/s`,
     );
   }

@@ -329,6 +329,7 @@ export class S3Engine {
     ifNoneMatchStar: boolean,
     ifMatch: string | undefined,
   ): void {
+    if (!ifNoneMatchStar && ifMatch === undefined) return;
     const cur = this.index.latest(bucket, key);
     const exists = cur !== null && !cur.deleteMarker;
     if (ifNoneMatchStar && exists)
@@ -416,8 +417,9 @@ export class S3Engine {
       const extra = beforeInsert ? beforeInsert() : [];
       const dropped = [...extra, ...this.dropNullVersion(b, v.key)];
       const versionId = b.versioning === 'Enabled' ? newVersionId() : 'null';
-      this.index.insertLatest({ ...v, versionId });
-      return { row: this.index.latest(v.bucket, v.key)!, dropped };
+      const nv: NewVersion = { ...v, versionId };
+      const row: VersionRow = { ...nv, id: this.index.insertLatest(nv), isLatest: true };
+      return { row, dropped };
     });
     this.release(dropped);
     return row;

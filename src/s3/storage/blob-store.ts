@@ -86,7 +86,10 @@ export class BlobStore {
   private readonly batches: Batch[] = [];
 
   /** `hashWorkers`: threads for MD5/SHA of file writes (0: hash on the event loop thread). */
-  constructor(root: string, hashWorkers = Math.min(HASH_WORKERS_MAX, Math.max(1, availableParallelism() - 1))) {
+  constructor(
+    root: string,
+    hashWorkers = Math.min(HASH_WORKERS_MAX, Math.max(1, availableParallelism() - 1)),
+  ) {
     this.blobDir = join(root, 'blobs');
     this.tmpDir = join(root, 'tmp');
     this.hashes = new HashPool(hashWorkers);

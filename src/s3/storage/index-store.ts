@@ -8,8 +8,8 @@
  * synchronous COMMIT, which would stall the event loop for every group. SQLite runs with
  * synchronous=NORMAL (COMMIT writes the WAL frames without syncing them; checkpoints still sync
  * the WAL before copying and the database after), then `fdatasync(wal)` makes the group durable
- * and only then are its callers told. While one fdatasync runs, later groups commit and share the
- * next one. If an fdatasync fails, the store refuses all further commits (IndexDurabilityError):
+ * and only then are its callers told. Mutations queued while an fdatasync runs form the next
+ * group. If an fdatasync fails, the store refuses all further commits (IndexDurabilityError):
  * what reached the disk is unknown, and the startup sweep after a restart settles it.
  *
  * Keys are TEXT compared with SQLite's BINARY collation, i.e. memcmp over UTF-8 bytes: exactly the
@@ -24,6 +24,9 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 
 /** Most mutations folded into one group commit; the rest wait for the next turn. */
 export const GROUP_COMMIT_OPS_MAX = 512;
+
+/** Cached bucket-config lookups (bucket × kind, hits and misses) before the cache is emptied. */
+export const CONFIG_CACHE_ENTRIES_MAX = 4096;
 
 /** Segment IDs with this prefix live in the inline_blobs table, not on disk. */
 export const INLINE_PREFIX = 'i:';
@@ -196,6 +199,11 @@ export class IndexStore {
   private readonly st: Record<string, Statement>;
   /** Buckets are read on every request and change rarely: cached, dropped on any write or rollback. */
   private readonly bucketCache = new Map<string, BucketRow>();
+  /**
+   * Bucket configs by `bucket\0kind` (null: none): CORS and website configs are looked up on
+   * every request. Dropped like bucketCache; emptied when it reaches CONFIG_CACHE_ENTRIES_MAX.
+   */
+  private readonly configCache = new Map<string, string | null>();
   private queue: QueuedOp[] = [];
   private scheduled = false;
   private closed = false;
@@ -275,26 +283,33 @@ export class IndexStore {
     };
   }
 
-  /** Queues a mutation for the next group commit; resolves with its return value once durable. */
+  /**
+   * Queues a mutation for the next group commit; resolves with its return value once durable.
+   * While a WAL sync runs, mutations queue up and commit together when it ends: they could not be
+   * acknowledged before the next sync anyway, and one transaction (and one WAL write) per group
+   * costs less than one per event-loop turn.
+   */
   commit<T>(fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('index closed'));
     if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.syncRunning || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.syncRunning) this.flush();
+    });
+  }
+
+  /** Commits up to GROUP_COMMIT_OPS_MAX queued mutations in one transaction, then syncs the WAL. */
   private flush(): void {
-    this.scheduled = false;
     const batch = this.queue.splice(0, GROUP_COMMIT_OPS_MAX);
-    if (this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
     if (batch.length === 0) return;
     if (this.failed) {
       for (const op of batch) op.reject(this.failed);
@@ -307,14 +322,15 @@ export class IndexStore {
           try {
             results.push({ ok: true, v: this.db.transaction(op.fn)() });
           } catch (e) {
-            this.bucketCache.clear();
+            this.dropCaches();
             results.push({ ok: false, v: e });
           }
         }
       })();
     } catch (e) {
-      this.bucketCache.clear();
+      this.dropCaches();
       for (const op of batch) op.reject(e);
+      this.schedule();
       return;
     }
     this.awaitingSync.push((err) => {
@@ -325,7 +341,7 @@ export class IndexStore {
         else op.reject(r?.v);
       });
     });
-    if (!this.syncRunning) this.syncWal();
+    if (!this.syncRunning && !this.closed) this.syncWal();
   }
 
   /** One fdatasync of the WAL for every group committed before it starts. */
@@ -337,14 +353,14 @@ export class IndexStore {
       if (err && !this.failed) this.failed = new IndexDurabilityError(err);
       for (const settle of settles) settle(err ? this.failed : null);
       if (this.closed) closeSync(this.walFd);
-      else if (this.awaitingSync.length > 0) this.syncWal();
+      else this.flush();
     });
   }
 
   close(): void {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
+    while (this.queue.length > 0) this.flush();
     // The last groups are made durable here, synchronously, before the database closes.
     const settles = this.awaitingSync.splice(0);
     let err: unknown = null;
@@ -390,6 +406,7 @@ export class IndexStore {
 
   deleteBucket(name: string): void {
     this.bucketCache.delete(name);
+    this.configCache.clear();
     this.st.deleteBucketConfigs!.run(name);
     this.st.deleteBucket!.run(name);
   }
@@ -404,16 +421,29 @@ export class IndexStore {
   }
 
   getConfig(bucket: string, kind: string): string | null {
+    const ck = `${bucket}\0${kind}`;
+    const hit = this.configCache.get(ck);
+    if (hit !== undefined) return hit;
     const r = this.st.getConfig!.get(bucket, kind) as { body: string } | undefined;
+    if (this.configCache.size >= CONFIG_CACHE_ENTRIES_MAX) this.configCache.clear();
+    this.configCache.set(ck, r ? r.body : null);
     return r ? r.body : null;
   }
 
   putConfig(bucket: string, kind: string, body: string): void {
+    this.configCache.delete(`${bucket}\0${kind}`);
     this.st.putConfig!.run(bucket, kind, body);
   }
 
   deleteConfig(bucket: string, kind: string): void {
+    this.configCache.delete(`${bucket}\0${kind}`);
     this.st.deleteConfig!.run(bucket, kind);
+  }
+
+  /** A rollback may have undone cached writes: forget everything cached. */
+  private dropCaches(): void {
+    this.bucketCache.clear();
+    this.configCache.clear();
   }
 
   configsOfKind(kind: string): Array<{ bucket: string; body: string }> {
