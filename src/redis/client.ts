@@ -52,6 +52,8 @@ export class Client {
   softLimitSinceMs = 0;
   /** What to append to the AOF instead of argv (set by handlers that rewrite, e.g. SET EX). */
   propagated: string[][] | null = null;
+  /** In the server's list of clients to flush this turn. */
+  flushQueued = false;
   /** Pending ordered writes while replies wait for an AOF fsync (appendfsync always). */
   writeChain: Promise<void> | null = null;
   /** Fake clients (Lua, AOF loading) have no socket. */

@@ -19,6 +19,7 @@ import { RespProtocolError } from './protocol/resp-parser.js';
 import { type OutputLimit, parseOutputLimits, parseSaveRules, type RedisConfig } from './config.js';
 import { PubSub } from './pubsub.js';
 import { registerAllCommands } from './commands/index.js';
+import { adoptSocket, SHARED_READ_BUFFER_BYTES } from './socket-reader.js';
 import { aclCheckCommand, aclExecRecheck, aclStore } from './commands/acl.js';
 
 /** Stop reading from a client whose unsent replies exceed this (back-pressure instead of OOM). */
@@ -114,7 +115,10 @@ export class RedisServer {
 
   private nextClientId = 1;
   private net: Server | null = null;
-  private readonly pending = new Set<Client>();
+  /** Clients with replies to write this turn (each at most once: Client.flushQueued). */
+  private readonly pending: Client[] = [];
+  /** Every client's reads land here (see socket-reader.ts). */
+  private readonly readBuffer = Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
   private flushScheduled = false;
   private inBatch = false;
   private timers: Timer[] = [];
@@ -189,29 +193,34 @@ export class RedisServer {
   }
 
   listen(): Server {
-    const srv = createServer({ noDelay: true }, (s) => this.accept(s));
+    // Accepted sockets start paused so accept() can move them to the shared-buffer reader.
+    const srv = createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     srv.on('error', (err) => this.logger.error({ err }, 'redis listener error'));
     this.net = srv;
     return srv;
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
     this.stats.connectionsReceived++;
     if (this.clients.size >= this.settings.maxclients) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      accepted.resume(); // accepted paused: read on so the peer's close is seen
+      accepted.end('-ERR max number of clients reached\r\n');
       return;
     }
     const now = this.clock.now();
-    const c = new Client(this.nextClientId++, this, socket, now);
-    this.clients.set(c.id, c);
-    c.out.onDirty = () => this.markPending(c);
+    let c: Client | null = null;
+    const socket = adoptSocket(accepted, this.readBuffer, (buf, n) => {
+      if (c !== null) this.onData(c, buf, n);
+    });
+    const client = (c = new Client(this.nextClientId++, this, socket, now));
+    this.clients.set(client.id, client);
+    client.out.onDirty = () => this.markPending(client);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
     socket.on('error', () => undefined);
-    socket.on('close', () => this.removeClient(c));
+    socket.on('close', () => this.removeClient(client));
     socket.on('drain', () => {
-      if (!c.closing && c.socket?.isPaused() && !this.isPaused()) c.socket.resume();
+      if (!client.closing && client.socket?.isPaused() && !this.isPaused()) client.socket.resume();
     });
   }
 
@@ -226,7 +235,6 @@ export class RedisServer {
     if (!this.clients.has(c.id)) return;
     c.closing = true;
     this.clients.delete(c.id);
-    this.pending.delete(c);
     this.monitors.delete(c);
     this.unwatchAll(c);
     this.pubsub.removeClient(c);
@@ -238,15 +246,17 @@ export class RedisServer {
     this.removeClient(c);
   }
 
-  private onData(c: Client, chunk: Buffer): void {
+  /** One read: `buf` (the shared read buffer, usually) is only valid during this call. */
+  private onData(c: Client, buf: Buffer, n: number): void {
     if (c.closing) return;
-    this.stats.netInputBytes += chunk.length;
+    this.stats.netInputBytes += n;
     c.lastInteractionMs = this.keyspace.nowMs = this.clock.now();
-    c.parser.feed(chunk);
+    c.parser.feed(n === buf.length ? buf : buf.subarray(0, n));
     this.inBatch = true;
     try {
       this.processInput(c);
     } finally {
+      c.parser.retain();
       this.inBatch = false;
       this.flushPending();
     }
@@ -540,7 +550,9 @@ export class RedisServer {
   // --- output ---------------------------------------------------------------------------------
 
   private markPending(c: Client): void {
-    this.pending.add(c);
+    if (c.flushQueued) return;
+    c.flushQueued = true;
+    this.pending.push(c);
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -551,13 +563,16 @@ export class RedisServer {
   }
 
   flushPending(): void {
-    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    if (pending.length === 0) return;
     const durable = this.persistence?.durable() ?? null;
-    for (const c of this.pending) {
+    for (let i = 0; i < pending.length; i++) {
+      const c = pending[i] as Client;
+      c.flushQueued = false;
       if (durable === null && c.writeChain === null) this.flushClient(c, c.out.take());
       else this.flushAfterDurable(c, durable);
     }
-    this.pending.clear();
+    pending.length = 0;
   }
 
   /**

@@ -30,6 +30,7 @@ export class RespProtocolError extends Error {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 const LF = 10;
 
@@ -38,7 +39,7 @@ export interface ParserLimits {
 }
 
 export class RespParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** Arguments still expected in the current multibulk request (0 = between requests). */
   private remaining = 0;
@@ -79,6 +80,15 @@ export class RespParser {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
       this.pos = 0;
     }
+  }
+
+  /**
+   * Copies the unparsed tail out of the last fed chunk and drops the reference to it. Call after
+   * parsing a chunk whose memory the caller reuses (the server's shared read buffer).
+   */
+  retain(): void {
+    this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+    this.pos = 0;
   }
 
   private finishBig(): void {
