@@ -187,15 +187,16 @@ function removeHook(hooks: KeyHook[], h: KeyHook): void {
 
 /**
  * keymiss: Redis raises it from lookupKeyRead. Database.get is that lookup here; while the class is
- * on, each db gets an own `get` that reports misses (removing it restores the prototype's).
+ * on, each db gets an own `get` that reports misses (turning it off puts the prototype's back).
  */
 function setMissWrapper(server: RedisServer, db: Database, on: boolean): void {
-  const own = db as unknown as { get?: (key: string) => RedisValue | undefined };
+  const own = db as unknown as { get: (key: string) => RedisValue | undefined };
+  const base = Object.getPrototypeOf(db) as { get: (this: Database, key: string) => RedisValue | undefined };
   if (!on) {
-    delete own.get;
+    // Assigning (not deleting) keeps the object out of V8's slow dictionary mode.
+    own.get = base.get;
     return;
   }
-  const base = Object.getPrototypeOf(db) as { get: (this: Database, key: string) => RedisValue | undefined };
   own.get = function (this: Database, key: string): RedisValue | undefined {
     const v = base.get.call(this, key);
     if (v === undefined) notifyDb(server, NOTIFY_KEY_MISS, 'keymiss', key, this.id);

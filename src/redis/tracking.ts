@@ -88,6 +88,11 @@ class Tracking {
 
   /** After every command (nested ones too): see the module comment. */
   afterCommand(c: Client, cmd: RegisteredCommand): void {
+    // Nobody tracks any more and nothing is pending: the common case once tracking was used.
+    if (this.clients.size === 0 && this.changed.length === 0 && this.queue.length === 0) {
+      this.suppress = false;
+      return;
+    }
     const nested = c.socket === null || this.server.execInProgress;
     const current = c.socket !== null ? c : scriptCallerOf(this.server);
     this.process(current);

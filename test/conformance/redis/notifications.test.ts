@@ -101,7 +101,8 @@ class Conn {
 
 /**
  * Runs `script` on one connection while a second one, PSUBSCRIBEd to every keyspace channel,
- * collects messages until the 'done' marker. Returns "channel message" lines. ['SLEEP', ms] waits.
+ * collects messages until the 'done' marker. Returns "channel message" lines. ['SLEEP', ms] waits;
+ * ['WAITEMPTY'] waits until the db is empty.
  */
 async function eventsFor(port: number, flags: string, script: string[][], resp: 2 | 3 = 2): Promise<string[]> {
   const cmd = await Conn.open(port);
@@ -114,7 +115,10 @@ async function eventsFor(port: number, flags: string, script: string[][], resp: 
     await sub.call('SUBSCRIBE', 'done');
     for (const argv of script) {
       if (argv[0] === 'SLEEP') await sleep(Number(argv[1]));
-      else await cmd.call(...argv);
+      else if (argv[0] === 'WAITEMPTY') {
+        // DBSIZE counts keys without expiring them: waits for the active expiry cycle.
+        for (let i = 0; i < 300 && (await cmd.call('DBSIZE')) !== ':0\r\n'; i++) await sleep(10);
+      } else await cmd.call(...argv);
     }
     await cmd.call('PUBLISH', 'done', 'x');
     const events: string[] = [];
@@ -376,7 +380,7 @@ test('RESP3 subscribers get the events as push frames, in other dbs too', async 
 test('expired events come from active expiry, and RESTORE raises restore', async () => {
   const events = await eventsFor(nimbus.port, 'KEA', [
     ['SET', 'gone', 'v', 'PX', '20'],
-    ['SLEEP', '400'],
+    ['WAITEMPTY'],
     ['SET', 'src', 'v'],
   ]);
   // Nothing touched 'gone' after it was set: only the active cycle can have expired it.
