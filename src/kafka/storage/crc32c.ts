@@ -9,29 +9,13 @@
  *   least WASM_MIN_BYTES (below that the copy into module memory and the call cost more than they
  *   save) whenever WebAssembly is available.
  */
-import { createWasmCrc32c, type Crc32cFn } from './crc32c-wasm.js';
+import { createWasmCrc32c, slicingTables, type Crc32cFn } from './crc32c-wasm.js';
 
 const POLY_REFLECTED = 0x82f63b78;
 const TABLE_COUNT = 8;
 
-function buildTables(): Uint32Array {
-  const t = new Uint32Array(TABLE_COUNT * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY_REFLECTED : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n]!;
-    for (let k = 1; k < TABLE_COUNT; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8);
-      t[k * 256 + n] = c >>> 0;
-    }
-  }
-  return t;
-}
-
-const T = buildTables();
+/** Table k maps a byte to its CRC contribution when followed by k zero bytes. */
+const T = slicingTables(TABLE_COUNT, POLY_REFLECTED);
 
 /**
  * Updates a running CRC-32C with bytes[start, end). Start with crc = 0; the pre/post inversion is
