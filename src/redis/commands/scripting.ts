@@ -57,6 +57,11 @@ interface ScriptingState {
   busyClient: Client | null;
   busyIsFunction: boolean;
   gateInstalled: boolean;
+  /**
+   * EVAL bodies already compiled → their SHA and no-writes flag, so a repeated EVAL skips the
+   * SHA1 of its body (a hash object per call costs more than the rest of a small script's run).
+   */
+  readonly evalShas: Map<string, { sha: string; noWrites: boolean }>;
 }
 
 const states = new WeakMap<RedisServer, ScriptingState>();
@@ -94,6 +99,7 @@ export function scriptingState(server: RedisServer): ScriptingState {
     busyClient: null,
     busyIsFunction: false,
     gateInstalled: false,
+    evalShas: new Map(),
   };
   states.set(server, st);
   return st;
@@ -319,13 +325,27 @@ function evalBody(st: ScriptingState, body: Buffer): Buffer | string {
   return Buffer.concat([Buffer.alloc(0), body.subarray(sb.length)]);
 }
 
+/** Most EVAL bodies remembered in ScriptingState.evalShas; past it the map starts over. */
+const EVAL_SHA_CACHE_MAX = 10_000;
+
 function evalGeneric(c: Client, readOnly: boolean): void {
   runScript(c, readOnly, (st, keys, args) => {
-    const original = Buffer.from(c.argv[1] as string, 'latin1');
+    const text = c.argv[1] as string;
+    const known = st.evalShas.get(text);
+    if (known !== undefined && st.runtime.has(known.sha)) {
+      st.noWrites = known.noWrites;
+      return st.runtime.runSha(known.sha, keys, args, c.resp === 3) ?? E_NOSCRIPT;
+    }
+    const original = Buffer.from(text, 'latin1');
     const body = evalBody(st, original);
     if (typeof body === 'string') return body;
-    if (body === original) return st.runtime.eval(body, keys, args, c.resp === 3);
-    return st.runtime.evalAs(sha1hex(original), original, body, keys, args, c.resp === 3);
+    const sha = sha1hex(original);
+    // Cached under the SHA of the text as sent (shebang included), compiled with the line blanked.
+    const err = st.runtime.loadAs(sha, original, body);
+    if (err !== null) return `ERR ${err}`;
+    if (st.evalShas.size >= EVAL_SHA_CACHE_MAX) st.evalShas.clear();
+    st.evalShas.set(text, { sha, noWrites: st.noWrites });
+    return st.runtime.runSha(sha, keys, args, c.resp === 3) ?? E_NOSCRIPT;
   });
 }
 
@@ -372,6 +392,7 @@ function scriptFlush(c: Client): void {
   }
   const st = scriptingState(c.server);
   st.runtime.flush();
+  st.evalShas.clear();
   // Flushing recreates the Lua state, which drops the function libraries' callbacks too.
   for (const lib of st.libraries.values()) reloadLibrary(st, lib);
   c.reply.ok();
