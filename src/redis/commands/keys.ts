@@ -8,7 +8,7 @@ import { globMatch, is, parseInteger } from './args.js';
 import { E_DB_INDEX, E_NO_KEY, E_NOT_INT, E_SYNTAX, invalidExpire } from './errors.js';
 import { encodingOf } from './server-admin.js';
 import type { CommandModule } from './types.js';
-import { notify, notifyDb, NOTIFY_GENERIC, NOTIFY_NEW } from '../notify.js';
+import { notify, notifyDb, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../notify.js';
 
 /** Live SCAN iterations kept (oldest dropped); a dropped cursor restarts its scan. */
 export const SCAN_SESSIONS_MAX = 1024;
@@ -55,8 +55,15 @@ function exists(c: Client): void {
   c.reply.int(n);
 }
 
+/** TYPE and TTL look keys up without touching LRU/LFU, but a miss is still a keymiss (as Redis). */
+function peekRead(c: Client, key: string): RedisValue | undefined {
+  const v = c.db.peek(key);
+  if (v === undefined) notify(c, NOTIFY_KEY_MISS, 'keymiss', key);
+  return v;
+}
+
 function type(c: Client): void {
-  const v = c.db.peek(c.argv[1] as string);
+  const v = peekRead(c, c.argv[1] as string);
   c.reply.simple(v === undefined ? 'none' : typeName(v));
 }
 
@@ -291,7 +298,7 @@ function expireGeneric(c: Client, unit: 'ex' | 'px' | 'exat' | 'pxat', name: str
 
 function ttlGeneric(c: Client, ms: boolean, absolute: boolean): void {
   const key = c.argv[1] as string;
-  if (c.db.peek(key) === undefined) return c.reply.int(-2);
+  if (peekRead(c, key) === undefined) return c.reply.int(-2);
   const at = c.db.getExpire(key);
   if (at === undefined) return c.reply.int(-1);
   if (absolute) return c.reply.int(ms ? at : Math.floor(at / 1000));

@@ -330,7 +330,36 @@ test('class filtering and K/E selection match redis-server', async (t) => {
 
 test('keymiss (m) events match redis-server for read commands', async (t) => {
   if (!requireTool(t, 'redis-server') || real === null) return;
-  const script = [['GET', 'a'], ['SET', 'b', '1'], ['GET', 'b'], ['MGET', 'a', 'b', 'c'], ['HGET', 'h', 'f'], ['LRANGE', 'l', '0', '-1'], ['ZSCORE', 'z', 'm']];
+  const script = [
+    ['GET', 'a'],
+    ['SET', 'b', '1'],
+    ['GET', 'b'],
+    ['MGET', 'a', 'b', 'c'],
+    ['HGET', 'h', 'f'],
+    ['LRANGE', 'l', '0', '-1'],
+    ['ZSCORE', 'z', 'm'],
+    ['EXISTS', 'e1', 'b'],
+    ['TYPE', 't1'],
+    ['TTL', 't2'],
+    ['STRLEN', 's1'],
+    ['SCARD', 'sc'],
+    ['SISMEMBER', 'sc', 'm'],
+    ['HGETALL', 'hg'],
+    ['XRANGE', 'x', '-', '+'],
+    ['ZRANGE', 'zr', '0', '-1'],
+    ['LLEN', 'll'],
+    ['GETRANGE', 'gr', '0', '1'],
+    ['BITCOUNT', 'bc'],
+    ['PFCOUNT', 'pf'],
+    ['SUNION', 'su1', 'su2'],
+    ['DUMP', 'du'],
+    ['OBJECT', 'ENCODING', 'ob'],
+    ['LPOS', 'lp', 'x'],
+    ['HEXISTS', 'he', 'f'],
+    ['INCR', 'notread'],
+    ['SET', 'c1', 'v'],
+    ['COPY', 'c1', 'c2'],
+  ];
   const expected = await eventsFor(realPort, 'KEm', script);
   const got = await eventsFor(nimbus.port, 'KEm', script);
   assert.deepEqual(got, expected);
