@@ -238,3 +238,34 @@ test('file: concurrent appends share fsyncs (group commit); relaxed mode acknowl
   await log.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('file: pipelined group commit acknowledges in order, each ack after its data is readable and the HW covers it', async () => {
+  const dir = tmp();
+  const clock = new ManualClock();
+  const log = FileLog.open({ dir: join(dir, 't-0'), topic: 't', partition: 0, config: SMALL, clock });
+  const acked: number[] = [];
+  const pending: Promise<void>[] = [];
+  // Appends trickle in (one per macrotask) so later groups are usually written while earlier fsyncs run
+  // and segments roll (SMALL has 1000-byte segments) in the middle of the pipeline.
+  for (let i = 0; i < 60; i++) {
+    pending.push(
+      put(log, batch((i % 4) + 1, 1000 + i)).then((r) => {
+        assert.ok(log.highWatermark() >= r.lastOffset + 1, 'HW covers an acknowledged append');
+        const got = log.read(r.baseOffset, 1).records;
+        assert.equal(offsetsIn(got)[0], r.baseOffset, 'an acknowledged batch is readable');
+        acked.push(r.baseOffset);
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  assert.deepEqual(acked, [...acked].sort((a, b) => a - b), 'acknowledged in offset order');
+  assert.equal(acked.length, 60);
+  assert.equal(log.stats.fsyncs, log.stats.writeGroups);
+  assert.ok(log.segmentCount() > 1);
+  await log.close();
+  const reopened = FileLog.open({ dir: join(dir, 't-0'), topic: 't', partition: 0, config: SMALL, clock });
+  assert.equal(reopened.highWatermark(), log.highWatermark());
+  await reopened.close();
+  rmSync(dir, { recursive: true, force: true });
+});
