@@ -9,6 +9,7 @@ import { RespParser } from './protocol/resp-parser.js';
 import { RespReply, type Reply } from './protocol/reply.js';
 import type { RegisteredCommand } from './commands/registry.js';
 import type { RedisServer } from './server.js';
+import type { SocketWriter } from './socket-writer.js';
 
 export interface QueuedCommand {
   cmd: RegisteredCommand;
@@ -52,6 +53,8 @@ export class Client {
   softLimitSinceMs = 0;
   /** What to append to the AOF instead of argv (set by handlers that rewrite, e.g. SET EX). */
   propagated: string[][] | null = null;
+  /** Writes this client's replies (null for fake clients). */
+  writer: SocketWriter | null = null;
   /** In the server's list of clients to flush this turn. */
   flushQueued = false;
   /** Pending ordered writes while replies wait for an AOF fsync (appendfsync always). */

@@ -20,6 +20,7 @@ import { type OutputLimit, parseOutputLimits, parseSaveRules, type RedisConfig }
 import { PubSub } from './pubsub.js';
 import { registerAllCommands } from './commands/index.js';
 import { adoptSocket, SHARED_READ_BUFFER_BYTES } from './socket-reader.js';
+import { SocketWriter } from './socket-writer.js';
 import { aclCheckCommand, aclExecRecheck, aclStore } from './commands/acl.js';
 
 /** Stop reading from a client whose unsent replies exceed this (back-pressure instead of OOM). */
@@ -219,9 +220,11 @@ export class RedisServer {
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('close', () => this.removeClient(client));
-    socket.on('drain', () => {
+    const drained = (): void => {
       if (!client.closing && client.socket?.isPaused() && !this.isPaused()) client.socket.resume();
-    });
+    };
+    socket.on('drain', drained);
+    client.writer = new SocketWriter(socket, drained);
   }
 
   /** Creates a client without a socket (AOF loading, scripting). */
@@ -604,17 +607,18 @@ export class RedisServer {
 
   private flushClient(c: Client, out: string): void {
     const s = c.socket;
-    if (s === null || s.destroyed) return;
+    const w = c.writer;
+    if (s === null || w === null || s.destroyed) return;
     if (out.length > 0) {
       this.stats.netOutputBytes += out.length;
-      s.write(out, 'latin1');
+      w.write(out);
     }
     if (c.closeAfterReply) {
       c.closing = true;
       s.end();
       return;
     }
-    const pending = s.writableLength;
+    const pending = w.pendingBytes();
     if (pending > 0) this.checkOutputLimits(c, pending);
   }
 
@@ -656,8 +660,8 @@ export class RedisServer {
       }
     }
     for (const c of this.clients.values()) {
-      const s = c.socket;
-      if (s && s.writableLength > 0) this.checkOutputLimits(c, s.writableLength);
+      const pending = c.writer?.pendingBytes() ?? 0;
+      if (pending > 0) this.checkOutputLimits(c, pending);
     }
     this.checkSaveRules(now);
   }

@@ -239,7 +239,7 @@ export function clientInfoLine(c: Client): string {
   const trackingFlags = tc === undefined ? '' : 't' + (tc.brokenRedirect ? 'R' : '') + (tc.bcast ? 'B' : '');
   const flags = (c.multi !== null ? 'x' : '') + (c.subscriptionCount > 0 ? 'P' : '') + (c.monitor ? 'O' : '') + trackingFlags + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '');
   const qbuf = c.parser.bufferedBytes();
-  const omem = c.socket?.writableLength ?? 0;
+  const omem = c.writer?.pendingBytes() ?? 0;
   return (
     `id=${c.id} addr=${c.remoteAddress()} laddr=${c.localAddress()} fd=${c.id + 7} name=${c.name} ` +
     `age=${Math.floor((now - c.createdMs) / 1000)} idle=${Math.floor((now - c.lastInteractionMs) / 1000)} ` +

@@ -2,7 +2,7 @@
  * RESP2/RESP3 reply encoding.
  *
  * Replies are appended to one pending *binary string* per client (latin1: one char per byte) and
- * written with a single `socket.write(out, 'latin1')` per event-loop turn. Appending short strings
+ * written with a single write per event-loop turn (socket-writer.ts). Appending short strings
  * to a V8 string builds a rope without copying, and Node writes a latin1 string to the socket
  * without creating a Buffer, so the hot path (GET/SET) allocates no Buffer at all.
  *

@@ -10,6 +10,8 @@ import { ManualClock } from '../../../src/platform/clock.js';
 import { startStandalone } from '../../../src/platform/testing.js';
 import { redisService } from '../../../src/redis/index.js';
 import { startRedis } from './harness.js';
+import { OUTPUT_PAUSE_READ_BYTES } from '../../../src/redis/server.js';
+import { forceStreamWrites } from '../../../src/redis/socket-writer.js';
 import type { LazyService } from '../../../src/platform/lazy-service.js';
 import type { RedisService } from '../../../src/redis/index.js';
 
@@ -202,3 +204,51 @@ test('a command handler that throws answers an error instead of crashing the hos
     await srv.close();
   }
 });
+
+for (const mode of ['direct', 'stream'] as const) {
+  test(`a pipelining client that stops reading pauses the server's reads and then gets every reply in order (${mode} writes)`, async () => {
+    forceStreamWrites(mode === 'stream');
+    const srv = await startRedis();
+    const redis = new Redis(srv.port, { lazyConnect: true });
+    try {
+      await redis.connect();
+      const MB = 1024 * 1024;
+      await redis.set('big', 'x'.repeat(MB));
+      const GETS = 48;
+      const s = await connect(srv.port);
+      s.pause();
+      // One request per read on the server (Redis, too, answers a whole read's worth at once).
+      for (let i = 0; i < GETS; i++) {
+        s.write('*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n');
+        await sleep(5);
+      }
+      s.write('*1\r\n$4\r\nPING\r\n');
+      await sleep(300);
+      // While the client does not read, the server holds at most OUTPUT_PAUSE_READ_BYTES plus one
+      // reply: it stopped reading the rest of the pipeline.
+      const list = (await redis.client('LIST')) as string;
+      const line = list.split('\n').find((l) => !l.includes('cmd=client')) ?? '';
+      const omem = Number(/omem=(\d+)/.exec(line)?.[1] ?? NaN);
+      assert.ok(omem > OUTPUT_PAUSE_READ_BYTES / 2 && omem <= OUTPUT_PAUSE_READ_BYTES + 2 * MB, `omem=${omem}`);
+      const reply = `$${MB}\r\n${'x'.repeat(MB)}\r\n`;
+      const want = reply.length * GETS + '+PONG\r\n'.length;
+      let got = 0;
+      let tail = '';
+      await new Promise<void>((resolve) => {
+        s.on('data', (d: Buffer) => {
+          got += d.length;
+          tail = (tail + d.toString('latin1')).slice(-16);
+          if (got >= want) resolve();
+        });
+        s.resume();
+      });
+      assert.equal(got, want);
+      assert.ok(tail.endsWith('x\r\n+PONG\r\n'));
+      s.destroy();
+    } finally {
+      forceStreamWrites(false);
+      redis.disconnect();
+      await srv.close();
+    }
+  });
+}
