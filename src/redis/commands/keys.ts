@@ -216,6 +216,11 @@ export function scanStep<T>(
     if (r.done) return 0;
     emit(r.value);
   }
+  // A JS iterator cannot be peeked: take one more element (COUNT is a hint in Redis too), so a
+  // scan that has just seen the last element ends now with cursor 0 instead of one call later.
+  const extra = it.next();
+  if (extra.done) return 0;
+  emit(extra.value);
   const id = nextSessionId++;
   if (nextSessionId > Number.MAX_SAFE_INTEGER) nextSessionId = 1;
   sessions.set(id, { it, target });

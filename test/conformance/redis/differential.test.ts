@@ -105,6 +105,7 @@ const SCRIPT: string[][] = [
   ['ZINTER', '2', 'Z', 'Z2', 'AGGREGATE', 'MAX', 'WITHSCORES'], ['ZDIFF', '2', 'Z', 'Z2'], ['ZINTERCARD', '2', 'Z', 'Z2'], ['ZUNION', '2', 'Z', 'S2', 'WITHSCORES'],
   ['ZPOPMIN', 'Z'], ['ZPOPMAX', 'Z', '2'], ['ZRANGESTORE', 'ZS', 'ZU', '0', '1'], ['ZMPOP', '1', 'ZS', 'MAX', 'COUNT', '1'],
   ['PFADD', 'hll', 'a', 'b', 'c', 'a'], ['PFCOUNT', 'hll'], ['PFADD', 'hll2', 'x'], ['PFMERGE', 'hll3', 'hll', 'hll2'], ['PFCOUNT', 'hll3'], ['PFCOUNT', 'hll', 'hll2'],
+  ['HSCAN', 'H', '0'], ['SADD', 'SI', '1', '2', '3'], ['SSCAN', 'SI', '0', 'COUNT', '1'], ['ZSCAN', 'Z2', '0', 'COUNT', '1'], ['HSCAN', 'nope', '0'],
   ['TYPE', 'Z'], ['TYPE', 'hll'], ['TYPE', 'nope'], ['RENAME', 'hll', 'hllr'], ['RENAMENX', 'hllr', 'H'], ['RENAME', 'nope', 'x'], ['COPY', 'H', 'H2'], ['HGETALL', 'H2'],
   ['EXPIRE', 'H2', '100'], ['TTL', 'H2'], ['EXPIRE', 'H2', '50', 'GT'], ['EXPIRE', 'H2', '50', 'LT'], ['PERSIST', 'H2'], ['TTL', 'H2'], ['PTTL', 'nope'], ['EXPIRE', 'H2', '10', 'NX', 'XX'],
   ['OBJECT', 'ENCODING', 'k1'], ['OBJECT', 'ENCODING', 'S4'], ['OBJECT', 'ENCODING', 'Z2'], ['OBJECT', 'ENCODING', 'a'],
