@@ -262,6 +262,11 @@ class BatchWriter {
   private position = 0;
   private unsynced = 0;
   private syncing: Promise<void> | null = null;
+  /**
+   * Disk writes run one after another: several positioned writes to one file at once contend
+   * for the inode lock in the kernel and cost more CPU than they save; hashing still overlaps.
+   */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly fh: FileHandle,
@@ -315,10 +320,13 @@ class BatchWriter {
 
   private submit(b: Batch): void {
     const len = this.fill;
-    const busy = Promise.all([
-      this.job.update(b.sab, len),
-      writeAt(this.fh, b.buf.subarray(0, len), this.position),
-    ]).then(() => undefined);
+    const position = this.position;
+    // A failed write fails its own batch; the next write still runs (and fails or not on its own).
+    const write = this.lastWrite
+      .catch(() => undefined)
+      .then(() => writeAt(this.fh, b.buf.subarray(0, len), position));
+    this.lastWrite = write;
+    const busy = Promise.all([this.job.update(b.sab, len), write]).then(() => undefined);
     busy.catch(() => undefined); // awaited later; this only marks it handled meanwhile
     b.busy = busy;
     this.position += len;
