@@ -105,7 +105,8 @@ class Tracking {
     this.sendQueued();
     const tc = this.clients.get(c);
     // CLIENT CACHING applies to the next command only (the whole transaction inside MULTI).
-    if (tc !== undefined && tc.caching && c.multi === null && cmd.fullName.indexOf('client|') !== 0) tc.caching = false;
+    if (tc !== undefined && tc.caching && c.multi === null && cmd.fullName.indexOf('client|') !== 0)
+      tc.caching = false;
   }
 
   /** Turns changed keys into queued messages (default mode) and broadcast records (BCAST). */
@@ -318,7 +319,12 @@ export function trackingOnFlush(server: RedisServer, all: boolean): void {
 }
 
 /** INFO's tracking_* fields. */
-export function trackingStats(server: RedisServer): { clients: number; keys: number; items: number; prefixes: number } {
+export function trackingStats(server: RedisServer): {
+  clients: number;
+  keys: number;
+  items: number;
+  prefixes: number;
+} {
   const t = states.get(server);
   if (t === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
   t.prune();

@@ -2,111 +2,26 @@
 // with `notify-keyspace-events` on, and the stream of __keyspace@/__keyevent@ messages a PSUBSCRIBE
 // client receives must be identical (channel, payload and order). Nimbus-only checks cover what the
 // differential script cannot (RESP3 push framing, CONFIG validation, expiry, eviction, RESTORE).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, type Socket } from 'node:net';
-import { findTool, requireTool } from '../../helpers/tools.js';
-import { RespReplyReader } from './resp-reader.js';
-import { startRedis, type RedisUnderTest } from './harness.js';
+import { requireTool } from '../../helpers/tools.js';
+import { flatStrings, RawConn, sleep, useBothServers } from './raw-conn.js';
 
-let nimbus: RedisUnderTest;
-let real: ChildProcess | null = null;
-let realPort = 0;
-
-before(async () => {
-  nimbus = await startRedis();
-  const bin = findTool('redis-server');
-  if (!bin) return;
-  realPort = 20000 + Math.floor(Math.random() * 30000);
-  real = spawn(bin, ['--port', String(realPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 50 && !(await canConnect(realPort)); i++) await sleep(100);
-});
-after(async () => {
-  real?.kill('SIGKILL');
-  await nimbus.close();
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-function encode(argv: string[]): string {
-  let s = `*${argv.length}\r\n`;
-  for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-  return s;
-}
-
-/** Splits a flat RESP array/push of bulk strings (a pub/sub message) into its strings. */
-function flatStrings(raw: string): string[] {
-  const out: string[] = [];
-  const lines = raw.split('\r\n');
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i] as string;
-    if (l.startsWith('$')) out.push(lines[++i] as string);
-    else if (l.startsWith(':')) out.push(l.slice(1));
-  }
-  return out;
-}
-
-/** A raw connection: send commands, read whole replies in order. */
-class Conn {
-  private readonly reader = new RespReplyReader();
-  private readonly replies: string[] = [];
-  private wake: (() => void) | null = null;
-  private constructor(readonly sock: Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.reader.feed(d);
-      for (let r = this.reader.next(); r !== null; r = this.reader.next()) this.replies.push(r);
-      this.wake?.();
-    });
-  }
-  static async open(port: number): Promise<Conn> {
-    const s = createConnection(port, '127.0.0.1');
-    await new Promise<void>((r, j) => {
-      s.on('connect', () => r());
-      s.on('error', j);
-    });
-    return new Conn(s);
-  }
-  async next(timeoutMs = 3000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.replies.length === 0) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for a reply');
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-      this.wake = null;
-    }
-    return this.replies.shift() as string;
-  }
-  async call(...argv: string[]): Promise<string> {
-    this.sock.write(encode(argv), 'latin1');
-    return this.next();
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
+const servers = useBothServers();
 
 /**
  * Runs `script` on one connection while a second one, PSUBSCRIBEd to every keyspace channel,
  * collects messages until the 'done' marker. Returns "channel message" lines. ['SLEEP', ms] waits;
  * ['WAITEMPTY'] waits until the db is empty.
  */
-async function eventsFor(port: number, flags: string, script: string[][], resp: 2 | 3 = 2): Promise<string[]> {
-  const cmd = await Conn.open(port);
-  const sub = await Conn.open(port);
+async function eventsFor(
+  port: number,
+  flags: string,
+  script: string[][],
+  resp: 2 | 3 = 2,
+): Promise<string[]> {
+  const cmd = await RawConn.open(port);
+  const sub = await RawConn.open(port);
   try {
     await cmd.call('FLUSHALL');
     assert.equal(await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', flags), '+OK\r\n');
@@ -312,24 +227,24 @@ const SCRIPT: string[][] = [
 ];
 
 test('keyspace events match redis-server for every command family (KEA plus n)', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
-  const expected = await eventsFor(realPort, 'KEAn', SCRIPT);
-  const got = await eventsFor(nimbus.port, 'KEAn', SCRIPT);
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
+  const expected = await eventsFor(servers.real.port, 'KEAn', SCRIPT);
+  const got = await eventsFor(servers.nimbus.port, 'KEAn', SCRIPT);
   assert.ok(expected.length > 150, `redis-server produced ${expected.length} events`);
   assert.deepEqual(got, expected);
 });
 
 test('class filtering and K/E selection match redis-server', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   for (const flags of ['El', 'Kz', 'K$g', 'Eh', 'Ks', 'Et', 'Kx', 'E', 'Ag']) {
-    const expected = await eventsFor(realPort, flags, SCRIPT);
-    const got = await eventsFor(nimbus.port, flags, SCRIPT);
+    const expected = await eventsFor(servers.real.port, flags, SCRIPT);
+    const got = await eventsFor(servers.nimbus.port, flags, SCRIPT);
     assert.deepEqual(got, expected, `flags ${flags}`);
   }
 });
 
 test('keymiss (m) events match redis-server for read commands', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   const script = [
     ['GET', 'a'],
     ['SET', 'b', '1'],
@@ -360,22 +275,39 @@ test('keymiss (m) events match redis-server for read commands', async (t) => {
     ['SET', 'c1', 'v'],
     ['COPY', 'c1', 'c2'],
   ];
-  const expected = await eventsFor(realPort, 'KEm', script);
-  const got = await eventsFor(nimbus.port, 'KEm', script);
+  const expected = await eventsFor(servers.real.port, 'KEm', script);
+  const got = await eventsFor(servers.nimbus.port, 'KEm', script);
   assert.deepEqual(got, expected);
   assert.ok(got.includes('__keyevent@0__:keymiss a'));
 });
 
 test('notify-keyspace-events CONFIG SET validation and normalised CONFIG GET match redis-server', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
-  const a = await Conn.open(realPort);
-  const b = await Conn.open(nimbus.port);
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
+  const a = await RawConn.open(servers.real.port);
+  const b = await RawConn.open(servers.nimbus.port);
   try {
-    for (const v of ['AKEn', 'KEA', 'Kg$lshzxetdnm', 'xyz', 'E$', '', 'm', 'n', 'KEg$lshzxetd', 'Ex', 'AKEm', 'KEAA']) {
+    for (const v of [
+      'AKEn',
+      'KEA',
+      'Kg$lshzxetdnm',
+      'xyz',
+      'E$',
+      '',
+      'm',
+      'n',
+      'KEg$lshzxetd',
+      'Ex',
+      'AKEm',
+      'KEAA',
+    ]) {
       const ra = await a.call('CONFIG', 'SET', 'notify-keyspace-events', v);
       const rb = await b.call('CONFIG', 'SET', 'notify-keyspace-events', v);
       assert.equal(rb, ra, `SET ${JSON.stringify(v)}`);
-      assert.equal(await b.call('CONFIG', 'GET', 'notify-keyspace-events'), await a.call('CONFIG', 'GET', 'notify-keyspace-events'), `GET after ${JSON.stringify(v)}`);
+      assert.equal(
+        await b.call('CONFIG', 'GET', 'notify-keyspace-events'),
+        await a.call('CONFIG', 'GET', 'notify-keyspace-events'),
+        `GET after ${JSON.stringify(v)}`,
+      );
     }
   } finally {
     await a.call('CONFIG', 'SET', 'notify-keyspace-events', '');
@@ -386,12 +318,14 @@ test('notify-keyspace-events CONFIG SET validation and normalised CONFIG GET mat
 });
 
 test('RESP3 subscribers get the events as push frames, in other dbs too', async () => {
-  const cmd = await Conn.open(nimbus.port);
-  const sub = await Conn.open(nimbus.port);
+  const cmd = await RawConn.open(servers.nimbus.port);
+  const sub = await RawConn.open(servers.nimbus.port);
   try {
     await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KE$g');
     await sub.call('HELLO', '3');
-    await sub.call('SUBSCRIBE', '__keyspace@3__:k', '__keyevent@3__:set');
+    // In RESP3 the subscribe confirmations are pushes too.
+    sub.send('SUBSCRIBE', '__keyspace@3__:k', '__keyevent@3__:set');
+    await sub.next();
     await sub.next();
     await cmd.call('SELECT', '3');
     await cmd.call('SET', 'k', 'v');
@@ -407,18 +341,18 @@ test('RESP3 subscribers get the events as push frames, in other dbs too', async 
 });
 
 test('expired events come from active expiry, and RESTORE raises restore', async () => {
-  const events = await eventsFor(nimbus.port, 'KEA', [
+  const events = await eventsFor(servers.nimbus.port, 'KEA', [
     ['SET', 'gone', 'v', 'PX', '20'],
     ['WAITEMPTY'],
     ['SET', 'src', 'v'],
   ]);
   // Nothing touched 'gone' after it was set: only the active cycle can have expired it.
   assert.ok(events.includes('__keyevent@0__:expired gone'), events.join('\n'));
-  const c = await Conn.open(nimbus.port);
+  const c = await RawConn.open(servers.nimbus.port);
   try {
     await c.call('SET', 'd', 'payload');
     const dump = flatStrings(`*1\r\n${await c.call('DUMP', 'd')}`)[0] as string;
-    const restored = await eventsFor(nimbus.port, 'KEg', [['RESTORE', 'r', '0', dump]]);
+    const restored = await eventsFor(servers.nimbus.port, 'KEg', [['RESTORE', 'r', '0', dump]]);
     assert.deepEqual(restored, ['__keyspace@0__:r restore', '__keyevent@0__:restore r']);
   } finally {
     c.close();
@@ -426,8 +360,8 @@ test('expired events come from active expiry, and RESTORE raises restore', async
 });
 
 test('maxmemory eviction raises evicted events for the evicted keys', async () => {
-  const c = await Conn.open(nimbus.port);
-  const sub = await Conn.open(nimbus.port);
+  const c = await RawConn.open(servers.nimbus.port);
+  const sub = await RawConn.open(servers.nimbus.port);
   try {
     await c.call('FLUSHALL');
     await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'Ee');

@@ -4,90 +4,13 @@
 // OPTIN/OPTOUT with CLIENT CACHING, BCAST with prefixes, RESP2 REDIRECT to a
 // __redis__:invalidate subscriber, flushes, MULTI/EXEC and scripts. Then node-redis 6's RESP3
 // client-side cache is shown to be invalidated when another client writes.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, type Socket } from 'node:net';
 import { BasicClientSideCache, createClient } from 'redis';
-import { findTool, requireTool } from '../../helpers/tools.js';
-import { RespReplyReader } from './resp-reader.js';
-import { startRedis, type RedisUnderTest } from './harness.js';
+import { requireTool } from '../../helpers/tools.js';
+import { RawConn, sleep, useBothServers, type RealRedis } from './raw-conn.js';
 
-let nimbus: RedisUnderTest;
-let real: ChildProcess | null = null;
-let realPort = 0;
-
-before(async () => {
-  nimbus = await startRedis();
-  const bin = findTool('redis-server');
-  if (!bin) return;
-  realPort = 20000 + Math.floor(Math.random() * 30000);
-  real = spawn(bin, ['--port', String(realPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 50 && !(await canConnect(realPort)); i++) await sleep(100);
-});
-after(async () => {
-  real?.kill('SIGKILL');
-  await nimbus.close();
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-function encode(argv: string[]): string {
-  let s = `*${argv.length}\r\n`;
-  for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-  return s;
-}
-
-/** Pushes: RESP3 '>' frames, or RESP2 Pub/Sub messages. */
-const isPush = (raw: string): boolean => raw.startsWith('>') || raw.startsWith('*3\r\n$7\r\nmessage\r\n');
-
-/** A raw connection recording every frame it receives, in order. */
-class Conn {
-  readonly log: string[] = [];
-  private readonly reader = new RespReplyReader();
-  private replies: string[] = [];
-  id = '';
-  private constructor(readonly sock: Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.reader.feed(d);
-      for (let r = this.reader.next(); r !== null; r = this.reader.next()) {
-        this.log.push(r);
-        if (!isPush(r)) this.replies.push(r);
-      }
-    });
-  }
-  static async open(port: number): Promise<Conn> {
-    const s = createConnection(port, '127.0.0.1');
-    await new Promise<void>((r, j) => {
-      s.on('connect', () => r());
-      s.on('error', j);
-    });
-    return new Conn(s);
-  }
-  async call(...argv: string[]): Promise<string> {
-    this.sock.write(encode(argv), 'latin1');
-    const deadline = Date.now() + 3000;
-    while (this.replies.length === 0) {
-      if (Date.now() > deadline) throw new Error(`no reply to ${argv.join(' ')}`);
-      await sleep(2);
-    }
-    return this.replies.shift() as string;
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
+const servers = useBothServers();
 
 type Step = [conn: string, ...argv: string[]];
 
@@ -96,24 +19,27 @@ type Step = [conn: string, ...argv: string[]];
  * each connection's received frames with client ids replaced by names.
  */
 async function frames(port: number, names: string[], steps: Step[]): Promise<Record<string, string[]>> {
-  const conns: Record<string, Conn> = {};
-  for (const n of names) conns[n] = await Conn.open(port);
+  const conns: Record<string, RawConn> = {};
+  const ids: Record<string, string> = {};
+  for (const n of names) conns[n] = await RawConn.open(port);
   try {
-    await (conns[names[0] as string] as Conn).call('FLUSHALL');
+    await (conns[names[0] as string] as RawConn).call('FLUSHALL');
     for (const n of names) {
-      const c = conns[n] as Conn;
-      c.id = (await c.call('CLIENT', 'ID')).slice(1, -2);
+      const c = conns[n] as RawConn;
+      ids[n] = (await c.call('CLIENT', 'ID')).slice(1, -2);
       c.log.length = 0;
     }
     for (const [name, ...argv] of steps) {
-      const c = conns[name] as Conn;
-      const args = argv.map((a) => (a.startsWith('$') && conns[a.slice(1)] ? (conns[a.slice(1)] as Conn).id : a));
+      const c = conns[name] as RawConn;
+      const args = argv.map((a) =>
+        a.startsWith('$') && ids[a.slice(1)] !== undefined ? (ids[a.slice(1)] as string) : a,
+      );
       if (args[0] === 'CLOSE') c.close();
       else {
         const reply = await c.call(...args);
         // Replies that name client ids (the ids differ between the servers) or the version.
         const i = c.log.lastIndexOf(reply);
-        if (argv.includes('GETREDIR') || argv.includes('TRACKINGINFO')) c.log[i] = withNames(reply, conns);
+        if (argv.includes('GETREDIR') || argv.includes('TRACKINGINFO')) c.log[i] = withNames(reply, ids);
         if (argv[0] === 'HELLO') c.log[i] = '<hello reply>';
       }
       // BCAST messages leave once per event-loop turn on both servers: let them arrive.
@@ -121,9 +47,9 @@ async function frames(port: number, names: string[], steps: Step[]): Promise<Rec
     }
     const out: Record<string, string[]> = {};
     for (const n of names) {
-      const c = conns[n] as Conn;
+      const c = conns[n] as RawConn;
       if (!c.sock.destroyed) await c.call('PING');
-      out[n] = c.log.map((f) => (f.includes('tracking-redir-broken') ? withNames(f, conns) : f));
+      out[n] = c.log.map((f) => (f.includes('tracking-redir-broken') ? withNames(f, ids) : f));
     }
     return out;
   } finally {
@@ -132,21 +58,22 @@ async function frames(port: number, names: string[], steps: Step[]): Promise<Rec
 }
 
 /** Replaces the integer replies holding a connection's id by the connection's name. */
-function withNames(frame: string, conns: Record<string, Conn>): string {
+function withNames(frame: string, ids: Record<string, string>): string {
   let g = frame;
-  for (const [m, c] of Object.entries(conns)) g = g.split(`:${c.id}\r\n`).join(`:<${m}>\r\n`);
+  for (const [m, id] of Object.entries(ids)) g = g.split(`:${id}\r\n`).join(`:<${m}>\r\n`);
   return g;
 }
 
-async function sameFrames(names: string[], steps: Step[]): Promise<void> {
-  const expected = await frames(realPort, names, steps);
-  const got = await frames(nimbus.port, names, steps);
+async function sameFrames(realRedis: RealRedis, names: string[], steps: Step[]): Promise<void> {
+  const expected = await frames(realRedis.port, names, steps);
+  const got = await frames(servers.nimbus.port, names, steps);
   assert.deepEqual(got, expected);
 }
 
 test('RESP3 default mode: invalidation pushes, self-invalidation after the reply, NOLOOP, flush', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   await sameFrames(
+    servers.real,
     ['a', 'b'],
     [
       ['a', 'HELLO', '3'],
@@ -181,8 +108,9 @@ test('RESP3 default mode: invalidation pushes, self-invalidation after the reply
 });
 
 test('OPTIN / OPTOUT with CLIENT CACHING, inside MULTI/EXEC and scripts', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   await sameFrames(
+    servers.real,
     ['a', 'b'],
     [
       ['a', 'HELLO', '3'],
@@ -227,8 +155,9 @@ test('OPTIN / OPTOUT with CLIENT CACHING, inside MULTI/EXEC and scripts', async 
 });
 
 test('BCAST mode with prefixes and NOLOOP', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   await sameFrames(
+    servers.real,
     ['a', 'b', 'c'],
     [
       ['a', 'HELLO', '3'],
@@ -251,8 +180,9 @@ test('BCAST mode with prefixes and NOLOOP', async (t) => {
 });
 
 test('RESP2 REDIRECT to a __redis__:invalidate subscriber, and a broken redirect', async (t) => {
-  if (!requireTool(t, 'redis-server') || real === null) return;
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
   await sameFrames(
+    servers.real,
     ['r', 'a', 'b', 'a3', 'r3'],
     [
       ['r', 'SUBSCRIBE', '__redis__:invalidate'],
@@ -276,8 +206,8 @@ test('RESP2 REDIRECT to a __redis__:invalidate subscriber, and a broken redirect
 });
 
 test('tracking-table-max-keys evicts tracked keys with an invalidation, and INFO counts', async () => {
-  const a = await Conn.open(nimbus.port);
-  const admin = await Conn.open(nimbus.port);
+  const a = await RawConn.open(servers.nimbus.port);
+  const admin = await RawConn.open(servers.nimbus.port);
   try {
     await admin.call('CONFIG', 'SET', 'tracking-table-max-keys', '3');
     await a.call('HELLO', '3');
@@ -303,8 +233,8 @@ test('tracking-table-max-keys evicts tracked keys with an invalidation, and INFO
 });
 
 test('tracked keys are invalidated by expiry and eviction', async () => {
-  const a = await Conn.open(nimbus.port);
-  const b = await Conn.open(nimbus.port);
+  const a = await RawConn.open(servers.nimbus.port);
+  const b = await RawConn.open(servers.nimbus.port);
   try {
     await a.call('HELLO', '3');
     await a.call('CLIENT', 'TRACKING', 'on');
@@ -331,8 +261,8 @@ test('tracked keys are invalidated by expiry and eviction', async () => {
 
 test('node-redis 6 RESP3 client-side cache is invalidated when another client writes', async () => {
   const cache = new BasicClientSideCache({ maxEntries: 100 });
-  const cached = createClient({ url: nimbus.url, RESP: 3, clientSideCache: cache });
-  const writer = createClient({ url: nimbus.url });
+  const cached = createClient({ url: servers.nimbus.url, RESP: 3, clientSideCache: cache });
+  const writer = createClient({ url: servers.nimbus.url });
   await cached.connect();
   await writer.connect();
   try {
