@@ -12,20 +12,23 @@
  *     Buffers, so signed SHA-256 payloads; large bodies are streams, so aws-chunked
  *     STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32 trailer), i.e. what applications send;
  *   - `raw`: anonymous node:http requests, so the numbers measure the server, not client signing
- *     (on a 2-core machine the SDK client alone can use a whole core).
+ *     (on a 2-core machine the SDK client alone can use a whole core);
+ *   - `wire`: anonymous requests from a minimal HTTP/1.1 client on raw sockets (small ops only;
+ *     large transfers as `raw`), so that the load generator's CPU hardly counts.
  * Machine limits: MD5 MiB/s (1 MiB updates), fsync-ed disk writes (the PUT's pattern: 1 MiB
  * writes of one LARGE_MIB file, one fsync at the end; a per-write-fsync figure is printed for
  * reference), and loopback HTTP (a sink/source server in a child process, the client here, both
  * directions; GET is the best of 64 KiB, 256 KiB and 1 MiB server writes). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET.
  *
  * Usage: npm run build && node bench/s3/run.mjs [--seconds 3] [--large-mib 64] [--large-reps 3]
- *          [--clients sdk,raw] [--targets nimbus,s3rver] [--phases small,large]
+ *          [--clients sdk,raw,wire] [--targets nimbus,s3rver] [--phases small,large]
  * `--baseline /tmp/old/dist/src` adds an older Nimbus build as target `base` (before/after in one run).
  * NIMBUS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Nimbus child.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,7 +47,7 @@ const opt = (name, dflt) => {
 const SECONDS = Number(opt('seconds', 3));
 const LARGE_MIB = Number(opt('large-mib', 64));
 const LARGE_REPS = Number(opt('large-reps', 3));
-const CLIENT_KINDS = opt('clients', 'sdk,raw').split(',');
+const CLIENT_KINDS = opt('clients', 'sdk,raw,wire').split(',');
 /** `--baseline <dir>`: another build's dist/src (e.g. a git worktree of an older commit), run as `base`. */
 const BASELINE = opt('baseline', null);
 const TARGETS = opt('targets', BASELINE ? 'nimbus,base,s3rver' : 'nimbus,s3rver').split(',');
@@ -301,6 +304,100 @@ function rawClient(base) {
   };
 }
 
+// ---- wire client: minimal HTTP/1.1 over net, for small ops ------------------------------------
+
+/**
+ * One keep-alive connection sending pre-built request bytes and skipping the response: about a
+ * tenth of node:http's client CPU per request, so on a small machine the servers, not the load
+ * generator, set the pace (as with wrk or redis-benchmark). Handles Content-Length and chunked.
+ */
+class WireConnection {
+  constructor(port) {
+    this.socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    this.buf = Buffer.alloc(0);
+    this.pending = null;
+    this.socket.on('data', (d) => {
+      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+      this.parse();
+    });
+    this.socket.on('error', (e) => this.pending?.reject(e));
+  }
+
+  request(method, path, body) {
+    const head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body ? body.length : 0}\r\n\r\n`;
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, method };
+      this.socket.write(body ? Buffer.concat([Buffer.from(head), body]) : head);
+    });
+  }
+
+  /** Completes the pending request once its whole response is buffered. */
+  parse() {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0 || !this.pending) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const status = Number(head.slice(9, 12));
+    let bodyEnd;
+    if (this.pending.method === 'HEAD') bodyEnd = end + 4;
+    else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      bodyEnd = chunkedEnd(this.buf, end + 4);
+      if (bodyEnd < 0) return;
+    } else {
+      const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+      bodyEnd = end + 4 + (m ? Number(m[1]) : 0);
+    }
+    if (this.buf.length < bodyEnd) return;
+    const n = bodyEnd - end - 4;
+    this.buf = this.buf.subarray(bodyEnd);
+    const p = this.pending;
+    this.pending = null;
+    if (status < 300) p.resolve(n);
+    else p.reject(new Error(`${p.method}: ${status}`));
+  }
+}
+
+/** Offset just past a complete chunked body starting at `pos`, or -1 while incomplete. */
+function chunkedEnd(buf, pos) {
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) return -1;
+    const size = parseInt(buf.toString('latin1', pos, eol), 16);
+    if (size === 0) return buf.length >= eol + 4 ? eol + 4 : -1;
+    pos = eol + 2 + size + 2;
+    if (pos > buf.length) return -1;
+  }
+}
+
+function wireClient(base) {
+  const port = Number(new URL(base).port);
+  const free = Array.from({ length: CLIENTS }, () => new WireConnection(port));
+  const all = [...free];
+  const waiters = [];
+  const call = async (method, path, body) => {
+    const c = free.pop() ?? (await new Promise((r) => waiters.push(r)));
+    try {
+      return await c.request(method, path, body);
+    } finally {
+      const w = waiters.shift();
+      if (w) w(c);
+      else free.push(c);
+    }
+  };
+  const raw = rawClient(base);
+  return {
+    createBucket: (b) => call('PUT', `/${b}`),
+    put: (b, k, body) => call('PUT', `/${b}/${k}`, body),
+    get: (b, k) => call('GET', `/${b}/${k}`),
+    // Large bodies stream through node:http (the wire client buffers whole responses).
+    putLarge: raw.putLarge,
+    getLarge: raw.get,
+    close: () => {
+      for (const c of all) c.socket.destroy();
+      raw.close();
+    },
+  };
+}
+
 // ---- SDK client -----------------------------------------------------------------------------
 
 function largeBodyStream(totalBytes) {
@@ -406,7 +503,7 @@ async function runWorkload(client, server) {
     putCpu += (await server.cpu()) - c0;
     c0 = await server.cpu();
     t = performance.now();
-    const n = await client.get(bucket, `large-${r}`);
+    const n = await (client.getLarge ?? client.get)(bucket, `large-${r}`);
     getBest = Math.max(getBest, mbps(n, performance.now() - t));
     getCpu += (await server.cpu()) - c0;
   }
@@ -445,7 +542,12 @@ const results = {};
 for (const kind of CLIENT_KINDS) {
   for (const name of TARGETS) {
     const server = await starters[name]();
-    const client = kind === 'sdk' ? sdkClient(server.url, CREDENTIALS[name]) : rawClient(server.url);
+    const client =
+      kind === 'sdk'
+        ? sdkClient(server.url, CREDENTIALS[name])
+        : kind === 'wire'
+          ? wireClient(server.url)
+          : rawClient(server.url);
     try {
       const r = await runWorkload(client, server);
       results[`${kind}/${name}`] = r;
