@@ -21,6 +21,7 @@ import { PubSub } from './pubsub.js';
 import { registerAllCommands } from './commands/index.js';
 import { adoptSocket, SHARED_READ_BUFFER_BYTES } from './socket-reader.js';
 import { SocketWriter } from './socket-writer.js';
+import { histogramAdd, LATENCY_HISTOGRAM_BUCKETS, LatencyMonitor } from './latency.js';
 import { aclCheckCommand, aclExecRecheck, aclStore } from './commands/acl.js';
 
 /** Stop reading from a client whose unsent replies exceed this (back-pressure instead of OOM). */
@@ -92,7 +93,9 @@ export class RedisServer {
   readonly stats: ServerStats;
   readonly slowlog: SlowlogEntry[] = [];
   slowlogNextId = 0;
-  readonly latencyEvents = new Map<string, Array<[number, number]>>();
+  readonly latency = new LatencyMonitor();
+  /** `latency-tracking`: per-command histograms for LATENCY HISTOGRAM. */
+  latencyTracking = true;
   persistence: PersistenceHooks | null = null;
   readonly monitors = new Set<Client>();
   /** CLIENT PAUSE: until (ms) and mode. */
@@ -165,6 +168,9 @@ export class RedisServer {
     this.runId = Array.from({ length: 40 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
     this.keyspace.nowMs = clock.now();
     this.keyspace.onKeyChanged((db, key) => this.touchWatched(db, key));
+    this.configListeners.push((name, value) => {
+      if (name === 'latency-tracking') this.latencyTracking = value.toLowerCase() === 'yes';
+    });
     this.keyspace.expiredHooks.push((db, key) => this.propagate(db, ['DEL', key]));
     this.keyspace.evictedHooks.push((db, key) => this.propagate(db, ['DEL', key]));
     registerAllCommands(this.registry);
@@ -408,6 +414,9 @@ export class RedisServer {
     cmd.stats.calls++;
     cmd.stats.usec += us;
     if (us > this.settings.slowlogSlowerThanUs && this.settings.slowlogSlowerThanUs >= 0) this.slowlogAdd(c, us);
+    if (this.latencyTracking) histogramAdd(cmd.histogram ?? (cmd.histogram = new Float64Array(LATENCY_HISTOGRAM_BUCKETS)), us);
+    const thresholdMs = this.settings.latencyMonitorThresholdMs;
+    if (thresholdMs > 0 && us >= thresholdMs * 1000) this.latencySample(cmd.fast ? 'fast-command' : 'command', us / 1000);
     if (ks.dirty !== dirtyBefore && cmd.write) {
       const dbIndex = c.db.id;
       const rewritten = c.propagated as string[][] | null;
@@ -643,10 +652,22 @@ export class RedisServer {
 
   // --- periodic work --------------------------------------------------------------------------
 
+  /** Records a latency event if latency-monitor-threshold allows it. */
+  latencySample(event: string, ms: number): void {
+    const nowSec = Math.floor(this.clock.now() / 1000);
+    this.latency.addSampleIfNeeded(this.settings.latencyMonitorThresholdMs, event, nowSec, ms);
+  }
+
   private cron(): void {
     this.keyspace.nowMs = this.clock.now();
+    const t0 = this.clock.monotonicMs();
     this.keyspace.activeExpireCycle(() => this.clock.monotonicMs());
-    if (this.settings.maxmemoryBytes > 0) this.freeMemory(false);
+    const t1 = this.clock.monotonicMs();
+    this.latencySample('expire-cycle', t1 - t0);
+    if (this.settings.maxmemoryBytes > 0) {
+      this.freeMemory(false);
+      this.latencySample('eviction-cycle', this.clock.monotonicMs() - t1);
+    }
     if (this.pauseUntilMs > 0 && !this.isPaused()) this.unpause();
     this.flushPending();
   }

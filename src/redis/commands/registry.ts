@@ -30,6 +30,10 @@ export class RegisteredCommand {
   readonly noMulti: boolean;
   readonly skipMonitor: boolean;
   readonly noscript: boolean;
+  /** Flagged `fast` (O(1)/O(log N)): its slow runs are LATENCY's `fast-command` event. */
+  readonly fast: boolean;
+  /** LATENCY HISTOGRAM counts per power-of-two µs bucket; allocated on the first call. */
+  histogram: Float64Array | null = null;
   readonly stats: CommandStats = { calls: 0, usec: 0, rejected: 0, failed: 0 };
   /** Allowed in a RESP2 subscribed context. */
   readonly pubsubContext: boolean;
@@ -50,6 +54,7 @@ export class RegisteredCommand {
     this.noMulti = f.has('no_multi');
     this.skipMonitor = f.has('skip_monitor');
     this.noscript = f.has('noscript');
+    this.fast = f.has('fast');
     const top = parent ? parent.spec.name : spec.name;
     this.pubsubContext = ['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'ping', 'quit', 'reset'].includes(top);
   }

@@ -12,6 +12,8 @@ import { buildConfigTable, type ConfigParam } from './config-table.js';
 import { REDIS_VERSION } from './connection.js';
 import { E_DB_INDEX, E_NOT_INT, E_SYNTAX } from './errors.js';
 import type { CommandModule } from './types.js';
+import type { RegisteredCommand } from './registry.js';
+import { histogramReport } from '../latency.js';
 import { trackingOnFlush, trackingStats } from '../tracking.js';
 import { blockedClients } from './streams-blocking.js';
 
@@ -477,6 +479,35 @@ function debug(c: Client): void {
   }
 }
 
+/** LATENCY HISTOGRAM [command ...]: per-command call counts and cumulative µs buckets. */
+function latencyHistogram(c: Client): void {
+  const all: RegisteredCommand[] = [];
+  for (const cmd of c.server.registry.all()) {
+    if (cmd.subcommands.size === 0) all.push(cmd);
+    else for (const sub of cmd.subcommands.values()) all.push(sub);
+  }
+  const wanted = c.argv.slice(2).map((a) => a.toLowerCase());
+  const picked = all.filter((cmd) => {
+    if (cmd.histogram === null || cmd.stats.calls === 0) return false;
+    if (wanted.length === 0) return true;
+    return wanted.includes(cmd.fullName) || (cmd.parent !== null && wanted.includes(cmd.parent.fullName));
+  });
+  c.reply.map(picked.length);
+  for (const cmd of picked) {
+    c.reply.bulk(cmd.fullName);
+    c.reply.map(2);
+    c.reply.bulk('calls');
+    c.reply.int(cmd.stats.calls);
+    c.reply.bulk('histogram_usec');
+    const buckets = histogramReport(cmd.histogram as Float64Array);
+    c.reply.map(buckets.length);
+    for (const [upper, count] of buckets) {
+      c.reply.int(upper);
+      c.reply.int(count);
+    }
+  }
+}
+
 function slowlogGet(c: Client): void {
   let n = 10;
   if (c.argv.length === 3) {
@@ -554,7 +585,11 @@ export const serverCommands: CommandModule = {
     Object.assign(s.keyspace.stats, { expiredKeys: 0, evictedKeys: 0, hits: 0, misses: 0 });
     for (const cmd of s.registry.all()) {
       Object.assign(cmd.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
-      for (const sub of cmd.subcommands.values()) Object.assign(sub.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
+      cmd.histogram = null;
+      for (const sub of cmd.subcommands.values()) {
+        Object.assign(sub.stats, { calls: 0, usec: 0, rejected: 0, failed: 0 });
+        sub.histogram = null;
+      }
     }
     s.slowlog.length = 0;
     c.reply.ok();
@@ -582,11 +617,55 @@ export const serverCommands: CommandModule = {
     c.reply.ok();
   },
   'slowlog|help': (c) => c.reply.bulks(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', 'LEN', 'RESET', 'HELP']),
-  'latency|latest': (c) => c.reply.array(0),
-  'latency|history': (c) => c.reply.array(0),
-  'latency|reset': (c) => c.reply.int(0),
-  'latency|doctor': (c) => c.reply.verbatim('Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better.\n'),
-  'latency|help': (c) => c.reply.bulks(['LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'LATEST', 'HISTORY <event>', 'RESET [<event> ...]', 'DOCTOR', 'HELP']),
+  'latency|latest': (c) => {
+    const rows = c.server.latency.latest();
+    c.reply.array(rows.length);
+    for (const [event, time, ms, max] of rows) {
+      c.reply.array(4);
+      c.reply.bulk(event);
+      c.reply.int(time);
+      c.reply.int(ms);
+      c.reply.int(max);
+    }
+  },
+  'latency|history': (c) => {
+    const samples = c.server.latency.history(c.argv[2] as string);
+    c.reply.array(samples.length);
+    for (const s of samples) {
+      c.reply.array(2);
+      c.reply.int(s.timeSec);
+      c.reply.int(s.ms);
+    }
+  },
+  'latency|reset': (c) => c.reply.int(c.server.latency.reset(c.argv.slice(2))),
+  'latency|graph': (c) => {
+    const event = c.argv[2] as string;
+    const graph = c.server.latency.graph(event, Math.floor(c.server.clock.now() / 1000));
+    if (graph === null) return c.reply.error(`ERR No samples available for event '${event}'`);
+    c.reply.verbatim(graph);
+  },
+  'latency|doctor': (c) => c.reply.verbatim(c.server.latency.doctor(c.server.settings.latencyMonitorThresholdMs)),
+  'latency|histogram': latencyHistogram,
+  'latency|help': (c) =>
+    c.reply.bulks([
+      'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'DOCTOR',
+      '    Return a human readable latency analysis report.',
+      'GRAPH <event>',
+      '    Return an ASCII latency graph for the <event> class.',
+      'HISTORY <event>',
+      '    Return time-latency samples for the <event> class.',
+      'LATEST',
+      '    Return the latest latency samples for all events.',
+      'RESET [<event> ...]',
+      '    Reset latency data of one or more <event> classes.',
+      '    (default: reset all data for all event classes)',
+      'HISTOGRAM [COMMAND ...]',
+      '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+      '    If no commands are specified then all histograms are replied.',
+      'HELP',
+      '    Print this help.',
+    ]),
   'memory|usage': memoryUsageCmd,
   'memory|stats': memoryStats,
   'memory|doctor': (c) => c.reply.verbatim('Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.\n'),
