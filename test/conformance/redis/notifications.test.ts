@@ -26,8 +26,11 @@ async function eventsFor(
     await cmd.call('FLUSHALL');
     assert.equal(await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', flags), '+OK\r\n');
     if (resp === 3) await sub.call('HELLO', '3');
-    await sub.call('PSUBSCRIBE', '__key*__:*');
-    await sub.call('SUBSCRIBE', 'done');
+    // Confirmations (pushes in RESP3) are read as frames.
+    sub.send('PSUBSCRIBE', '__key*__:*');
+    await sub.next();
+    sub.send('SUBSCRIBE', 'done');
+    await sub.next();
     for (const argv of script) {
       if (argv[0] === 'SLEEP') await sleep(Number(argv[1]));
       else if (argv[0] === 'WAITEMPTY') {
@@ -42,6 +45,8 @@ async function eventsFor(
       const parts = flatStrings(raw);
       if (parts[0] === 'message' && parts[1] === 'done') break;
       if (parts[0] !== 'pmessage') throw new Error(`unexpected frame ${JSON.stringify(raw)}`);
+      if (raw[0] !== (resp === 3 ? '>' : '*'))
+        throw new Error(`RESP${resp} message framed as ${JSON.stringify(raw)}`);
       events.push(`${parts[2] as string} ${parts[3] as string}`);
     }
     await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', '');
@@ -232,6 +237,12 @@ test('keyspace events match redis-server for every command family (KEA plus n)',
   const got = await eventsFor(servers.nimbus.port, 'KEAn', SCRIPT);
   assert.ok(expected.length > 150, `redis-server produced ${expected.length} events`);
   assert.deepEqual(got, expected);
+});
+
+test('a RESP3 subscriber gets the same events as push frames', async (t) => {
+  if (!requireTool(t, 'redis-server') || servers.real === null) return;
+  const expected = await eventsFor(servers.real.port, 'KEA', SCRIPT, 3);
+  assert.deepEqual(await eventsFor(servers.nimbus.port, 'KEA', SCRIPT, 3), expected);
 });
 
 test('class filtering and K/E selection match redis-server', async (t) => {
