@@ -20,7 +20,10 @@ import { HashPool, type HashJob, type PoolHash } from './hash-pool.js';
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 /** Batches of one write being hashed or written at once: memory per write is this many batches. */
 export const BATCHES_IN_FLIGHT = 4;
-/** Hash worker threads at most (fewer on small machines: one core stays for the event loop). */
+/**
+ * Hash worker threads at most; one core stays for the event loop, so a 1-core machine hashes on
+ * the event loop thread (a worker there only adds hand-offs).
+ */
 export const HASH_WORKERS_MAX = 2;
 /**
  * A background fdatasync is started after this many bytes, so the disk flushes while the rest of
@@ -86,10 +89,7 @@ export class BlobStore {
   private readonly batches: Batch[] = [];
 
   /** `hashWorkers`: threads for MD5/SHA of file writes (0: hash on the event loop thread). */
-  constructor(
-    root: string,
-    hashWorkers = Math.min(HASH_WORKERS_MAX, Math.max(1, availableParallelism() - 1)),
-  ) {
+  constructor(root: string, hashWorkers = Math.min(HASH_WORKERS_MAX, availableParallelism() - 1)) {
     this.blobDir = join(root, 'blobs');
     this.tmpDir = join(root, 'tmp');
     this.hashes = new HashPool(hashWorkers);
