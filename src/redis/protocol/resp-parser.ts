@@ -137,7 +137,7 @@ export class RespParser {
   /** Parses `*<n>\r\n`; returns null when incomplete. */
   private readCount(): number | null {
     const buf = this.buf;
-    const cr = buf.indexOf(CR, this.pos);
+    const cr = findCR(buf, this.pos);
     if (cr === -1) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
         throw new RespProtocolError('Protocol error: too big mbulk count string');
@@ -157,7 +157,7 @@ export class RespParser {
     while (this.remaining > 0) {
       if (this.bulkLen === -1) {
         if (this.pos >= buf.length) return false;
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = findCR(buf, this.pos);
         if (cr === -1) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
             throw new RespProtocolError('Protocol error: too big bulk count string');
@@ -184,7 +184,8 @@ export class RespParser {
         }
         return false;
       }
-      this.argv.push(buf.latin1Slice(this.pos, this.pos + len));
+      const argv = this.argv;
+      argv.push(argv.length === 0 && len <= NAME_INTERN_MAX_BYTES ? internName(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
       this.argvBytes += len;
       this.pos += len + 2;
       this.bulkLen = -1;
@@ -209,6 +210,44 @@ export class RespParser {
     if (args === null) throw new RespProtocolError('Protocol error: unbalanced quotes in request');
     return args;
   }
+}
+
+/** Header lines (`*2`, `$16`) are a few bytes: scanning them in JS beats a native indexOf call. */
+const SHORT_SCAN_BYTES = 24;
+
+function findCR(buf: Buffer, from: number): number {
+  const end = buf.length;
+  const stop = from + SHORT_SCAN_BYTES < end ? from + SHORT_SCAN_BYTES : end;
+  for (let i = from; i < stop; i++) if (buf[i] === CR) return i;
+  return stop === end ? -1 : buf.indexOf(CR, stop);
+}
+
+/** Command names up to this length are interned (the longest real one is 23 bytes). */
+const NAME_INTERN_MAX_BYTES = 24;
+/** Interned names kept; any client can send made-up names, so the table is bounded. */
+const NAME_INTERN_MAX_ENTRIES = 1024;
+const internedNames = new Map<number, string>();
+
+/**
+ * A request's first argument as a string shared by every request naming the same command: no
+ * allocation per request, and the registry's Map lookup reuses the string's cached hash.
+ */
+function internName(buf: Buffer, start: number, len: number): string {
+  let h = len;
+  for (let i = start; i < start + len; i++) h = (Math.imul(h, 31) + (buf[i] as number)) | 0;
+  const hit = internedNames.get(h);
+  if (hit !== undefined && hit.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++)
+      if (hit.charCodeAt(i) !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    if (same) return hit;
+  }
+  const s = buf.latin1Slice(start, start + len);
+  if (hit === undefined && internedNames.size < NAME_INTERN_MAX_ENTRIES) internedNames.set(h, s);
+  return s;
 }
 
 /** string2ll: optional '-', digits, no leading zeros (except "0"), no '+', no spaces. */
