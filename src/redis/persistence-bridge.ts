@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import type { Logger } from '../platform/logger.js';
 import type { RedisConfig } from './config.js';
 import { fromRdbValue, toRdbValue } from './engine/rdb-convert.js';
-import { AofManager } from './persistence/aof.js';
+import { AofManager, type AppendFsync } from './persistence/aof.js';
+import { setRuntimeAofControl } from './persistence/runtime-control.js';
 import { readRdb } from './persistence/rdb.js';
-import { Snapshots, type SnapshotSource } from './persistence/snapshot.js';
+import { SnapshotAbortedError, Snapshots, type SnapshotSource } from './persistence/snapshot.js';
 import type { RdbEntry } from './persistence/value-model.js';
 import type { PersistenceHooks, RedisServer } from './server.js';
 import { functionLibrarySources, restoreFunctionLibraries } from './commands/scripting.js';
+
+/** A failed rewrite that turns AOF on is retried after this long (Redis retries from its cron). */
+export const AOF_FIRST_REWRITE_RETRY_MS = 1000;
 
 function snapshotSource(server: RedisServer): SnapshotSource {
   const ks = server.keyspace;
@@ -75,16 +79,65 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
   let lastSaveMs = server.clock.now();
   let lastBgsaveOk = true;
   let bg: { done: Promise<unknown> } | null = null;
-  let aof: AofManager | null = config.appendonly
-    ? new AofManager({ dir, dirName: config.appenddirname, fileName: config.appendfilename, fsync: config.appendfsync, clock: server.clock })
-    : null;
+  let fsyncPolicy: AppendFsync = config.appendfsync;
+  const newAof = (): AofManager =>
+    new AofManager({ dir, dirName: config.appenddirname, fileName: config.appendfilename, fsync: fsyncPolicy, clock: server.clock });
+  let aof: AofManager | null = config.appendonly ? newAof() : null;
+  /** The rewrite that turns AOF on (Redis's AOF_WAIT_REWRITE), awaited by a shutdown. */
+  let firstRewrite: Promise<unknown> | null = null;
+
+  /** Runs a rewrite of m; the first one (turning AOF on) is retried until it succeeds or AOF is off. */
+  const startRewrite = (m: AofManager): void => {
+    const first = m.waitingForFirstRewrite;
+    const run = m.rewrite(snaps).then(
+      (r) => logger.info({ keys: r.keys, ms: r.durationMs }, 'Background AOF rewrite finished successfully'),
+      (err: unknown) => {
+        if (err instanceof SnapshotAbortedError || aof !== m) return;
+        logger.error({ err }, 'Background AOF rewrite failed');
+        if (!first) return;
+        server.clock.after(AOF_FIRST_REWRITE_RETRY_MS, () => {
+          if (aof === m && !m.rewriting) startRewrite(m);
+        });
+      },
+    );
+    if (first) {
+      firstRewrite = run;
+      void run.finally(() => {
+        if (firstRewrite === run) firstRewrite = null;
+      });
+    }
+  };
+
+  /** CONFIG SET appendonly yes|no (Redis's startAppendOnly / stopAppendOnly). */
+  const setAppendonly = (on: boolean): string | null => {
+    if (on && aof === null) {
+      const m = newAof();
+      try {
+        m.adopt();
+      } catch (err) {
+        logger.error({ err }, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation");
+        return 'Unable to turn on AOF. Check server logs.';
+      }
+      aof = m;
+      startRewrite(m);
+    } else if (!on && aof !== null) {
+      const m = aof;
+      aof = null;
+      try {
+        m.close();
+      } catch (err) {
+        logger.error({ err }, 'error flushing the AOF while turning it off');
+      }
+    }
+    return null;
+  };
 
   server.loading = true;
   ks.expiryPaused = true;
   try {
     const loader = server.fakeClient();
     let loadedFromAof = false;
-    if (aof) {
+    if (aof?.hasManifest()) {
       const report = aof.load({
         entry: (e) => installEntry(server, e),
         functionLibrary: (code) => restoreFunctions(server, [code]),
@@ -109,7 +162,9 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
     }
     ks.settle();
     if (aof && !loadedFromAof) {
-      // As Redis does when AOF is first enabled: the AOF starts from a base holding the dataset.
+      // As Redis does when AOF is first enabled: the AOF starts from a base holding the dataset
+      // (the manifest appears only once the base is complete).
+      aof.adopt();
       await aof.rewrite(snaps);
     }
   } finally {
@@ -157,10 +212,7 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
     bgrewriteaof() {
       if (!aof) return 'ERR Nimbus rewrites the AOF only while appendonly is yes';
       if (aof.rewriting) return 'ERR Background append only file rewriting already in progress';
-      aof.rewrite(snaps).then(
-        (r) => logger.info({ keys: r.keys, ms: r.durationMs }, 'Background AOF rewrite finished successfully'),
-        (err: unknown) => logger.error({ err }, 'Background AOF rewrite failed'),
-      );
+      startRewrite(aof);
       return null;
     },
     lastSaveSec: () => Math.floor(lastSaveMs / 1000),
@@ -176,6 +228,8 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
     },
     async flushOnStop() {
       if (bg) await bg.done.catch(() => undefined);
+      // Redis refuses to exit while writing the initial AOF; we let it finish instead.
+      if (firstRewrite) await firstRewrite;
       if (server.settings.saveRules.length > 0 && server.changesSinceSave() > 0) {
         try {
           saveSync();
@@ -190,5 +244,12 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
   };
   server.persistence = hooks;
   server.persistenceParams = (name) =>
-    name === 'appendonly' ? (aof ? 'yes' : 'no') : name === 'appendfsync' ? config.appendfsync : undefined;
+    name === 'appendonly' ? (aof ? 'yes' : 'no') : name === 'appendfsync' ? fsyncPolicy : undefined;
+  setRuntimeAofControl(server, {
+    setAppendonly,
+    setAppendfsync(policy) {
+      fsyncPolicy = policy;
+      aof?.setFsync(policy);
+    },
+  });
 }

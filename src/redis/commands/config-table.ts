@@ -7,6 +7,7 @@ import { MAXMEMORY_POLICIES, formatOutputLimits, parseMemory, parseOutputLimits,
 import type { MaxmemoryPolicy } from '../engine/keyspace.js';
 import type { RedisServer } from '../server.js';
 import { notifyFlagsToString, setNotifyKeyspaceEvents } from '../notify.js';
+import { runtimeAofControl } from '../persistence/runtime-control.js';
 
 export interface ConfigParam {
   get(s: RedisServer): string;
@@ -154,16 +155,27 @@ export function buildConfigTable(): Map<string, ConfigParam> {
   t.set('slowlog-max-len', intParam((s) => s.settings.slowlogMaxLen, (s, n) => (s.settings.slowlogMaxLen = n)));
   t.set('latency-monitor-threshold', intParam((s) => s.settings.latencyMonitorThresholdMs, (s, n) => (s.settings.latencyMonitorThresholdMs = n)));
   t.set('hz', intParam((s) => s.settings.hz, (s, n) => (s.settings.hz = n), 1));
-  // Persistence mode is chosen at startup (config file / env / flags); CONFIG SET may only confirm it.
-  for (const name of ['appendonly', 'appendfsync']) {
-    t.set(name, {
-      get: (s) => s.persistenceParam(name) ?? (name === 'appendonly' ? 'no' : s.config.appendfsync),
-      set: (s, v) => {
-        const cur = s.persistenceParam(name) ?? (name === 'appendonly' ? 'no' : s.config.appendfsync);
-        return v.toLowerCase() === cur ? null : `Nimbus sets ${name} at startup (redis.${name === 'appendonly' ? 'appendonly' : 'appendfsync'} in the config), not at runtime`;
-      },
-    });
-  }
+  // appendonly/appendfsync act on the running persistence (persistence-bridge.ts), as in Redis.
+  t.set('appendonly', {
+    get: (s) => s.persistenceParam('appendonly') ?? 'no',
+    set: (s, v) => {
+      if (!isBool(v)) return "argument must be 'yes' or 'no'";
+      const ctl = runtimeAofControl(s);
+      const on = v.toLowerCase() === 'yes';
+      if (!ctl) return on ? 'Unable to turn on AOF: Nimbus runs this server without persistence (--ephemeral).' : null;
+      return ctl.setAppendonly(on);
+    },
+  });
+  t.set('appendfsync', {
+    get: (s) => s.persistenceParam('appendfsync') ?? s.config.appendfsync,
+    set: (s, v) => {
+      const policy = v.toLowerCase();
+      if (policy !== 'everysec' && policy !== 'always' && policy !== 'no')
+        return 'argument(s) must be one of the following: everysec, always, no';
+      runtimeAofControl(s)?.setAppendfsync(policy);
+      return null;
+    },
+  });
   t.set('notify-keyspace-events', {
     get: (s) => notifyFlagsToString(s.notifyFlags),
     set: (s, v) => setNotifyKeyspaceEvents(s, v),

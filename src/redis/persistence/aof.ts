@@ -50,6 +50,7 @@ import {
   openSync,
   readFileSync,
   readSync,
+  renameSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -69,7 +70,7 @@ import {
   type AofManifest,
 } from './aof-format.js';
 import { RdbReader } from './rdb.js';
-import type { Snapshots } from './snapshot.js';
+import { SnapshotAbortedError, type BackgroundSave, type Snapshots } from './snapshot.js';
 import { fsyncDirSync, replaceFileSync } from './durable-file.js';
 import type { RdbEntry } from './value-model.js';
 
@@ -155,11 +156,56 @@ export class AofManager {
   private baseBytes = 0;
   private incrBytes = 0;
   private closed = false;
+  private fsyncPolicy: AppendFsync;
+  /**
+   * Redis's AOF_WAIT_REWRITE: AOF is being turned on (adopt()), and until the first rewrite has
+   * written a base, writes go to a temp incr file the manifest does not list (so a crash meanwhile
+   * leaves the previous state, e.g. dump.rdb, to load, never an AOF missing the dataset).
+   */
+  private waitingFirstRewrite = false;
+  /** The snapshot a running rewrite is writing (aborted by close()). */
+  private currentSave: BackgroundSave | null = null;
   lastWriteError: Error | null = null;
 
   constructor(private readonly opts: AofOptions) {
     this.dirPath = join(opts.dir, opts.dirName ?? 'appendonlydir');
     this.fileName = opts.fileName ?? 'appendonly.aof';
+    this.fsyncPolicy = opts.fsync;
+  }
+
+  get fsync(): AppendFsync {
+    return this.fsyncPolicy;
+  }
+
+  /** CONFIG SET appendfsync: applies from now on (always: from the next reply). */
+  setFsync(policy: AppendFsync): void {
+    if (policy === this.fsyncPolicy) return;
+    this.fsyncPolicy = policy;
+    this.timer?.cancel();
+    this.timer = null;
+    if (this.closed) return;
+    this.startTimer();
+    // Bytes written under the old policy get synced now, so the next durable() wait covers them.
+    if (policy === 'always') this.kickSync();
+  }
+
+  /** True while AOF is being turned on and its first base is not written yet. */
+  get waitingForFirstRewrite(): boolean {
+    return this.waitingFirstRewrite;
+  }
+
+  private get manifestPath(): string {
+    return join(this.dirPath, `${this.fileName}.manifest`);
+  }
+
+  /** Redis's name for the incr file that collects writes while AOF is being turned on. */
+  private get tempIncrPath(): string {
+    return join(this.dirPath, `temp-${this.fileName}.incr`);
+  }
+
+  /** Whether an AOF exists on disk (a manifest): load() it; otherwise adopt() and rewrite(). */
+  hasManifest(): boolean {
+    return existsSync(this.manifestPath);
   }
 
   get rewriting(): boolean {
@@ -185,7 +231,7 @@ export class AofManager {
       truncatedFile: null,
       files: [],
     };
-    const manifestPath = join(this.dirPath, `${this.fileName}.manifest`);
+    const manifestPath = this.manifestPath;
     mkdirSync(this.dirPath, { recursive: true });
     if (existsSync(manifestPath)) {
       report.existed = true;
@@ -196,6 +242,24 @@ export class AofManager {
     this.openForAppend();
     this.startTimer();
     return report;
+  }
+
+  /**
+   * Turning AOF on while the dataset is already in memory (CONFIG SET appendonly yes, or a start
+   * that found no AOF): reads an existing manifest without replaying it (its files become history
+   * after the first rewrite, as in Redis) and enters the wait-for-first-rewrite state; call
+   * rewrite() next. Appends are dropped until that rewrite starts (the base will hold them).
+   * Throws when the directory or manifest cannot be read.
+   */
+  adopt(): void {
+    mkdirSync(this.dirPath, { recursive: true });
+    if (existsSync(this.manifestPath)) {
+      this.manifest = parseManifest(readFileSync(this.manifestPath, 'latin1'), this.manifestPath);
+    }
+    this.deleteHistory();
+    safeUnlink(this.tempIncrPath);
+    this.waitingFirstRewrite = true;
+    this.startTimer();
   }
 
   private replayAll(handler: AofLoadHandler, report: AofLoadReport): void {
@@ -306,6 +370,9 @@ export class AofManager {
 
   append(db: number, argv: readonly AofArg[]): void {
     if (this.closed) throw new Error('AOF is closed');
+    // Between adopt() and the first rewrite (or a retry of a failed one) nothing is logged:
+    // the coming base snapshot holds these writes (Redis feeds the AOF only once a rewrite runs).
+    if (this.fd < 0 && this.waitingFirstRewrite) return;
     if (db !== this.selectedDb) {
       this.put(['SELECT', String(db)]);
       this.selectedDb = db;
@@ -323,7 +390,7 @@ export class AofManager {
    * for (other modes, or nothing appended this turn): the fast path allocates nothing.
    */
   durable(): Promise<void> | null {
-    if (this.opts.fsync !== 'always') return null;
+    if (this.fsyncPolicy !== 'always') return null;
     if (this.pos > 0 || this.flushScheduled) {
       this.turnWaiter ??= deferred();
       return this.turnWaiter.promise;
@@ -360,10 +427,9 @@ export class AofManager {
       }
       return;
     }
-    if (this.opts.fsync === 'always') {
-      if (waiter) this.awaitingSync.push(waiter);
-      this.kickSync();
-    }
+    // A waiter taken under `always` is honoured even if appendfsync changed since.
+    if (waiter) this.awaitingSync.push(waiter);
+    if (this.fsyncPolicy === 'always' || waiter) this.kickSync();
   }
 
   /** Writes the whole buffer; on error keeps the unwritten rest for a retry. */
@@ -402,12 +468,12 @@ export class AofManager {
       }
       if (err) this.lastWriteError = err;
       this.closeRetired();
-      if (this.opts.fsync === 'always' || this.awaitingSync.length > 0) this.kickSync();
+      if (this.fsyncPolicy === 'always' || this.awaitingSync.length > 0) this.kickSync();
     });
   }
 
   private startTimer(): void {
-    if (this.opts.fsync !== 'everysec') return;
+    if (this.fsyncPolicy !== 'everysec') return;
     this.timer = this.opts.clock.every(EVERYSEC_INTERVAL_MS, () => {
       if (this.dirty) this.kickSync();
     });
@@ -435,13 +501,26 @@ export class AofManager {
     this.dirty = false;
     waiter?.resolve();
     // Bytes written before this point are durable, so waiters queued for the next fsync are done.
+    this.resolveWaiters();
+  }
+
+  private resolveWaiters(): void {
+    this.turnWaiter?.resolve();
+    this.turnWaiter = null;
     for (const d of this.awaitingSync) d.resolve();
     this.awaitingSync = [];
   }
 
+  /**
+   * Writes and releases everything (CONFIG SET appendonly no, shutdown). A running rewrite is
+   * aborted; if AOF was still waiting for its first base, the temp incr file is deleted as Redis
+   * does (the files the manifest lists stay on disk).
+   */
   close(): void {
     if (this.closed) return;
-    this.flushSync();
+    this.currentSave?.abort();
+    if (this.waitingFirstRewrite) this.dropTempIncr();
+    else this.flushSync();
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
@@ -451,31 +530,108 @@ export class AofManager {
 
   // ───────────── rewrite ─────────────
 
+  /**
+   * BGREWRITEAOF, or the first rewrite after adopt(). The point-in-time snapshot starts
+   * synchronously, together with the switch to a new incr file, so every later write is in the
+   * new incr and every earlier one in the base.
+   */
   async rewrite(snapshots: Snapshots): Promise<RewriteResult> {
     if (this.rewriteInFlight) throw new Error('Background append only file rewriting already in progress');
+    if (this.closed) throw new Error('AOF is closed');
     this.rewriteInFlight = true;
     try {
-      // Everything before this instant is in the old files; everything after goes to the new incr.
-      this.flushSync();
-      this.openNewIncr();
-      const keepIncr = this.manifest.incr[this.manifest.incr.length - 1] as AofFileInfo;
-      const incrBytesAtSwitch = this.incrBytes;
-      const seq = this.nextSeq('b');
-      const base: AofFileInfo = { name: `${this.fileName}.${seq}.base.rdb`, seq, type: 'b' };
-      const res = await snapshots.startBackground(join(this.dirPath, base.name), { aofBase: true }).done;
-      const old = [
-        ...(this.manifest.base ? [this.manifest.base] : []),
-        ...this.manifest.incr.filter((f) => f !== keepIncr),
-      ];
-      this.manifest = { base, history: old.map((f) => ({ ...f, type: 'h' as const })), incr: [keepIncr] };
-      this.persistManifest();
-      this.baseBytes = res.bytes;
-      this.incrBytes -= incrBytesAtSwitch;
-      this.deleteHistory();
-      return { baseFile: base.name, baseBytes: res.bytes, keys: res.keys, durationMs: res.durationMs };
+      return this.waitingFirstRewrite ? await this.firstRewrite(snapshots) : await this.compact(snapshots);
     } finally {
       this.rewriteInFlight = false;
+      this.currentSave = null;
     }
+  }
+
+  private newBaseInfo(): AofFileInfo {
+    const seq = this.nextSeq('b');
+    return { name: `${this.fileName}.${seq}.base.rdb`, seq, type: 'b' };
+  }
+
+  /** Starts the base snapshot; resolves when written, unless close() came first. */
+  private async writeBase(snapshots: Snapshots, base: AofFileInfo): Promise<{ bytes: number; keys: number; durationMs: number }> {
+    const path = join(this.dirPath, base.name);
+    const run = snapshots.startBackground(path, { aofBase: true });
+    this.currentSave = run;
+    const res = await run.done;
+    if (this.closed) {
+      // Turned off while the file was being renamed into place: it belongs to no manifest.
+      safeUnlink(path);
+      throw new SnapshotAbortedError();
+    }
+    return res;
+  }
+
+  /** Makes (base, incr) the whole AOF: older files become history, then are deleted. */
+  private installBase(base: AofFileInfo, incr: AofFileInfo, baseBytes: number): void {
+    const old = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr.filter((f) => f !== incr)];
+    this.manifest = { base, history: old.map((f) => ({ ...f, type: 'h' as const })), incr: [incr] };
+    this.persistManifest();
+    this.baseBytes = baseBytes;
+    this.deleteHistory();
+  }
+
+  private async compact(snapshots: Snapshots): Promise<RewriteResult> {
+    // Everything before this instant is in the old files; everything after goes to the new incr.
+    this.flushSync();
+    this.openNewIncr();
+    const keepIncr = this.manifest.incr[this.manifest.incr.length - 1] as AofFileInfo;
+    const incrBytesAtSwitch = this.incrBytes;
+    const base = this.newBaseInfo();
+    const res = await this.writeBase(snapshots, base);
+    this.installBase(base, keepIncr, res.bytes);
+    this.incrBytes -= incrBytesAtSwitch;
+    return { baseFile: base.name, baseBytes: res.bytes, keys: res.keys, durationMs: res.durationMs };
+  }
+
+  /**
+   * Redis's rewrite in AOF_WAIT_REWRITE: writes collect in the unlisted temp incr file while the
+   * base is written; then the temp file is renamed to the next incr name and the manifest switches
+   * to (new base, that incr) in one atomic replace. On failure the temp file is dropped (the
+   * caller retries; the next base holds those writes, which are in memory).
+   */
+  private async firstRewrite(snapshots: Snapshots): Promise<RewriteResult> {
+    this.fd = openSync(this.tempIncrPath, 'w');
+    this.selectedDb = -1;
+    this.incrBytes = 0;
+    try {
+      const base = this.newBaseInfo();
+      const res = await this.writeBase(snapshots, base);
+      this.flushSync();
+      const seq = this.nextSeq('i');
+      const incr: AofFileInfo = { name: `${this.fileName}.${seq}.incr.aof`, seq, type: 'i' };
+      renameSync(this.tempIncrPath, join(this.dirPath, incr.name));
+      this.manifest = { ...this.manifest, incr: [...this.manifest.incr, incr] };
+      this.installBase(base, incr, res.bytes);
+      fsyncDirSync(this.dirPath);
+      this.waitingFirstRewrite = false;
+      return { baseFile: base.name, baseBytes: res.bytes, keys: res.keys, durationMs: res.durationMs };
+    } catch (e) {
+      this.dropTempIncr();
+      throw e;
+    }
+  }
+
+  /** Discards the temp incr file of a first rewrite that failed or was cancelled. */
+  private dropTempIncr(): void {
+    if (this.fd < 0) return;
+    try {
+      this.flushSync();
+    } catch {
+      /* the writes are in memory; the next base snapshot holds them */
+    }
+    // Waiters are released: their writes are applied in memory, as Redis acknowledges them.
+    this.resolveWaiters();
+    this.retireFd(this.fd);
+    this.fd = -1;
+    this.pos = 0;
+    this.dirty = false;
+    this.incrBytes = 0;
+    safeUnlink(this.tempIncrPath);
   }
 }
 
