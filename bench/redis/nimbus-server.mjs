@@ -2,12 +2,10 @@
 // Usage: node bench/redis/nimbus-server.mjs <port>   (needs `npm run build` first)
 // NIMBUS_DIST=<dir> loads the compiled project from another output directory than dist/ (a
 // private `tsc --outDir` build, so a benchmark does not disturb a shared dist/).
-import { pathToFileURL, fileURLToPath } from 'node:url';
-import { resolve, dirname } from 'node:path';
+import { importDist } from './servers.mjs';
 
-const dist = process.env.NIMBUS_DIST ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../dist');
-const { startStandalone } = await import(pathToFileURL(resolve(dist, 'src/platform/testing.js')).href);
-const { redisService } = await import(pathToFileURL(resolve(dist, 'src/redis/index.js')).href);
+const { startStandalone } = await importDist('src/platform/testing.js');
+const { redisService } = await importDist('src/redis/index.js');
 
 const port = Number(process.argv[2] ?? 6390);
 const svc = await startStandalone(redisService, {

@@ -8,7 +8,7 @@
 // so the comparison is the request path. --memory N also loads N small keys with DEBUG POPULATE
 // into each and compares the RSS growth per key.
 import { spawnSync } from 'node:child_process';
-import { option, requireRedisTools, startServers, cli, machineLine } from './servers.mjs';
+import { option, requireRedisTools, startServers, cli, machineLine, redisBenchmark } from './servers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => option(args, name, def);
@@ -21,31 +21,12 @@ const MEMORY_KEYS = Number(opt('memory', '0'));
 const REPEAT = Number(opt('repeat', '1'));
 
 function bench(port, pipeline, tests = TESTS, n = N) {
-  const r = spawnSync(
-    'redis-benchmark',
-    [
-      '-p',
-      String(port),
-      '-c',
-      String(CLIENTS),
-      '-n',
-      String(n),
-      '-P',
-      String(pipeline),
-      '-t',
-      tests,
-      '--csv',
-    ],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  if (/ERR|Error/.test(r.stdout + r.stderr))
-    throw new Error(`errors during benchmark:\n${r.stdout}\n${r.stderr}`);
+  const stdout = redisBenchmark(port, [
+    ...['-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline)],
+    ...['-t', tests, '--csv'],
+  ]);
   const out = new Map();
-  for (const line of r.stdout.trim().split('\n').slice(1)) {
+  for (const line of stdout.trim().split('\n').slice(1)) {
     const [name, rps] = JSON.parse(`[${line}]`);
     out.set(name.replace(/ \(.*\)$/, ''), Number(rps));
   }

@@ -10,13 +10,21 @@
 //
 // The defaults finish in about two minutes on a 2-vCPU machine; raise --n / --jobs / --repeat for
 // steadier numbers. Scripts and streams use redis-benchmark's arbitrary-command mode
-// (`redis-benchmark … EVALSHA <sha> 1 lock:__rand_int__ …`, -r for random keys, -e so error
-// replies are printed and fail the run) after SCRIPT LOAD on both servers.
-import { spawnSync } from 'node:child_process';
+// (`redis-benchmark … EVALSHA <sha> 1 lock:__rand_int__ …`, -r for random keys; an error reply
+// fails the run) after SCRIPT LOAD on both servers.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { option, requireRedisTools, startServers, cli, machineLine, cpuSeconds } from './servers.mjs';
+import {
+  option,
+  requireRedisTools,
+  startServers,
+  cli,
+  machineLine,
+  cpuSeconds,
+  redisBenchmark,
+  importDist,
+} from './servers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => option(args, name, def);
@@ -36,21 +44,9 @@ const BULK_CHUNK = 500;
 /** A BullMQ phase that has not finished by then is reported as failed, not waited on forever. */
 const PHASE_TIMEOUT_MS = 300_000;
 
-// Redisson's RedissonLock tryLockInnerAsync / unlockInnerAsync scripts (hash per lock, field =
-// owner id, value = hold count; unlock publishes on the lock's channel to wake waiters).
-const LOCK = `if ((redis.call('exists', KEYS[1]) == 0) or (redis.call('hexists', KEYS[1], ARGV[2]) == 1)) then
-  redis.call('hincrby', KEYS[1], ARGV[2], 1);
-  redis.call('pexpire', KEYS[1], ARGV[1]);
-  return nil;
-end;
-return redis.call('pttl', KEYS[1]);`;
-const UNLOCK = `if (redis.call('hexists', KEYS[1], ARGV[3]) == 0) then return nil; end;
-local counter = redis.call('hincrby', KEYS[1], ARGV[3], -1);
-if (counter > 0) then redis.call('pexpire', KEYS[1], ARGV[2]); return 0;
-else redis.call('del', KEYS[1]); redis.call('publish', KEYS[2], ARGV[1]); return 1; end;
-return nil;`;
-// The SET NX EX lock's safe release: delete only if the value is still our token.
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Redisson's lock/unlock scripts and the SET NX lock's compare-and-delete release, as the
+// conformance tests run them (compiled into the dist directory with the tests).
+const { LOCK, UNLOCK, RELEASE } = await importDist('test/conformance/redis-scripting/lock-scripts.js');
 
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 
@@ -58,34 +54,14 @@ const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 function benchCommand(server, pipeline, argv, n = N) {
   const { port, pid } = server;
   const cpu0 = cpuSeconds(pid);
-  const r = spawnSync(
-    'redis-benchmark',
-    [
-      '-p',
-      String(port),
-      '-c',
-      String(CLIENTS),
-      '-n',
-      String(n),
-      '-P',
-      String(pipeline),
-      '-r',
-      String(KEYSPACE),
-      '-e',
-      '--csv',
-      ...argv,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  if (/ERR|Error|NOSCRIPT|WRONGTYPE/.test(r.stdout + r.stderr))
-    throw new Error(
-      `errors during benchmark of ${argv[0]}:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`,
-    );
+  const stdout = redisBenchmark(port, [
+    ...['-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline)],
+    ...['-r', String(KEYSPACE), '--csv', ...argv],
+  ]);
   // The CSV's first field is the command line, which may span lines (script bodies): take the
   // number after it.
-  const m = /","([\d.]+)","[\d.]+",/.exec(r.stdout);
-  if (!m) throw new Error(`no result from redis-benchmark:\n${r.stdout.slice(0, 2000)}`);
+  const m = /","([\d.]+)","[\d.]+",/.exec(stdout);
+  if (!m) throw new Error(`no result from redis-benchmark:\n${stdout.slice(0, 2000)}`);
   const cpu1 = cpuSeconds(pid);
   return { rps: Number(m[1]), cpuUs: cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1e6) / n };
 }

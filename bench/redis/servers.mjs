@@ -2,8 +2,8 @@
 // without persistence, and runs redis-benchmark / redis-cli against them.
 import { spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 
@@ -92,6 +92,31 @@ export function cpuSeconds(pid) {
   } catch {
     return null;
   }
+}
+
+/** The compiled project: $NIMBUS_DIST (a private `tsc --outDir` build) or the repo's dist/. */
+export function distDir() {
+  return process.env.NIMBUS_DIST ?? resolve(here, '../../dist');
+}
+
+/** Imports a module of the compiled project by its path inside the dist directory. */
+export function importDist(path) {
+  return import(pathToFileURL(resolve(distDir(), path)).href);
+}
+
+/**
+ * Runs redis-benchmark against `port` with `args` and returns its stdout; throws when it fails or
+ * any reply was an error (so a broken command never reports a rate).
+ */
+export function redisBenchmark(port, args) {
+  const r = spawnSync('redis-benchmark', ['-p', String(port), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  if (/ERR|Error|NOSCRIPT|WRONGTYPE/.test(r.stdout + r.stderr))
+    throw new Error(`errors during benchmark:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
+  return r.stdout;
 }
 
 export function cli(port, ...argv) {

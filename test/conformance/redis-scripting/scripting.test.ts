@@ -4,10 +4,11 @@
 // texts and type conversions as clients see them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startRedis, type RedisUnderTest } from './harness.js';
+import { RELEASE } from './lock-scripts.js';
 
 let r: RedisUnderTest;
 let io: Redis;
@@ -21,9 +22,6 @@ after(async () => {
   io.disconnect();
   await r.close();
 });
-
-const RELEASE =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 test('EVAL conversions and errors as a client sees them', async () => {
   assert.equal(await io.eval('return 1', 0), 1);
@@ -247,4 +245,27 @@ test('function libraries export and import for RDB persistence', async () => {
   assert.deepEqual(restoreFunctionLibraries(r.server, [Buffer.from('#!lua name=bad\nreturn 1')]), [
     'ERR No functions registered',
   ]);
+});
+
+// The EVAL body → SHA cache (commands/scripting.ts) must be invisible to clients.
+test('repeated EVAL: same results, flags kept, SCRIPT FLUSH recompiles, errors not cached', async () => {
+  const body = "return redis.call('incr', KEYS[1])";
+  assert.equal(await io.eval(body, 1, 'ec:n'), 1);
+  assert.equal(await io.eval(body, 1, 'ec:n'), 2);
+  const sha = createHash('sha1').update(body).digest('hex');
+  assert.deepEqual(await io.script('EXISTS', sha), [1]);
+  const ro = "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'x')";
+  for (let i = 0; i < 2; i++)
+    await assert.rejects(io.eval(ro, 1, 'ec:ro'), /Write commands are not allowed from read-only scripts/);
+  assert.equal(await io.exists('ec:ro'), 0);
+  assert.equal(await io.script('FLUSH'), 'OK');
+  assert.deepEqual(await io.script('EXISTS', sha), [0]);
+  assert.equal(await io.eval(body, 1, 'ec:n'), 3);
+  assert.deepEqual(await io.script('EXISTS', sha), [1]);
+  for (let i = 0; i < 2; i++) await assert.rejects(io.eval('return +', 0), /Error compiling script/);
+  // Same text with different KEYS/ARGV is the same cached script with fresh tables.
+  assert.deepEqual(await io.eval('return {KEYS[1], ARGV[1], #ARGV}', 1, 'a', 'b'), ['a', 'b', 1]);
+  // (A nil ends a Lua array reply, as in Redis.)
+  assert.deepEqual(await io.eval('return {KEYS[1], ARGV[1], #ARGV}', 1, 'c'), ['c']);
+  assert.deepEqual(await io.eval('return {#KEYS, #ARGV}', 0), [0, 0]);
 });
