@@ -167,12 +167,14 @@ export function buildConfigTable(): Map<string, ConfigParam> {
     },
   });
   t.set('appendfsync', {
-    get: (s) => s.persistenceParam('appendfsync') ?? s.config.appendfsync,
+    get: (s) => s.persistenceParam('appendfsync') ?? s.settings.extra.get('appendfsync') ?? s.config.appendfsync,
     set: (s, v) => {
       const policy = v.toLowerCase();
       if (policy !== 'everysec' && policy !== 'always' && policy !== 'no')
         return 'argument(s) must be one of the following: everysec, always, no';
-      runtimeAofControl(s)?.setAppendfsync(policy);
+      const ctl = runtimeAofControl(s);
+      if (ctl) ctl.setAppendfsync(policy);
+      else s.settings.extra.set('appendfsync', policy); // ephemeral: remembered, no effect
       return null;
     },
   });

@@ -103,6 +103,78 @@ test('always: durable() resolves only once the command is in the file; null when
   assert.equal(a.aof.durable(), null);
 });
 
+test('setFsync switches the policy at once; a waiter taken under always still resolves after a switch', async (t) => {
+  const dir = tempDir(t);
+  const a = open(dir, 'no');
+  const file = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+  a.aof.append(0, cmd('SET', 'a', '1'));
+  assert.equal(a.aof.durable(), null, 'appendfsync no: replies never wait');
+  a.aof.setFsync('always');
+  assert.equal(a.aof.fsync, 'always');
+  a.aof.append(0, cmd('SET', 'b', '2'));
+  const p = a.aof.durable();
+  assert.ok(p, 'always: the reply waits for the fsync');
+  a.aof.setFsync('everysec');
+  await p;
+  assert.match(readFileSync(file, 'latin1'), /\r\nb\r\n\$1\r\n2\r\n$/);
+  a.aof.append(0, cmd('SET', 'c', '3'));
+  assert.equal(a.aof.durable(), null, 'everysec: replies do not wait');
+  a.aof.close();
+  assert.deepEqual(open(dir).seen.map((x) => x[1]), ['SET a 1', 'SET b 2', 'SET c 3']);
+});
+
+test('adopt + first rewrite: writes collect in an unlisted temp incr until the base exists, then the manifest appears', async (t) => {
+  const dir = tempDir(t);
+  const ks = new MapKeyspace(16, (k) => new Snapshots(k));
+  for (let i = 0; i < 2000; i++) ks.apply(0, cmd('SET', `k${i}`, 'v'));
+  const aof = new AofManager({ dir, fsync: 'always', clock });
+  assert.equal(aof.hasManifest(), false);
+  aof.adopt();
+  aof.append(0, cmd('SET', 'dropped-before-rewrite', '1')); // the coming base holds it
+  const rw = aof.rewrite(ks.snaps);
+  assert.equal(aof.waitingForFirstRewrite, true);
+  ks.apply(0, cmd('SET', 'during', '1'));
+  aof.append(0, cmd('SET', 'during', '1'));
+  await aof.durable();
+  // A crash now would find no manifest (a restart loads dump.rdb), never an AOF without the data.
+  const during = readdirSync(join(dir, 'appendonlydir'));
+  assert.ok(during.includes('temp-appendonly.aof.incr'), during.join());
+  assert.ok(!during.includes('appendonly.aof.manifest'), during.join());
+  await rw;
+  assert.equal(aof.waitingForFirstRewrite, false);
+  aof.append(0, cmd('SET', 'after', '1'));
+  ks.apply(0, cmd('SET', 'after', '1'));
+  aof.close();
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).sort(), [
+    'appendonly.aof.1.base.rdb',
+    'appendonly.aof.1.incr.aof',
+    'appendonly.aof.manifest',
+  ]);
+  const r = open(dir);
+  r.aof.close();
+  assert.deepEqual(r.seen.map((x) => x[1]), ['SET during 1', 'SET after 1']);
+  assert.equal(r.report.baseKeys, 2000);
+  assert.deepEqual(r.ks.dump(), ks.dump());
+});
+
+test('close() during the first rewrite deletes the temp incr and the partial base, keeping the old files', async (t) => {
+  const dir = tempDir(t);
+  const old = open(dir);
+  old.aof.append(0, cmd('SET', 'old', '1'));
+  old.aof.close();
+  const before = readdirSync(join(dir, 'appendonlydir')).sort();
+  const ks = new MapKeyspace(16, (k) => new Snapshots(k));
+  for (let i = 0; i < 2000; i++) ks.apply(0, cmd('SET', `k${i}`, 'v'));
+  const aof = new AofManager({ dir, fsync: 'everysec', clock });
+  aof.adopt();
+  const rw = aof.rewrite(ks.snaps);
+  aof.append(0, cmd('SET', 'x', '1'));
+  aof.close();
+  await assert.rejects(rw, /aborted/);
+  assert.deepEqual(readdirSync(join(dir, 'appendonlydir')).sort(), before);
+  assert.deepEqual(open(dir).seen, [[0, 'SET old 1']]);
+});
+
 test('a torn tail is cut and reported; refused when aof-load-truncated is off', async (t) => {
   const dir = tempDir(t);
   const a = open(dir);

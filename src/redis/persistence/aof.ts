@@ -524,7 +524,7 @@ export class AofManager {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
-    this.retireFd(this.fd);
+    if (this.fd >= 0) this.retireFd(this.fd);
     this.fd = -1;
   }
 

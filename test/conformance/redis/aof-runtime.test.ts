@@ -1,0 +1,248 @@
+// CONFIG SET appendonly / appendfsync on a running server, as in Redis 7: turning AOF on starts a
+// rewrite (base of the dataset, written in slices) while writes collect in a temp incr file;
+// turning it off closes the files and leaves them on disk; the fsync policy switches at once. Each
+// test restarts the service over the same data dir to prove what a restart finds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { requireTool } from '../../helpers/tools.js';
+import { startRealRedis } from '../../../src/redis/persistence/real-redis-harness.js';
+import { startRedis, type RedisUnderTest } from './harness.js';
+
+/** Enough keys that the first rewrite spans many 2 ms slices. */
+const POPULATED_KEYS = 10_000;
+const WAIT_STEP_MS = 10;
+const WAIT_LIMIT_MS = 10_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'nimbus-aof-runtime-'));
+}
+
+const aofDir = (dir: string): string => join(dir, 'appendonlydir');
+const listAof = (dir: string): string[] => readdirSync(aofDir(dir)).sort();
+const manifest = (dir: string): string => readFileSync(join(aofDir(dir), 'appendonly.aof.manifest'), 'latin1');
+
+/** Runs fn against a service over dir, then always disconnects and stops it. */
+async function withServer(
+  dir: string,
+  config: Record<string, unknown>,
+  fn: (r: Redis, srv: RedisUnderTest) => Promise<void>,
+): Promise<void> {
+  const srv = await startRedis(config, { dataDir: dir, ephemeral: false });
+  const r = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
+  try {
+    await fn(r, srv);
+  } finally {
+    r.disconnect();
+    await srv.close();
+  }
+}
+
+function infoField(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*)\\r?$`, 'm').exec(info)?.[1];
+}
+
+async function waitRewriteDone(r: Redis): Promise<void> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (infoField(await r.info('persistence'), 'aof_rewrite_in_progress') !== '0') {
+    if (Date.now() > deadline) throw new Error('AOF rewrite did not finish');
+    await sleep(WAIT_STEP_MS);
+  }
+}
+
+/** A pipeline's replies, errors as their message text. */
+async function run(r: Redis, cmds: string[][]): Promise<unknown[]> {
+  const p = r.pipeline();
+  for (const [name, ...args] of cmds) p.call(name as string, ...args);
+  const res = (await p.exec()) ?? [];
+  return res.map(([err, v]) => (err ? `ERR:${err.message}` : v));
+}
+
+test('CONFIG SET appendonly yes: a base is written without blocking, writes during and after it survive a restart', async () => {
+  const dir = tempDir();
+  try {
+    await withServer(dir, { appendonly: false }, async (r) => {
+      await r.call('DEBUG', 'POPULATE', String(POPULATED_KEYS));
+      assert.equal(existsSync(aofDir(dir)), false, 'appendonly no writes no AOF');
+      // One pipeline is handled in one loop turn, before the rewrite's first slice: the INFO and
+      // the writes below run while the rewrite is in progress, deterministically.
+      const replies = await run(r, [
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['INFO', 'persistence'],
+        ['CONFIG', 'GET', 'appendonly'],
+        ['SET', 'during', '1'],
+        ['DEL', 'key:7'],
+        ['SET', 'key:5', 'changed'],
+        ['INCR', 'counter'],
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['BGREWRITEAOF'],
+      ]);
+      assert.equal(replies[0], 'OK');
+      const info = replies[1] as string;
+      assert.equal(infoField(info, 'aof_enabled'), '1');
+      assert.equal(infoField(info, 'aof_rewrite_in_progress'), '1');
+      assert.deepEqual(replies[2], ['appendonly', 'yes']);
+      assert.equal(replies[7], 'OK', 'appendonly yes while already on is a no-op');
+      assert.equal(replies[8], 'ERR:ERR Background append only file rewriting already in progress');
+      await waitRewriteDone(r);
+      await r.set('after', '1');
+      await r.set('key:9', 'after');
+      assert.equal(
+        manifest(dir),
+        'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
+      assert.deepEqual(listAof(dir), ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
+      assert.ok(Number(infoField(await r.info('persistence'), 'aof_base_size')) > 0);
+    });
+    // Writes made during the rewrite are not in the base (a point-in-time snapshot): the incr has them.
+    const incr = readFileSync(join(aofDir(dir), 'appendonly.aof.1.incr.aof'), 'latin1');
+    for (const word of ['during', 'counter', 'changed', 'after']) assert.ok(incr.includes(`\r\n${word}\r\n`), word);
+    await withServer(dir, { appendonly: true }, async (r) => {
+      assert.equal(await r.dbsize(), POPULATED_KEYS + 2);
+      assert.equal(await r.get('during'), '1');
+      assert.equal(await r.get('counter'), '1');
+      assert.equal(await r.get('key:5'), 'changed');
+      assert.equal(await r.get('key:7'), null);
+      assert.equal(await r.get('key:9'), 'after');
+      assert.equal(await r.get('key:100'), 'value:100');
+      assert.equal(await r.get('after'), '1');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CONFIG SET appendonly no: logging stops, files stay; a restart loads dump.rdb without AOF and the stale AOF with it', async () => {
+  const dir = tempDir();
+  try {
+    await withServer(dir, { appendonly: true }, async (r) => {
+      await r.set('a', '1');
+      assert.equal(await r.config('SET', 'appendonly', 'no'), 'OK');
+      const info = await r.info('persistence');
+      assert.equal(infoField(info, 'aof_enabled'), '0');
+      assert.deepEqual(await r.config('GET', 'appendonly'), ['appendonly', 'no']);
+      await r.set('b', '2');
+      assert.equal(await r.save(), 'OK');
+      assert.equal(await r.config('SET', 'appendonly', 'no'), 'OK', 'already off: a no-op');
+    });
+    assert.deepEqual(listAof(dir), ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest']);
+    const incr = readFileSync(join(aofDir(dir), 'appendonly.aof.1.incr.aof'), 'latin1');
+    assert.ok(incr.includes('\r\na\r\n') && !incr.includes('\r\nb\r\n'), 'b was written after appendonly no');
+    await withServer(dir, { appendonly: false }, async (r) => {
+      assert.deepEqual(await r.mget('a', 'b'), ['1', '2'], 'dump.rdb holds both');
+    });
+    await withServer(dir, { appendonly: true }, async (r) => {
+      // As Redis: with appendonly yes the AOF wins over dump.rdb, even though it stopped at `a`.
+      assert.deepEqual(await r.mget('a', 'b'), ['1', null]);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('appendonly no during the first rewrite drops its temp files; turning on again replaces the stale AOF', async () => {
+  const dir = tempDir();
+  try {
+    await withServer(dir, { appendonly: true }, async (r) => {
+      await r.set('x', '1');
+      await r.config('SET', 'appendonly', 'no');
+      await r.set('y', '1');
+      await r.call('DEBUG', 'POPULATE', String(POPULATED_KEYS));
+      const before = listAof(dir);
+      const replies = await run(r, [
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['SET', 'lost-from-aof', '1'],
+        ['CONFIG', 'SET', 'appendonly', 'no'],
+        ['INFO', 'persistence'],
+      ]);
+      assert.deepEqual(replies.slice(0, 3), ['OK', 'OK', 'OK']);
+      assert.equal(infoField(replies[3] as string, 'aof_enabled'), '0');
+      assert.equal(infoField(replies[3] as string, 'aof_rewrite_in_progress'), '0');
+      assert.deepEqual(listAof(dir), before, 'no temp incr, no partial base, old files untouched');
+      assert.equal(await r.config('SET', 'appendonly', 'yes'), 'OK');
+      await waitRewriteDone(r);
+      await r.set('z', '1');
+      // The files of the first AOF became history and were deleted, as Redis does.
+      assert.equal(
+        manifest(dir),
+        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+      );
+      assert.deepEqual(listAof(dir), ['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    });
+    await withServer(dir, { appendonly: true }, async (r) => {
+      assert.deepEqual(await r.mget('x', 'y', 'z', 'lost-from-aof'), ['1', '1', '1', '1']);
+      assert.equal(await r.dbsize(), POPULATED_KEYS + 4);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The same CONFIG script gives the same replies from Nimbus and redis-server (appendonly yes). */
+const CONFIG_SCRIPT: string[][] = [
+  ['CONFIG', 'SET', 'appendfsync', 'always'],
+  ['CONFIG', 'GET', 'appendfsync'],
+  ['SET', 'k1', 'v'],
+  ['CONFIG', 'SET', 'appendfsync', 'sometimes'],
+  ['CONFIG', 'SET', 'appendonly', 'maybe'],
+  ['CONFIG', 'SET', 'appendonly', 'YES'],
+  ['CONFIG', 'SET', 'appendfsync', 'no'],
+  ['CONFIG', 'GET', 'appendfsync'],
+  ['SET', 'k2', 'v'],
+  ['CONFIG', 'SET', 'appendfsync', 'EVERYSEC'],
+  ['CONFIG', 'GET', 'appendfsync'],
+  ['CONFIG', 'GET', 'appendonly'],
+];
+
+test('CONFIG SET appendfsync switches at runtime; replies match redis-server; writes under each policy survive', async (t) => {
+  const dir = tempDir();
+  try {
+    let ours: unknown[] = [];
+    await withServer(dir, { appendonly: true, appendfsync: 'everysec' }, async (r) => {
+      ours = await run(r, CONFIG_SCRIPT);
+      assert.deepEqual(ours.slice(0, 3), ['OK', ['appendfsync', 'always'], 'OK']);
+      // always: each reply waits for its fsync; many clients' writes in one turn share one.
+      await r.config('SET', 'appendfsync', 'always');
+      await Promise.all(Array.from({ length: 50 }, (_, i) => r.set(`always:${i}`, String(i))));
+      assert.equal(infoField(await r.info('persistence'), 'aof_enabled'), '1');
+      await r.config('SET', 'appendfsync', 'no');
+      await r.set('under-no', '1');
+      assert.deepEqual(await r.config('GET', 'appendfsync'), ['appendfsync', 'no']);
+    });
+    await withServer(dir, { appendonly: true }, async (r) => {
+      assert.equal(await r.get('always:49'), '49');
+      assert.equal(await r.get('under-no'), '1');
+      assert.deepEqual(await r.mget('k1', 'k2'), ['v', 'v']);
+    });
+    if (!requireTool(t, 'redis-server')) return;
+    const realDir = tempDir();
+    const real = await startRealRedis(realDir, ['--appendonly', 'yes']);
+    try {
+      assert.deepEqual(ours, await run(real.client, CONFIG_SCRIPT));
+    } finally {
+      await real.stop();
+      rmSync(realDir, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ephemeral mode: CONFIG SET appendonly yes is refused, no is accepted', async () => {
+  const srv = await startRedis();
+  const r = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
+  try {
+    await assert.rejects(r.config('SET', 'appendonly', 'yes'), /CONFIG SET failed \(possibly related to argument 'appendonly'\) - Unable to turn on AOF/);
+    assert.equal(await r.config('SET', 'appendonly', 'no'), 'OK');
+    assert.equal(await r.config('SET', 'appendfsync', 'always'), 'OK');
+    assert.deepEqual(await r.config('GET', 'appendfsync'), ['appendfsync', 'always']);
+  } finally {
+    r.disconnect();
+    await srv.close();
+  }
+});
