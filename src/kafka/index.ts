@@ -39,6 +39,8 @@ export const kafkaConfigSchema = z.object({
   topicDefaults: z.record(z.string(), z.string()).default({}),
   /** log.retention.check.interval.ms */
   retentionCheckIntervalMs: z.number().int().min(10).default(300_000),
+  /** log.cleaner.backoff.ms: how often compacted topics are checked for cleaning. */
+  cleanerBackoffMs: z.number().int().min(10).default(15_000),
   sasl: z
     .object({
       enabled: z.boolean().default(false),

@@ -8,7 +8,7 @@ import { brokerApiFor } from './handlers/engine-adapter.js';
 import type { HandlerEnv } from './handlers/handler.js';
 import { allHandlers } from './handlers/registry.js';
 import { KafkaServer } from './server.js';
-import { decompress } from './protocol/compression/index.js';
+import { compress, decompress } from './protocol/compression/index.js';
 import type { KafkaConfig } from './index.js';
 
 function advertisedHostFor(config: KafkaConfig, bindHost: string): string {
@@ -41,6 +41,9 @@ export class KafkaService implements Service {
       retentionCheckIntervalMs: config.retentionCheckIntervalMs,
       // ListOffsets by timestamp looks inside compressed batches for the exact record.
       decompress,
+      // The log cleaner re-encodes compressed batches with their own codec.
+      compress,
+      cleanerIntervalMs: config.cleanerBackoffMs,
       group: {
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
         groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,

@@ -41,14 +41,16 @@ import {
   type BatchHeader,
 } from '../storage/batch.js';
 import { firstRecordAtOrAfter, type Decompress } from '../storage/record-timestamps.js';
+import { batchBody, walkRecords, type RecordCodecs } from '../storage/cleaner.js';
 import { FileLog } from '../storage/file-log.js';
+import type { CompactionConfig } from '../storage/segment-cleaner.js';
 import { KafkaStorageError, OffsetOutOfRangeError, type LogConfig, type PartitionLog } from '../storage/log.js';
 import { MemoryLog } from '../storage/memory-log.js';
 import { writeFileAtomic, writeFileReplace } from '../storage/segment-files.js';
 import { DEFAULT_GROUP_CONFIG, GroupCoordinator, type GroupCoordinatorConfig, type LagRow } from './group-coordinator.js';
 import { OffsetStore } from './offset-store.js';
 import { PartitionProducerState } from './producer-state.js';
-import { configValue, describeTopicConfigs, toLogConfig, validateTopicConfig } from './topic-configs.js';
+import { configValue, describeTopicConfigs, toCompactionConfig, toLogConfig, validateTopicConfig } from './topic-configs.js';
 import { ErrorCode } from '../error-codes.js';
 import {
   EARLIEST_TIMESTAMP,
@@ -70,6 +72,8 @@ import {
 } from './types.js';
 
 export const TOPIC_NAME_CHARS_MAX = 249;
+/** Kafka's log.cleaner.backoff.ms default. */
+export const CLEANER_INTERVAL_MS_DEFAULT = 15_000;
 export const TOPICS_MAX = 10_000;
 export const PARTITIONS_PER_TOPIC_MAX = 1000;
 /** Partitions over all topics: every FileLog holds open file descriptors. */
@@ -112,6 +116,13 @@ export interface KafkaEngineOptions {
    * the batch's base offset.
    */
   decompress?: Decompress;
+  /**
+   * Record-section compression, so the log cleaner can re-encode a compressed batch with its own
+   * codec. Without it (or for a codec it cannot encode) compressed batches are kept whole.
+   */
+  compress?: (codec: number, data: Buffer) => Buffer;
+  /** log.cleaner.backoff.ms: how often compacted partitions are checked for cleaning. */
+  cleanerIntervalMs?: number;
 }
 
 interface TopicState {
@@ -119,6 +130,8 @@ interface TopicState {
   logs: PartitionLog[];
   producers: PartitionProducerState[];
   logConfig: LogConfig;
+  /** The cleaner's settings when cleanup.policy includes compact, else null. */
+  compaction: CompactionConfig | null;
 }
 
 interface ClusterFile {
@@ -165,6 +178,7 @@ export class KafkaEngine {
     e.offsets.open();
     e.timers.push(o.clock.every(o.retentionCheckIntervalMs ?? 300_000, () => void e.retentionTick()));
     e.timers.push(o.clock.every(o.rollCheckIntervalMs ?? 30_000, () => e.rollTick()));
+    e.timers.push(o.clock.every(o.cleanerIntervalMs ?? CLEANER_INTERVAL_MS_DEFAULT, () => e.cleanerTick()));
     return e;
   }
 
@@ -246,7 +260,7 @@ export class KafkaEngine {
       info.partitions = Array.from({ length: partitions }, (_, i) => this.partitionInfo(i));
       return info;
     }
-    const state: TopicState = { info, logs: [], producers: [], logConfig: this.logConfigFor(configs) };
+    const state: TopicState = { info, logs: [], producers: [], logConfig: this.logConfigFor(configs), compaction: toCompactionConfig(configs) };
     this.topics.set(req.name, state);
     this.addPartitions(state, partitions);
     this.persist();
@@ -398,6 +412,7 @@ export class KafkaEngine {
   private applyConfigs(t: TopicState, configs: Record<string, string>): void {
     t.info.configs = configs;
     t.logConfig = this.logConfigFor(configs);
+    t.compaction = toCompactionConfig(configs);
     for (const l of t.logs) l.updateConfig(t.logConfig);
     this.persist();
   }
@@ -429,6 +444,10 @@ export class KafkaEngine {
       return produceError(e.tooLarge ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.CORRUPT_MESSAGE, e.message);
     }
     if (headers.length === 0) return produceError(ErrorCode.INVALID_RECORD, 'no record batch');
+    if (t.compaction !== null) {
+      const keyless = this.keylessRecord(records, headers);
+      if (keyless !== null) return produceError(ErrorCode.INVALID_RECORD, `${keyless} in topic partition ${topic}-${partition}.`);
+    }
     const producers = t.producers[partition]!;
     const c = producers.checkAll(headers);
     if (c.kind === 'duplicate') {
@@ -610,6 +629,45 @@ export class KafkaEngine {
     for (const t of this.topics.values()) for (const l of t.logs) l.maybeRollByTime(now);
   }
 
+  /** Kafka's LogValidator: a compacted topic refuses records without a key (and unreadable ones). */
+  private keylessRecord(records: Buffer, headers: readonly BatchHeader[]): string | null {
+    const decompress = this.o.decompress ?? ((): Buffer => { throw new Error('no codec'); });
+    for (const h of headers) {
+      try {
+        for (const r of walkRecords(batchBody(records, h, { decompress }), h)) {
+          if (r.key === null) return 'Compacted topic cannot accept message without key';
+        }
+      } catch (e) {
+        return `Compacted topic cannot check record keys: ${(e as Error).message}`;
+      }
+    }
+    return null;
+  }
+
+  /** One log-cleaner pass over every compacted partition; public so tests can force one. */
+  cleanerTick(): void {
+    if (this.closed || !this.o.decompress) return;
+    const now = this.o.clock.now();
+    const codecs: RecordCodecs = {
+      decompress: this.o.decompress,
+      compress: this.o.compress ?? ((codec) => { throw new Error(`no encoder for codec ${codec}`); }),
+    };
+    for (const t of this.topics.values()) {
+      if (t.compaction === null) continue;
+      for (const l of t.logs) {
+        if (!(l instanceof FileLog)) continue;
+        try {
+          const r = l.compact(now, t.compaction, codecs);
+          if (r && r.cleanedSegments > 0) {
+            this.log.info(`cleaner: ${l.topic}-${l.partition} ${r.cleanedSegments} segment(s), ${r.bytesBefore} → ${r.bytesAfter} bytes, ${r.recordsRemoved} record(s) removed`);
+          }
+        } catch (e) {
+          this.log.warn(`cleaning ${l.topic}-${l.partition} failed: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
   /** Retention and offset expiry; public so tests and admin tools can force a pass. */
   async retentionTick(): Promise<void> {
     if (this.closed) return;
@@ -663,7 +721,7 @@ export class KafkaEngine {
         replicationFactor: ft.replicationFactor,
         configs: ft.configs,
       };
-      const state: TopicState = { info, logs: [], producers: [], logConfig: this.logConfigFor(ft.configs) };
+      const state: TopicState = { info, logs: [], producers: [], logConfig: this.logConfigFor(ft.configs), compaction: toCompactionConfig(ft.configs) };
       this.topics.set(ft.name, state);
       this.addPartitions(state, ft.partitions);
       state.producers = state.logs.map((l) => this.loadProducerState(l));

@@ -5,6 +5,7 @@
  * commit) where Kafka defaults to Long.MAX_VALUE; set it higher for Kafka's relaxed behaviour.
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../storage/log.js';
+import type { CompactionConfig } from '../storage/segment-cleaner.js';
 import { BATCH_BYTES_HARD_MAX } from '../storage/batch.js';
 import { ErrorCode } from '../error-codes.js';
 import { KafkaEngineError, type ConfigEntry } from './types.js';
@@ -25,22 +26,22 @@ interface ConfigDef {
 }
 
 export const TOPIC_CONFIG_DEFS: Readonly<Record<string, ConfigDef>> = {
-  'cleanup.policy': { kind: 'list', def: 'delete', oneOf: ['delete', 'compact'], doc: 'delete or compact (compaction is not implemented: compacted topics are kept whole)' },
+  'cleanup.policy': { kind: 'list', def: 'delete', oneOf: ['delete', 'compact'], doc: 'delete, compact, or both: compact keeps the latest record per key (file storage)' },
   'compression.type': { kind: 'string', def: 'producer', oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'], doc: 'only producer (pass-through) is honoured' },
   'delete.retention.ms': { kind: 'long', def: '86400000', min: 0, doc: 'tombstone retention for compacted topics' },
   'file.delete.delay.ms': { kind: 'long', def: '60000', min: 0, doc: 'accepted; files are deleted at once' },
   'flush.messages': { kind: 'long', def: '1', min: 1, doc: 'fsync after this many messages; 1 = fsync before acknowledging (Nimbus default)' },
   'flush.ms': { kind: 'long', def: LONG_MAX, min: 0, doc: 'fsync at least this often when flush.messages > 1' },
   'index.interval.bytes': { kind: 'int', def: '4096', min: 0, doc: 'bytes between sparse index entries' },
-  'max.compaction.lag.ms': { kind: 'long', def: LONG_MAX, min: 1, doc: 'accepted, unused' },
+  'max.compaction.lag.ms': { kind: 'long', def: LONG_MAX, min: 1, doc: 'a dirty segment older than this is cleaned whatever the dirty ratio' },
   'max.message.bytes': { kind: 'int', def: '1048588', min: 0, doc: 'largest record batch accepted' },
   'message.timestamp.type': { kind: 'string', def: 'CreateTime', oneOf: ['CreateTime', 'LogAppendTime'], doc: 'CreateTime or LogAppendTime' },
   'message.timestamp.difference.max.ms': { kind: 'long', def: LONG_MAX, min: 0, doc: 'accepted, unused' },
   'message.timestamp.before.max.ms': { kind: 'long', def: LONG_MAX, min: 0, doc: 'accepted, unused' },
   'message.timestamp.after.max.ms': { kind: 'long', def: LONG_MAX, min: 0, doc: 'accepted, unused' },
   'message.downconversion.enable': { kind: 'boolean', def: 'true', doc: 'accepted, unused' },
-  'min.cleanable.dirty.ratio': { kind: 'double', def: '0.5', min: 0, doc: 'accepted, unused' },
-  'min.compaction.lag.ms': { kind: 'long', def: '0', min: 0, doc: 'accepted, unused' },
+  'min.cleanable.dirty.ratio': { kind: 'double', def: '0.5', min: 0, doc: 'clean when dirty bytes / cleanable bytes reach this' },
+  'min.compaction.lag.ms': { kind: 'long', def: '0', min: 0, doc: 'records younger than this are never compacted' },
   'min.insync.replicas': { kind: 'int', def: '1', min: 1, doc: 'one node: only 1 can be met' },
   preallocate: { kind: 'boolean', def: 'false', doc: 'accepted, unused' },
   'retention.bytes': { kind: 'long', def: '-1', min: -1, doc: 'per-partition size limit, -1 unlimited' },
@@ -111,7 +112,7 @@ export function toLogConfig(configs: Record<string, string>): LogConfig {
   const flushMessages = longOf(configs, 'flush.messages');
   const flushMs = longOf(configs, 'flush.ms');
   const strict = flushMessages <= 1 || flushMs === 0;
-  const compactOnly = !configValue(configs, 'cleanup.policy').split(',').map((s) => s.trim()).includes('delete');
+  const compactOnly = !cleanupPolicies(configs).includes('delete');
   return {
     ...DEFAULT_LOG_CONFIG,
     segmentBytes: longOf(configs, 'segment.bytes'),
@@ -123,6 +124,21 @@ export function toLogConfig(configs: Record<string, string>): LogConfig {
     flushMs: strict || flushMs === Number.MAX_SAFE_INTEGER ? null : flushMs,
     maxMessageBytes: Math.min(longOf(configs, 'max.message.bytes'), BATCH_BYTES_HARD_MAX),
   };
+}
+
+/** The cleaner's settings for a compacted topic, or null when cleanup.policy has no compact. */
+export function toCompactionConfig(configs: Record<string, string>): CompactionConfig | null {
+  if (!cleanupPolicies(configs).includes('compact')) return null;
+  return {
+    deleteRetentionMs: longOf(configs, 'delete.retention.ms'),
+    minCompactionLagMs: longOf(configs, 'min.compaction.lag.ms'),
+    minCleanableDirtyRatio: Number(configValue(configs, 'min.cleanable.dirty.ratio')),
+    maxCompactionLagMs: longOf(configs, 'max.compaction.lag.ms'),
+  };
+}
+
+export function cleanupPolicies(configs: Record<string, string>): string[] {
+  return configValue(configs, 'cleanup.policy').split(',').map((s) => s.trim());
 }
 
 /** DescribeConfigs rows for a topic: every known config, explicit ones marked TOPIC_CONFIG. */

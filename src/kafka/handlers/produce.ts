@@ -63,7 +63,8 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(
         const r = await p.result;
         partitionResponses.push({
           index: p.index,
-          errorCode: r.errorCode,
+          // INVALID_RECORD arrived with Produce v8 (KIP-467); older clients know it as CORRUPT_MESSAGE.
+          errorCode: r.errorCode === ErrorCode.INVALID_RECORD && ctx.apiVersion < 8 ? ErrorCode.CORRUPT_MESSAGE : r.errorCode,
           baseOffset: big(r.baseOffset),
           logAppendTimeMs: big(r.logAppendTimeMs),
           logStartOffset: big(r.logStartOffset),

@@ -60,6 +60,18 @@ import {
   writeFileAtomic,
   writeFileReplace,
 } from './segment-files.js';
+import type { RecordCodecs } from './cleaner.js';
+import {
+  CLEANED_SUFFIX,
+  buildOffsetMap,
+  cleanSegment,
+  swapInCleaned,
+  type CompactionConfig,
+  type CompactionResult,
+} from './segment-cleaner.js';
+
+/** Per-partition file holding the cleaner's checkpoint: "<firstDirtyOffset> <tombstoneHorizonMs>". */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
 /** Chunk read while scanning a segment during recovery. */
 export const RECOVERY_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -158,6 +170,10 @@ export class FileLog implements PartitionLog {
   private readonly warn: (msg: string) => void;
   /** Counters for metrics and for tests proving group commit. */
   readonly stats = { appends: 0, writeGroups: 0, fsyncs: 0 };
+  /** Compaction: segments before this offset have been cleaned (Kafka's cleaner-offset-checkpoint). */
+  private firstDirtyOffset = 0;
+  /** Earliest delete horizon of tombstones kept by the cleaner, -1 when none. */
+  private tombstoneHorizonMs = -1;
 
   private constructor(o: FileLogOptions) {
     this.topic = o.topic;
@@ -543,7 +559,8 @@ export class FileLog implements PartitionLog {
     const { retentionMs, retentionBytes } = this.config;
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;
-      const byTime = retentionMs >= 0 && oldest.maxTimestamp >= 0 && nowMs - oldest.maxTimestamp > retentionMs;
+      // A segment compaction emptied holds nothing to keep (and has no timestamp to age by).
+      const byTime = retentionMs >= 0 && (oldest.sizeBytes === 0 || (oldest.maxTimestamp >= 0 && nowMs - oldest.maxTimestamp > retentionMs));
       const bySize = retentionBytes >= 0 && this.sizeBytes() - oldest.sizeBytes >= retentionBytes;
       if (!byTime && !bySize) break;
       r.deletedSegments++;
@@ -565,6 +582,86 @@ export class FileLog implements PartitionLog {
       rmSync(join(this.dir, segmentName(seg.baseOffset, ext)), { force: true });
     }
     if (this.startOffset < this.segments[0]!.baseOffset) this.startOffset = this.segments[0]!.baseOffset;
+  }
+
+  // ---- compaction -------------------------------------------------------------------------
+
+  /**
+   * One log-cleaner pass (cleanup.policy=compact), run on clock ticks by the engine. Returns null
+   * when nothing was due: the cleanable range (closed segments older than min.compaction.lag.ms)
+   * has a dirty ratio below min.cleanable.dirty.ratio, no segment past max.compaction.lag.ms and no
+   * tombstone past its delete horizon. Synchronous: readers never see a half-swapped segment.
+   */
+  compact(nowMs: number, cfg: CompactionConfig, codecs: RecordCodecs): CompactionResult | null {
+    if (this.closed || this.closing || this.failed) return null;
+    const segs = this.segments;
+    let end = 0;
+    while (end < segs.length - 1 && segs[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
+    if (end === 0) return null;
+    const firstDirty = Math.max(this.firstDirtyOffset, this.startOffset);
+    let dirtyBytes = 0;
+    let cleanBytes = 0;
+    let overdue = false;
+    for (let i = 0; i < end; i++) {
+      const seg = segs[i]!;
+      if (seg.nextOffset <= firstDirty) cleanBytes += seg.sizeBytes;
+      else {
+        dirtyBytes += seg.sizeBytes;
+        if (seg.maxTimestamp >= 0 && nowMs - seg.maxTimestamp > cfg.maxCompactionLagMs) overdue = true;
+      }
+    }
+    const ratioDue = dirtyBytes > 0 && dirtyBytes / (dirtyBytes + cleanBytes) >= cfg.minCleanableDirtyRatio;
+    const horizonDue = this.tombstoneHorizonMs >= 0 && nowMs >= this.tombstoneHorizonMs;
+    if (!ratioDue && !overdue && !horizonDue) return null;
+    const map = buildOffsetMap(segs, firstDirty, end, codecs);
+    const stats = { recordsRemoved: 0, horizon: -1 };
+    const result: CompactionResult = { cleanedSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, firstDirtyOffset: 0, tombstoneHorizonMs: -1 };
+    for (let i = 0; i < map.end; i++) {
+      const seg = segs[i]!;
+      const fresh = newSegment(seg.baseOffset, -1, seg.createdMs);
+      const cleaned = cleanSegment(this.dir, seg, map, nowMs, cfg, codecs, stats, (h, pos) => {
+        this.indexBatch(fresh, h, Number(h.baseOffset), pos);
+        fresh.sizeBytes = pos + h.sizeBytes;
+      });
+      if (cleaned === null) continue;
+      result.cleanedSegments++;
+      result.bytesBefore += seg.sizeBytes;
+      result.bytesAfter += fresh.sizeBytes;
+      swapInCleaned(this.dir, seg.baseOffset, cleaned);
+      this.replaceSegmentFile(seg, fresh);
+    }
+    result.recordsRemoved = stats.recordsRemoved;
+    result.firstDirtyOffset = this.firstDirtyOffset = segs[map.end]!.baseOffset;
+    // Horizons of segments past the mapped range (when the map filled) are still pending.
+    this.tombstoneHorizonMs = result.tombstoneHorizonMs = map.end < end && horizonDue ? nowMs : stats.horizon;
+    writeFileAtomic(this.dir, CLEANER_CHECKPOINT_FILE, `${this.firstDirtyOffset} ${this.tombstoneHorizonMs}`);
+    return result;
+  }
+
+  /** Points a sealed segment at its freshly renamed file, with the rebuilt metadata and indexes. */
+  private replaceSegmentFile(seg: Segment, fresh: Segment): void {
+    const fd = openSync(join(this.dir, segmentName(seg.baseOffset, 'log')), 'r+');
+    closeSync(seg.fd);
+    seg.fd = fd;
+    seg.sizeBytes = seg.readableBytes = fresh.sizeBytes;
+    seg.index = fresh.index;
+    seg.bytesSinceIndex = fresh.bytesSinceIndex;
+    seg.maxTimestamp = fresh.maxTimestamp;
+    seg.maxTimestampOffset = fresh.maxTimestampOffset;
+    this.writeIndexFiles(seg);
+  }
+
+  private loadCleanerCheckpoint(): void {
+    this.firstDirtyOffset = this.startOffset;
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, CLEANER_CHECKPOINT_FILE), 'utf8');
+    } catch {
+      return;
+    }
+    const [dirty, horizon] = text.trim().split(' ').map(Number);
+    if (Number.isSafeInteger(dirty) && dirty! >= 0 && dirty! <= this.leo) this.firstDirtyOffset = dirty!;
+    if (Number.isSafeInteger(horizon)) this.tombstoneHorizonMs = horizon!;
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -614,7 +711,10 @@ export class FileLog implements PartitionLog {
   private load(): void {
     const cleanMarker = join(this.dir, CLEAN_SHUTDOWN_FILE);
     this.wasCleanShutdown = existsSync(cleanMarker);
-    const bases = readdirSync(this.dir)
+    const names = readdirSync(this.dir);
+    // A crash while cleaning leaves a temp copy; the original segment is still whole.
+    for (const n of names) if (n.endsWith(CLEANED_SUFFIX)) rmSync(join(this.dir, n), { force: true });
+    const bases = names
       .map(parseSegmentName)
       .filter((b): b is number => b !== null)
       .sort((a, b) => a - b);
@@ -640,6 +740,7 @@ export class FileLog implements PartitionLog {
     if (this.startOffset > this.leo) this.startOffset = this.leo;
     this.hw = this.leo;
     this.recovery.segments = this.segments.length;
+    this.loadCleanerCheckpoint();
     if (this.wasCleanShutdown) unlinkSync(cleanMarker);
   }
 
@@ -709,9 +810,9 @@ export class FileLog implements PartitionLog {
       const r = scanBatches(chunk, 0, n, BATCH_BYTES_HARD_MAX);
       for (const h of r.headers) {
         const base = Number(h.baseOffset);
-        // Offsets are contiguous in our logs (no compaction yet); baseOffset is outside the CRC,
-        // so this is the only check that catches a damaged one.
-        if (base !== expectedOffset) {
+        // baseOffset is outside the CRC, so this is the only check that catches a damaged one.
+        // Offsets are contiguous in the active segment; compaction leaves gaps in sealed ones.
+        if (truncate ? base !== expectedOffset : base < expectedOffset) {
           this.truncateAt(seg, pos + h.position, `batch offset ${base}, expected ${expectedOffset}`, truncate);
           return;
         }

@@ -2,7 +2,7 @@
  * Batch compression codecs by Kafka's attribute value: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
  * The broker stores batches as received; these decoders serve validation, tests and the CLI.
  * Encoders: gzip real; snappy and lz4 write valid but uncompressed streams (literal-only /
- * stored blocks); zstd has no encoder (fzstd only decodes).
+ * stored blocks); zstd writes raw (stored) blocks, since fzstd only decodes.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -43,6 +43,32 @@ export function decompress(type: number, data: Buffer): Buffer {
   }
 }
 
+/** zstd frame limits (RFC 8878): the largest block, and the magic number. */
+const ZSTD_BLOCK_BYTES_MAX = 128 * 1024;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * A valid zstd frame holding `data` in raw (uncompressed) blocks: single-segment frame with an
+ * 8-byte content size, no checksum. Any zstd decoder reads it; it only saves no bytes.
+ */
+export function zstdFrameRaw(data: Buffer): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / ZSTD_BLOCK_BYTES_MAX));
+  const out = Buffer.allocUnsafe(4 + 1 + 8 + blocks * 3 + data.length);
+  out.writeUInt32LE(ZSTD_MAGIC, 0);
+  out[4] = 0xe0; // Frame_Content_Size_flag 3 (8 bytes), Single_Segment_flag 1
+  out.writeBigUInt64LE(BigInt(data.length), 5);
+  let p = 13;
+  for (let i = 0; i < blocks; i++) {
+    const start = i * ZSTD_BLOCK_BYTES_MAX;
+    const size = Math.min(ZSTD_BLOCK_BYTES_MAX, data.length - start);
+    const last = i === blocks - 1 ? 1 : 0;
+    out.writeUIntLE((size << 3) | last, p, 3); // Block_Type 0 (raw)
+    p += 3;
+    p += data.copy(out, p, start, start + size);
+  }
+  return out;
+}
+
 export function compress(type: number, data: Buffer): Buffer {
   switch (type) {
     case 0:
@@ -53,6 +79,8 @@ export function compress(type: number, data: Buffer): Buffer {
       return snappyCompressLiteral(data);
     case 3:
       return lz4FrameStored(data);
+    case 4:
+      return zstdFrameRaw(data);
     default:
       throw new KafkaProtocolError(
         `cannot compress with type ${type}`,
