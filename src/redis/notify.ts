@@ -11,7 +11,9 @@
  * their class is enabled, so they cost nothing otherwise:
  *   expired (x)   lazy and active expiry (Keyspace.expiredHooks)
  *   evicted (e)   maxmemory eviction (Keyspace.evictedHooks)
- *   new (n)       a key is created (a beforeChange hook that sees the key absent from the dict)
+ *   new (n)       a key is created: a beforeChange hook sees it absent from the dict, and a
+ *                 keyChanged hook catches a key removed and re-added within one command (whose
+ *                 second beforeChange the keyspace folds into the first)
  *   keymiss (m)   a read lookup finds nothing (Database.get of every db is wrapped)
  */
 import type { Client } from './client.js';
@@ -128,7 +130,11 @@ interface HookState {
   readonly expired: KeyHook;
   readonly evicted: KeyHook;
   readonly created: KeyHook;
+  readonly recreated: KeyHook;
   newInstalled: boolean;
+  /** "db\0key" of keys removed during the command numbered `removedIn` (commandsProcessed). */
+  readonly removed: Set<string>;
+  removedIn: number;
   missInstalled: boolean;
 }
 
@@ -146,8 +152,14 @@ export function setNotifyKeyspaceEvents(server: RedisServer, classes: string): s
   const ks = server.keyspace;
   const wantNew = (flags & NOTIFY_NEW) !== 0;
   if (wantNew !== st.newInstalled) {
-    if (wantNew) ks.beforeChangeHooks.push(st.created);
-    else removeHook(ks.beforeChangeHooks, st.created);
+    if (wantNew) {
+      ks.beforeChangeHooks.push(st.created);
+      ks.changedHooks.push(st.recreated);
+    } else {
+      removeHook(ks.beforeChangeHooks, st.created);
+      removeHook(ks.changedHooks, st.recreated);
+      st.removed.clear();
+    }
     st.newInstalled = wantNew;
   }
   const wantMiss = (flags & NOTIFY_KEY_MISS) !== 0;
@@ -162,17 +174,38 @@ function hookState(server: RedisServer): HookState {
   let st = hookStates.get(server);
   if (st) return st;
   const ks = server.keyspace;
-  st = {
+  const removed = new Set<string>();
+  const state: HookState = {
     expired: (db, key) => notifyDb(server, NOTIFY_EXPIRED, 'expired', key, db),
     evicted: (db, key) => notifyDb(server, NOTIFY_EVICTED, 'evicted', key, db),
     // beforeChange fires before a write; a key not yet in the dict is about to be created (dbAdd).
     created: (db, key) => {
       const d = ks.dbs[db];
-      if (d !== undefined && !d.dict.has(key)) notifyDb(server, NOTIFY_NEW, 'new', key, db);
+      if (d === undefined || d.dict.has(key)) return;
+      removed.delete(db + '\0' + key);
+      notifyDb(server, NOTIFY_NEW, 'new', key, db);
     },
+    // After a change: remember keys that went away in this command; one back again was re-created.
+    recreated: (db, key) => {
+      const d = ks.dbs[db];
+      if (d === undefined) return;
+      const n = server.stats.commandsProcessed;
+      if (!d.dict.has(key)) {
+        if (state.removedIn !== n) {
+          removed.clear();
+          state.removedIn = n;
+        }
+        removed.add(db + '\0' + key);
+      } else if (state.removedIn === n && removed.delete(db + '\0' + key)) {
+        notifyDb(server, NOTIFY_NEW, 'new', key, db);
+      }
+    },
+    removed,
+    removedIn: -1,
     newInstalled: false,
     missInstalled: false,
   };
+  st = state;
   // Expiry and eviction are not hot paths: these two stay installed and test the flags.
   ks.expiredHooks.push(st.expired);
   ks.evictedHooks.push(st.evicted);
@@ -212,6 +245,5 @@ function setMissWrapper(server: RedisServer, db: Database, on: boolean): void {
 export function expireBeforeOverwrite(c: Client, key: string): void {
   const db = c.db;
   if (c.server.notifyFlags === 0 || db.expires.size === 0 || !db.dict.has(key)) return;
-  // The expiry already registered the key as changing, so the 'new' hook will not see the add.
-  if (db.peek(key) === undefined) notify(c, NOTIFY_NEW, 'new', key);
+  db.peek(key);
 }

@@ -8,7 +8,7 @@ import { is, parseFloatArg, parseInteger } from './args.js';
 import { E_NOT_INT, E_SYNTAX, E_WRONGTYPE } from './errors.js';
 import { strValue } from './helpers.js';
 import type { CommandModule } from './types.js';
-import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from '../notify.js';
+import { expireBeforeOverwrite, notify, NOTIFY_GENERIC, NOTIFY_LIST } from '../notify.js';
 
 function dump(c: Client): void {
   const v = c.db.get(c.argv[1] as string);
@@ -53,9 +53,8 @@ function restore(c: Client): void {
     if (replace && c.db.delete(key)) notify(c, NOTIFY_GENERIC, 'del', key);
     return c.reply.ok();
   }
-  const replaced = replace && c.db.delete(key);
+  if (replace) c.db.delete(key);
   c.db.set(key, value);
-  if (replaced) notify(c, NOTIFY_NEW, 'new', key);
   if (at !== 0) {
     c.db.setExpire(key, at);
     c.propagate(['RESTORE', key, String(at), argv[3] as string, 'ABSTTL', ...(replace ? ['REPLACE'] : [])]);

@@ -114,7 +114,6 @@ function copy(c: Client): void {
   }
   const ttl = c.db.getExpire(src);
   target.set(dst, cloneValue(v));
-  if (replaced) notifyDb(c.server, NOTIFY_NEW, 'new', dst, target.id);
   if (ttl !== undefined) target.setExpire(dst, ttl);
   notifyDb(c.server, NOTIFY_GENERIC, 'copy_to', dst, target.id);
   c.reply.int(1);
