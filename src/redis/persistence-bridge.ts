@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import type { Logger } from '../platform/logger.js';
 import type { RedisConfig } from './config.js';
 import { fromRdbValue, toRdbValue } from './engine/rdb-convert.js';
-import { AofManager, type AppendFsync } from './persistence/aof.js';
+import { AofManager } from './persistence/aof.js';
+import { AofSwitch } from './persistence/aof-switch.js';
 import { setRuntimeAofControl } from './persistence/runtime-control.js';
 import { readRdb } from './persistence/rdb.js';
-import { SnapshotAbortedError, Snapshots, type SnapshotSource } from './persistence/snapshot.js';
+import { Snapshots, type SnapshotSource } from './persistence/snapshot.js';
 import type { RdbEntry } from './persistence/value-model.js';
 import type { PersistenceHooks, RedisServer } from './server.js';
 import { functionLibrarySources, restoreFunctionLibraries } from './commands/scripting.js';
-
-/** A failed rewrite that turns AOF on is retried after this long (Redis retries from its cron). */
-export const AOF_FIRST_REWRITE_RETRY_MS = 1000;
 
 function snapshotSource(server: RedisServer): SnapshotSource {
   const ks = server.keyspace;
@@ -79,58 +77,15 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
   let lastSaveMs = server.clock.now();
   let lastBgsaveOk = true;
   let bg: { done: Promise<unknown> } | null = null;
-  let fsyncPolicy: AppendFsync = config.appendfsync;
-  const newAof = (): AofManager =>
-    new AofManager({ dir, dirName: config.appenddirname, fileName: config.appendfilename, fsync: fsyncPolicy, clock: server.clock });
-  let aof: AofManager | null = config.appendonly ? newAof() : null;
-  /** The rewrite that turns AOF on (Redis's AOF_WAIT_REWRITE), awaited by a shutdown. */
-  let firstRewrite: Promise<unknown> | null = null;
-
-  /** Runs a rewrite of m; the first one (turning AOF on) is retried until it succeeds or AOF is off. */
-  const startRewrite = (m: AofManager): void => {
-    const first = m.waitingForFirstRewrite;
-    const run = m.rewrite(snaps).then(
-      (r) => logger.info({ keys: r.keys, ms: r.durationMs }, 'Background AOF rewrite finished successfully'),
-      (err: unknown) => {
-        if (err instanceof SnapshotAbortedError || aof !== m) return;
-        logger.error({ err }, 'Background AOF rewrite failed');
-        if (!first) return;
-        server.clock.after(AOF_FIRST_REWRITE_RETRY_MS, () => {
-          if (aof === m && !m.rewriting) startRewrite(m);
-        });
-      },
-    );
-    if (first) {
-      firstRewrite = run;
-      void run.finally(() => {
-        if (firstRewrite === run) firstRewrite = null;
-      });
-    }
-  };
-
-  /** CONFIG SET appendonly yes|no (Redis's startAppendOnly / stopAppendOnly). */
-  const setAppendonly = (on: boolean): string | null => {
-    if (on && aof === null) {
-      const m = newAof();
-      try {
-        m.adopt();
-      } catch (err) {
-        logger.error({ err }, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation");
-        return 'Unable to turn on AOF. Check server logs.';
-      }
-      aof = m;
-      startRewrite(m);
-    } else if (!on && aof !== null) {
-      const m = aof;
-      aof = null;
-      try {
-        m.close();
-      } catch (err) {
-        logger.error({ err }, 'error flushing the AOF while turning it off');
-      }
-    }
-    return null;
-  };
+  const aofSwitch = new AofSwitch({
+    create: (fsync) =>
+      new AofManager({ dir, dirName: config.appenddirname, fileName: config.appendfilename, fsync, clock: server.clock }),
+    snapshots: snaps,
+    clock: server.clock,
+    logger,
+    fsync: config.appendfsync,
+  });
+  const aof = config.appendonly ? aofSwitch.create() : null;
 
   server.loading = true;
   ks.expiryPaused = true;
@@ -167,6 +122,7 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
       aof.adopt();
       await aof.rewrite(snaps);
     }
+    aofSwitch.aof = aof;
   } finally {
     server.loading = false;
     ks.expiryPaused = false;
@@ -182,7 +138,7 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
 
   const hooks: PersistenceHooks = {
     feedAof(db, argv) {
-      aof?.append(db, argv.map((a) => Buffer.from(a, 'latin1')));
+      aofSwitch.aof?.append(db, argv.map((a) => Buffer.from(a, 'latin1')));
     },
     save() {
       if (snaps.inProgress) throw new Error('Background save already in progress');
@@ -209,27 +165,15 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
       });
       return null;
     },
-    bgrewriteaof() {
-      if (!aof) return 'ERR Nimbus rewrites the AOF only while appendonly is yes';
-      if (aof.rewriting) return 'ERR Background append only file rewriting already in progress';
-      startRewrite(aof);
-      return null;
-    },
+    bgrewriteaof: () => aofSwitch.bgrewriteaof(),
     lastSaveSec: () => Math.floor(lastSaveMs / 1000),
-    info() {
-      const st = aof?.stats();
-      return {
-        rdb_bgsave_in_progress: bg !== null ? 1 : 0,
-        rdb_last_bgsave_status: lastBgsaveOk ? 'ok' : 'err',
-        aof_enabled: aof ? 1 : 0,
-        aof_rewrite_in_progress: aof?.rewriting ? 1 : 0,
-        ...(st ? { aof_current_size: st.currentBytes, aof_base_size: st.baseBytes, aof_buffer_length: st.bufferedBytes } : {}),
-      };
-    },
+    info: () => ({
+      rdb_bgsave_in_progress: bg !== null ? 1 : 0,
+      rdb_last_bgsave_status: lastBgsaveOk ? 'ok' : 'err',
+      ...aofSwitch.info(),
+    }),
     async flushOnStop() {
       if (bg) await bg.done.catch(() => undefined);
-      // Redis refuses to exit while writing the initial AOF; we let it finish instead.
-      if (firstRewrite) await firstRewrite;
       if (server.settings.saveRules.length > 0 && server.changesSinceSave() > 0) {
         try {
           saveSync();
@@ -237,19 +181,15 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
           logger.error({ err }, 'error saving the DB on shutdown');
         }
       }
-      aof?.close();
-      aof = null;
+      await aofSwitch.close();
     },
-    durable: () => aof?.durable() ?? null,
+    durable: () => aofSwitch.aof?.durable() ?? null,
   };
   server.persistence = hooks;
   server.persistenceParams = (name) =>
-    name === 'appendonly' ? (aof ? 'yes' : 'no') : name === 'appendfsync' ? fsyncPolicy : undefined;
+    name === 'appendonly' ? (aofSwitch.aof ? 'yes' : 'no') : name === 'appendfsync' ? aofSwitch.fsync : undefined;
   setRuntimeAofControl(server, {
-    setAppendonly,
-    setAppendfsync(policy) {
-      fsyncPolicy = policy;
-      aof?.setFsync(policy);
-    },
+    setAppendonly: (on) => aofSwitch.setAppendonly(on),
+    setAppendfsync: (policy) => aofSwitch.setFsync(policy),
   });
 }

@@ -163,6 +163,8 @@ export class AofManager {
    * leaves the previous state, e.g. dump.rdb, to load, never an AOF missing the dataset).
    */
   private waitingFirstRewrite = false;
+  /** adopt({ offline: true }): BGREWRITEAOF while appendonly is no (a base, no incr, no logging). */
+  private offline = false;
   /** The snapshot a running rewrite is writing (aborted by close()). */
   private currentSave: BackgroundSave | null = null;
   lastWriteError: Error | null = null;
@@ -250,16 +252,20 @@ export class AofManager {
    * after the first rewrite, as in Redis) and enters the wait-for-first-rewrite state; call
    * rewrite() next. Appends are dropped until that rewrite starts (the base will hold them).
    * Throws when the directory or manifest cannot be read.
+   *
+   * With `offline`, the manager only serves one rewrite() while AOF is off (Redis allows
+   * BGREWRITEAOF then): the manifest becomes just the new base; nothing is appended.
    */
-  adopt(): void {
+  adopt(opts: { offline?: boolean } = {}): void {
     mkdirSync(this.dirPath, { recursive: true });
     if (existsSync(this.manifestPath)) {
       this.manifest = parseManifest(readFileSync(this.manifestPath, 'latin1'), this.manifestPath);
     }
     this.deleteHistory();
     safeUnlink(this.tempIncrPath);
-    this.waitingFirstRewrite = true;
-    this.startTimer();
+    this.offline = opts.offline ?? false;
+    this.waitingFirstRewrite = !this.offline;
+    if (!this.offline) this.startTimer();
   }
 
   private replayAll(handler: AofLoadHandler, report: AofLoadReport): void {
@@ -369,7 +375,7 @@ export class AofManager {
   // ───────────── appending ─────────────
 
   append(db: number, argv: readonly AofArg[]): void {
-    if (this.closed) throw new Error('AOF is closed');
+    if (this.closed || this.offline) throw new Error('AOF is closed');
     // Between adopt() and the first rewrite (or a retry of a failed one) nothing is logged:
     // the coming base snapshot holds these writes (Redis feeds the AOF only once a rewrite runs).
     if (this.fd < 0 && this.waitingFirstRewrite) return;
@@ -540,6 +546,7 @@ export class AofManager {
     if (this.closed) throw new Error('AOF is closed');
     this.rewriteInFlight = true;
     try {
+      if (this.offline) return await this.offlineRewrite(snapshots);
       return this.waitingFirstRewrite ? await this.firstRewrite(snapshots) : await this.compact(snapshots);
     } finally {
       this.rewriteInFlight = false;
@@ -567,9 +574,9 @@ export class AofManager {
   }
 
   /** Makes (base, incr) the whole AOF: older files become history, then are deleted. */
-  private installBase(base: AofFileInfo, incr: AofFileInfo, baseBytes: number): void {
+  private installBase(base: AofFileInfo, incr: AofFileInfo | null, baseBytes: number): void {
     const old = [...(this.manifest.base ? [this.manifest.base] : []), ...this.manifest.incr.filter((f) => f !== incr)];
-    this.manifest = { base, history: old.map((f) => ({ ...f, type: 'h' as const })), incr: [incr] };
+    this.manifest = { base, history: old.map((f) => ({ ...f, type: 'h' as const })), incr: incr ? [incr] : [] };
     this.persistManifest();
     this.baseBytes = baseBytes;
     this.deleteHistory();
@@ -585,6 +592,14 @@ export class AofManager {
     const res = await this.writeBase(snapshots, base);
     this.installBase(base, keepIncr, res.bytes);
     this.incrBytes -= incrBytesAtSwitch;
+    return { baseFile: base.name, baseBytes: res.bytes, keys: res.keys, durationMs: res.durationMs };
+  }
+
+  /** BGREWRITEAOF with AOF off: the manifest becomes the new base alone (as redis-server 7 does). */
+  private async offlineRewrite(snapshots: Snapshots): Promise<RewriteResult> {
+    const base = this.newBaseInfo();
+    const res = await this.writeBase(snapshots, base);
+    this.installBase(base, null, res.bytes);
     return { baseFile: base.name, baseBytes: res.bytes, keys: res.keys, durationMs: res.durationMs };
   }
 

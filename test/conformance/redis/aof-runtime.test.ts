@@ -4,7 +4,7 @@
 // test restarts the service over the same data dir to prove what a restart finds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -177,6 +177,83 @@ test('appendonly no during the first rewrite drops its temp files; turning on ag
     await withServer(dir, { appendonly: true }, async (r) => {
       assert.deepEqual(await r.mget('x', 'y', 'z', 'lost-from-aof'), ['1', '1', '1', '1']);
       assert.equal(await r.dbsize(), POPULATED_KEYS + 4);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BGREWRITEAOF with appendonly no writes a base-only AOF; appendonly yes during it starts the first rewrite over', async () => {
+  const dir = tempDir();
+  try {
+    await withServer(dir, { appendonly: false }, async (r) => {
+      await r.call('DEBUG', 'POPULATE', String(POPULATED_KEYS));
+      const replies = await run(r, [
+        ['BGREWRITEAOF'],
+        ['INFO', 'persistence'],
+        ['BGREWRITEAOF'],
+        ['CONFIG', 'SET', 'appendonly', 'yes'],
+        ['INFO', 'persistence'],
+        ['SET', 'during', '1'],
+      ]);
+      assert.equal(replies[0], 'Background append only file rewriting started');
+      assert.equal(infoField(replies[1] as string, 'aof_enabled'), '0');
+      assert.equal(infoField(replies[1] as string, 'aof_rewrite_in_progress'), '1');
+      assert.equal(replies[2], 'ERR:ERR Background append only file rewriting already in progress');
+      assert.equal(replies[3], 'OK', 'as Redis: the running rewrite is stopped and the first one started');
+      assert.equal(infoField(replies[4] as string, 'aof_enabled'), '1');
+      assert.equal(infoField(replies[4] as string, 'aof_rewrite_in_progress'), '1');
+      await waitRewriteDone(r);
+      assert.equal(
+        manifest(dir),
+        'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+      );
+      await r.config('SET', 'appendonly', 'no');
+      await r.set('in-base', '1');
+      assert.equal(await r.bgrewriteaof(), 'Background append only file rewriting started');
+      await waitRewriteDone(r);
+      await r.set('after-off', '1');
+      // redis-server 7 writes the same: with AOF off a rewrite leaves a base and no incr file.
+      assert.equal(manifest(dir), 'file appendonly.aof.2.base.rdb seq 2 type b\n');
+      assert.deepEqual(listAof(dir), ['appendonly.aof.2.base.rdb', 'appendonly.aof.manifest']);
+    });
+    await withServer(dir, { appendonly: true }, async (r) => {
+      assert.deepEqual(await r.mget('during', 'in-base', 'after-off'), ['1', '1', null]);
+      assert.equal(await r.dbsize(), POPULATED_KEYS + 2);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a first rewrite that fails (base path blocked) is retried until it succeeds; no write is lost', async () => {
+  const dir = tempDir();
+  try {
+    await withServer(dir, { appendonly: false }, async (r) => {
+      await r.set('k', 'v');
+      // A non-empty directory where the base file must go: renaming the base into place fails.
+      const blocker = join(aofDir(dir), 'appendonly.aof.1.base.rdb');
+      mkdirSync(join(blocker, 'x'), { recursive: true });
+      assert.equal(await r.config('SET', 'appendonly', 'yes'), 'OK');
+      const deadline = Date.now() + WAIT_LIMIT_MS;
+      while (infoField(await r.info('persistence'), 'aof_last_bgrewrite_status') !== 'err') {
+        assert.ok(Date.now() < deadline, 'the blocked rewrite should fail');
+        await sleep(WAIT_STEP_MS);
+      }
+      assert.equal(existsSync(join(aofDir(dir), 'appendonly.aof.manifest')), false);
+      assert.equal(infoField(await r.info('persistence'), 'aof_enabled'), '1');
+      await r.set('between', '1');
+      rmSync(blocker, { recursive: true });
+      while (!existsSync(join(aofDir(dir), 'appendonly.aof.manifest'))) {
+        assert.ok(Date.now() < deadline, 'the retried rewrite should succeed');
+        await sleep(WAIT_STEP_MS);
+      }
+      await waitRewriteDone(r);
+      assert.equal(infoField(await r.info('persistence'), 'aof_last_bgrewrite_status'), 'ok');
+      await r.set('after', '1');
+    });
+    await withServer(dir, { appendonly: true }, async (r) => {
+      assert.deepEqual(await r.mget('k', 'between', 'after'), ['v', '1', '1']);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
