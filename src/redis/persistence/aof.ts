@@ -25,17 +25,24 @@
  * without blocking; on success the manifest swaps atomically to (new base, new incr) and the old
  * files are deleted. A failed rewrite leaves a consistent manifest (old base + all incrs).
  *
+ * Turning AOF on with the dataset already in memory (CONFIG SET appendonly yes, or a start that
+ * finds no manifest): `adopt()` then `rewrite()`. Until that first base exists, writes go to the
+ * unlisted `temp-<name>.incr` (Redis's AOF_WAIT_REWRITE), which is then renamed to the next incr
+ * and listed with the base in one manifest replace; a crash meanwhile leaves no half-made AOF.
+ *
  * API for the engine (R1):
  *   const aof = new AofManager({ dir, fsync, clock, loadTruncated?, ... })
- *   aof.load({ entry(e), command(db, argv) }) → AofLoadReport   (call once at start; creates the
- *       directory when missing; report.existed=false means no AOF was there → load dump.rdb, then
- *       call rewrite() so the AOF holds the dataset, as Redis does when enabling AOF)
+ *   aof.hasManifest()               an AOF exists on disk → load() it, else adopt() + rewrite()
+ *   aof.load({ entry(e), command(db, argv) }) → AofLoadReport   (call once at start)
+ *   aof.adopt({ offline? })         take over the directory without replaying (offline: one
+ *                                   BGREWRITEAOF while appendonly is no, base-only manifest)
+ *   aof.setFsync(policy)            CONFIG SET appendfsync
  *   aof.append(db, argv)            after a write command executed (argv as to propagate; Buffers or
  *                                   binary latin1 strings — pass the engine's strings, no conversion)
  *   aof.durable() → Promise|null    always-mode: await before sending replies of this turn
  *   aof.rewrite(snapshots) → Promise<RewriteResult>;  aof.rewriting
  *   aof.flushSync()                 SHUTDOWN: write + fsync everything now
- *   aof.close()                     flushSync and release (timers, fds)
+ *   aof.close()                     flushSync and release (timers, fds); aborts a running rewrite
  *   aof.stats()                     sizes for INFO persistence and auto-aof-rewrite-percentage
  *   aof.lastWriteError              non-null → refuse writes (Redis: -MISCONF ... AOF ...)
  */
