@@ -632,10 +632,29 @@ export class FileLog implements PartitionLog {
     }
     result.recordsRemoved = stats.recordsRemoved;
     result.firstDirtyOffset = this.firstDirtyOffset = segs[map.end]!.baseOffset;
+    this.dropEmptySegments(map.end);
     // Horizons of segments past the mapped range (when the map filled) are still pending.
     this.tombstoneHorizonMs = result.tombstoneHorizonMs = map.end < end && horizonDue ? nowMs : stats.horizon;
     writeFileAtomic(this.dir, CLEANER_CHECKPOINT_FILE, `${this.firstDirtyOffset} ${this.tombstoneHorizonMs}`);
     return result;
+  }
+
+  /**
+   * Removes sealed segments that compaction emptied, except the first (its base offset is the
+   * log start after a restart). Reads of offsets in a removed range fall through to the next
+   * segment; on open, the previous segment's range extends to the next base. Deleting an empty
+   * file needs no ordering for crash safety. This keeps open descriptors from piling up where
+   * Kafka would merge small cleaned segments.
+   */
+  private dropEmptySegments(end: number): void {
+    for (let i = end - 1; i >= 1; i--) {
+      const seg = this.segments[i]!;
+      if (seg.sizeBytes !== 0) continue;
+      closeSync(seg.fd);
+      for (const ext of ['index', 'timeindex', 'log'] as const) rmSync(join(this.dir, segmentName(seg.baseOffset, ext)), { force: true });
+      this.segments[i - 1]!.nextOffset = seg.nextOffset;
+      this.segments.splice(i, 1);
+    }
   }
 
   /** Points a sealed segment at its freshly renamed file, with the rebuilt metadata and indexes. */

@@ -129,6 +129,13 @@ test('tombstones are kept until their delete horizon, then removed', async () =>
     assert.ok(r !== null && r.recordsRemoved === 1 && r.tombstoneHorizonMs === -1, JSON.stringify(r));
     assert.deepEqual(contents(log), ['1:b=b1', '3:z=active']);
     assert.equal(log.logStartOffset(), 0, 'compaction never moves the log start');
+    assert.equal(log.segmentCount(), 2, 'the emptied segment (not the first) is removed');
+    assert.equal(readBatchHeader(log.read(2, 1).records, 0).baseOffset, 3n);
+    await log.close();
+    const again = open(dir, clock);
+    assert.deepEqual(contents(again), ['1:b=b1', '3:z=active']);
+    assert.equal(again.logEndOffset(), 4);
+    await again.close();
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
