@@ -57,7 +57,7 @@ const SHORT_STRING = 48;
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
 /** A latin1 JS string's bytes (one byte per char) in a fresh Uint8Array. */
-export function latin1Bytes(s: string): Uint8Array {
+function latin1Bytes(s: string): Uint8Array {
   const n = s.length;
   const out = new Uint8Array(n);
   if (n <= SHORT_STRING) for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
@@ -66,7 +66,7 @@ export function latin1Bytes(s: string): Uint8Array {
 }
 
 /** A Lua string's bytes as a latin1 JS string (no intermediate Buffer). */
-export function latin1String(bytes: Uint8Array): string {
+function latin1String(bytes: Uint8Array): string {
   return latin1Slice.call(bytes, 0, bytes.length);
 }
 
@@ -81,11 +81,6 @@ export function constantString(s: string): object {
 /** Pushes a string made by constantString. */
 export function pushConstant(L: LuaState, ts: object): void {
   internals.pushsvalue2s(L, ts);
-}
-
-/** Pushes bytes as a Lua string without copying: `bytes` must be fresh and never changed after. */
-export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
-  internals.pushsvalue2s(L, internals.luaS_bless(L, bytes));
 }
 
 /** Pushes a latin1 JS string as a Lua string (one copy, no UTF-8 step), remembering `s` on it. */
