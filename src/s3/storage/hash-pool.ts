@@ -67,6 +67,11 @@ export class HashPool {
   /** `size` worker threads at most (started lazily); 0 hashes on the calling thread. */
   constructor(private readonly size: number) {}
 
+  /** Whether jobs run on worker threads (false: size 0, or closed). */
+  get threaded(): boolean {
+    return this.size > 0 && !this.closed;
+  }
+
   start(hashes: PoolHash[]): HashJob {
     if (this.size === 0 || this.closed) return localJob(hashes);
     const pw = this.pick();
