@@ -66,14 +66,19 @@ export class AofSwitch {
 
   private turnOn(): string | null {
     if (this.offline) {
-      this.opts.logger.info('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+      this.opts.logger.info(
+        'AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.',
+      );
       this.stopOffline();
     }
     const m = this.create();
     try {
       m.adopt();
     } catch (err) {
-      this.opts.logger.error({ err }, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation");
+      this.opts.logger.error(
+        { err },
+        "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation",
+      );
       return 'Unable to turn on AOF. Check server logs.';
     }
     this.aof = m;
@@ -137,7 +142,10 @@ export class AofSwitch {
       const r = await run;
       this.rewrites++;
       this.lastRewriteOk = true;
-      this.opts.logger.info({ keys: r.keys, ms: r.durationMs }, 'Background AOF rewrite finished successfully');
+      this.opts.logger.info(
+        { keys: r.keys, ms: r.durationMs },
+        'Background AOF rewrite finished successfully',
+      );
       return true;
     } catch (err) {
       if (err instanceof SnapshotAbortedError || (this.aof !== m && this.offline !== m)) return false;
@@ -161,7 +169,13 @@ export class AofSwitch {
       aof_last_bgrewrite_status: this.lastRewriteOk ? 'ok' : 'err',
       aof_rewrites: this.rewrites,
       aof_last_write_status: this.aof?.lastWriteError ? 'err' : 'ok',
-      ...(st ? { aof_current_size: st.currentBytes, aof_base_size: st.baseBytes, aof_buffer_length: st.bufferedBytes } : {}),
+      ...(st
+        ? {
+            aof_current_size: st.currentBytes,
+            aof_base_size: st.baseBytes,
+            aof_buffer_length: st.bufferedBytes,
+          }
+        : {}),
     };
   }
 
