@@ -595,8 +595,11 @@ export class FileLog implements PartitionLog {
   compact(nowMs: number, cfg: CompactionConfig, codecs: RecordCodecs): CompactionResult | null {
     if (this.closed || this.closing || this.failed) return null;
     const segs = this.segments;
+    // While the writer runs, the segment before the active one may still have an fdatasync in
+    // flight on its descriptor (the group written just before a roll): leave it for the next pass.
+    const closedSegments = segs.length - (this.writing ? 2 : 1);
     let end = 0;
-    while (end < segs.length - 1 && segs[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
+    while (end < closedSegments && segs[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
     if (end === 0) return null;
     const firstDirty = Math.max(this.firstDirtyOffset, this.startOffset);
     let dirtyBytes = 0;
