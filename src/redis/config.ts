@@ -68,6 +68,11 @@ export const redisConfigSchema = z.object({
   /** "class hard soft seconds" triples as in redis.conf. */
   clientOutputBufferLimit: z.string().default('normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60'),
   hz: z.number().int().min(1).max(500).default(10),
+  /** notify-keyspace-events classes, e.g. "KEA" or "Ex" ("" = off, as in Redis). */
+  notifyKeyspaceEvents: z
+    .string()
+    .regex(/^[KEg$lshzxetmdnA]*$/, 'use the notify-keyspace-events classes K E g $ l s h z x e t m d n A')
+    .default(''),
 });
 
 export type RedisConfig = z.infer<typeof redisConfigSchema>;

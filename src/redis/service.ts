@@ -6,6 +6,7 @@ import type { RedisConfig } from './config.js';
 import { attachPersistence } from './persistence-bridge.js';
 import { RedisServer } from './server.js';
 import { aclStore } from './commands/acl.js';
+import { setNotifyKeyspaceEvents } from './notify.js';
 
 export class RedisService implements Service {
   private server: RedisServer | null = null;
@@ -21,6 +22,10 @@ export class RedisService implements Service {
     this.server = server;
     // Users from the aclfile exist before the first connection (and before the AOF replays).
     if (ctx.config.aclfile !== '') aclStore(server);
+    if (ctx.config.notifyKeyspaceEvents !== '') {
+      const err = setNotifyKeyspaceEvents(server, ctx.config.notifyKeyspaceEvents);
+      if (err !== null) throw new Error(`redis.notifyKeyspaceEvents: ${err}`);
+    }
     if (!ctx.ephemeral) await attachPersistence(server, ctx.config, ctx.dataDir, ctx.logger);
     const net = server.listen();
     const port = await ctx.listen(net, ctx.config.port);

@@ -139,9 +139,12 @@ export function pushNumber(L: LuaState, n: number): void {
   lua.lua_pushnumber(L, n);
 }
 
-/** Converts the value at the top of the stack (popping it) into a reply. */
-export function popReply(L: LuaState, clientResp3: boolean, depth = 0): ScriptReply {
-  const r = toReply(L, clientResp3, depth);
+/**
+ * Converts the value at the top of the stack (popping it) into a reply. `scriptResp3` is the
+ * protocol the script chose with redis.setresp: it decides only how booleans convert.
+ */
+export function popReply(L: LuaState, scriptResp3: boolean, depth = 0): ScriptReply {
+  const r = toReply(L, scriptResp3, depth);
   lua.lua_pop(L, 1);
   return r;
 }

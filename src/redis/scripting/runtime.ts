@@ -437,7 +437,8 @@ export class ScriptRuntime {
       if (n === 0) reply = null;
       else {
         lua.lua_settop(co, 1);
-        reply = popReply(co, run.clientResp3);
+        // Booleans follow the script's protocol (redis.setresp), not the caller's (script_lua.c).
+        reply = popReply(co, run.resp3);
       }
       lua.lua_settop(co, 0);
     } else {

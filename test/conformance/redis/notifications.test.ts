@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTool } from '../../helpers/tools.js';
 import { flatStrings, RawConn, sleep, useBothServers } from './raw-conn.js';
+import { startRedis } from './harness.js';
 
 const servers = useBothServers();
 
@@ -395,5 +396,22 @@ test('maxmemory eviction raises evicted events for the evicted keys', async () =
     await c.call('FLUSHALL');
     c.close();
     sub.close();
+  }
+});
+
+test('redis.notifyKeyspaceEvents in the config turns notifications on at start', async () => {
+  const srv = await startRedis({ notifyKeyspaceEvents: 'KEA' });
+  const sub = await RawConn.open(srv.port);
+  const cli = await RawConn.open(srv.port);
+  try {
+    assert.equal(await cli.call('CONFIG', 'GET', 'notify-keyspace-events'), '*2\r\n$22\r\nnotify-keyspace-events\r\n$3\r\nAKE\r\n');
+    await sub.call('SUBSCRIBE', '__keyevent@0__:set');
+    await cli.call('SET', 'boot-key', 'v');
+    const msg = await sub.next();
+    assert.equal(msg, '*3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$8\r\nboot-key\r\n');
+  } finally {
+    sub.close();
+    cli.close();
+    await srv.close();
   }
 });
