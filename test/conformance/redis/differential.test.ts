@@ -1,44 +1,14 @@
 // Differential test: the same command script runs against Debian's redis-server and Nimbus over
 // raw sockets, and every reply must be byte-identical (RESP2 and RESP3). Only deterministic
 // commands are used. Skipped when redis-server is not installed.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { findTool } from '../../helpers/tools.js';
+import { requireTool } from '../../helpers/tools.js';
 import { RespReplyReader } from './resp-reader.js';
-import { startRedis, type RedisUnderTest } from './harness.js';
+import { useBothServers } from './raw-conn.js';
 
-let nimbus: RedisUnderTest;
-let real: ChildProcess | null = null;
-let realPort = 0;
-
-before(async () => {
-  nimbus = await startRedis();
-  const bin = findTool('redis-server');
-  if (!bin) return;
-  realPort = 20000 + Math.floor(Math.random() * 30000);
-  real = spawn(bin, ['--port', String(realPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (await canConnect(realPort)) break;
-  }
-});
-after(async () => {
-  real?.kill('SIGKILL');
-  await nimbus.close();
-});
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
+const servers = useBothServers();
 
 function encode(argv: string[]): Buffer {
   let s = `*${argv.length}\r\n`;
@@ -119,11 +89,11 @@ const SCRIPT: string[][] = [
 ];
 
 test('replies are byte-identical to redis-server for a deterministic script', async (t) => {
-  if (!real) {
-    t.skip('redis-server is not installed');
+  if (servers.real === null) {
+    requireTool(t, 'redis-server');
     return;
   }
-  const [want, got] = await Promise.all([runScript(realPort, SCRIPT), runScript(nimbus.port, SCRIPT)]);
+  const [want, got] = await Promise.all([runScript(servers.real.port, SCRIPT), runScript(servers.nimbus.port, SCRIPT)]);
   const diffs: string[] = [];
   SCRIPT.forEach((cmd, i) => {
     // HELLO reports the server's own version and connection id; compare only the protocol field.

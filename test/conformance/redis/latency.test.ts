@@ -1,37 +1,12 @@
 // The latency monitor and LATENCY HISTOGRAM, driven with ioredis against Nimbus and, with the same
 // assertions, against Debian's redis-server (when installed), so the reply shapes are Redis's.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { findTool } from '../../helpers/tools.js';
-import { startRedis, type RedisUnderTest } from './harness.js';
+import { useBothServers } from './raw-conn.js';
 
-const servers: { nimbus: RedisUnderTest; real: { port: number } | null } = { nimbus: null as unknown as RedisUnderTest, real: null };
-let realProc: ChildProcess | null = null;
-
-before(async () => {
-  servers.nimbus = await startRedis();
-  const bin = findTool('redis-server');
-  if (bin === null) return;
-  const port = 20000 + Math.floor(Math.random() * 30000);
-  // Redis 7 refuses DEBUG unless enabled; Nimbus allows it (a development server).
-  realProc = spawn(bin, ['--port', String(port), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const probe = new Redis(port, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    const ok = await probe.connect().then(() => true, () => false);
-    probe.disconnect();
-    if (ok) {
-      servers.real = { port };
-      break;
-    }
-  }
-});
-after(async () => {
-  realProc?.kill('SIGKILL');
-  await servers.nimbus.close();
-});
+// Redis 7 refuses DEBUG unless enabled; Nimbus allows it (a development server).
+const servers = useBothServers(['--enable-debug-command', 'local']);
 
 async function checkLatencyMonitor(port: number): Promise<void> {
   const r = new Redis(port, { lazyConnect: true });

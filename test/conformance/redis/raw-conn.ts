@@ -19,12 +19,12 @@ export interface RealRedis {
   stop(): void;
 }
 
-/** Starts redis-server without persistence; null when it is not installed. */
-export async function startRealRedis(): Promise<RealRedis | null> {
+/** Starts redis-server without persistence (plus `extraArgs`); null when it is not installed. */
+export async function startRealRedis(extraArgs: readonly string[] = []): Promise<RealRedis | null> {
   const bin = findTool('redis-server');
   if (!bin) return null;
   const port = 20000 + Math.floor(Math.random() * 30000);
-  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--save', '', '--appendonly', 'no', ...extraArgs], {
     stdio: 'ignore',
   });
   for (let i = 0; i < 50; i++) {
@@ -45,11 +45,11 @@ export interface BothServers {
 }
 
 /** Registers before/after hooks starting Nimbus and redis-server for a test file's tests. */
-export function useBothServers(): BothServers {
+export function useBothServers(realArgs: readonly string[] = []): BothServers {
   const s = { real: null } as unknown as BothServers;
   before(async () => {
     s.nimbus = await startRedis();
-    s.real = await startRealRedis();
+    s.real = await startRealRedis(realArgs);
   });
   after(async () => {
     s.real?.stop();
