@@ -81,19 +81,19 @@ export function walkRecords(body: Buffer, h: BatchHeader): RecordView[] {
   const cur = { p: 0 };
   const n = Math.min(h.recordCount, CLEANER_RECORDS_PER_BATCH_MAX);
   for (let i = 0; i < n; i++) {
-    const len = readVarint(body, cur);
+    const len = readZigzagVarint(body, cur);
     const attrPos = cur.p;
     const end = attrPos + len;
     if (len <= 0 || end > body.length) throw new RecordFormatError(`record ${i}: length ${len} past the batch`);
     cur.p++;
-    const tsDelta = readVarint(body, cur);
-    const offDelta = readVarint(body, cur);
+    const tsDelta = readZigzagVarint(body, cur);
+    const offDelta = readZigzagVarint(body, cur);
     if (offDelta < 0 || offDelta > h.lastOffsetDelta) throw new RecordFormatError(`record ${i}: offsetDelta ${offDelta}`);
     const restPos = cur.p;
-    const keyLen = readVarint(body, cur);
+    const keyLen = readZigzagVarint(body, cur);
     const keyStart = cur.p;
     if (keyLen > 0) cur.p += keyLen;
-    const valueLen = cur.p <= end ? readVarint(body, cur) : -2;
+    const valueLen = cur.p <= end ? readZigzagVarint(body, cur) : -2;
     if (keyLen < -1 || valueLen < -1 || cur.p > end) throw new RecordFormatError(`record ${i}: key/value lengths`);
     out.push({
       offset: base + offDelta,
@@ -170,7 +170,7 @@ export function keyOf(key: Buffer): string {
 }
 
 /** Zigzag varint (up to 64-bit magnitudes as JS numbers; offsets and timestamps fit in 2^53). */
-function readVarint(b: Buffer, cur: { p: number }): number {
+export function readZigzagVarint(b: Buffer, cur: { p: number }): number {
   let result = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {

@@ -6,6 +6,7 @@
  * codecs); without one, or on any malformed input, the answer falls back to the batch itself.
  */
 import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, BATCH_HEADER_BYTES, type BatchHeader } from './batch.js';
+import { readZigzagVarint as readVarint } from './cleaner.js';
 
 export type Decompress = (codec: number, data: Buffer) => Buffer;
 
@@ -50,18 +51,4 @@ export function firstRecordAtOrAfter(batch: Buffer, h: BatchHeader, target: numb
     return fallback;
   }
   return fallback;
-}
-
-/** Zigzag varint (up to 64-bit magnitudes, as JS numbers; timestamps fit in 2^53). */
-function readVarint(b: Buffer, cur: { p: number }): number {
-  let result = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (cur.p >= b.length) throw new RangeError('varint past end');
-    const byte = b[cur.p++]!;
-    result += (byte & 0x7f) * mul;
-    if ((byte & 0x80) === 0) return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-    mul *= 128;
-  }
-  throw new RangeError('varint too long');
 }

@@ -21,7 +21,12 @@ import type { CompactionConfig } from './segment-cleaner.js';
 
 const codecs = { compress, decompress };
 const CFG: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 1, indexIntervalBytes: 100, retentionMs: -1 };
-const COMPACT: CompactionConfig = { deleteRetentionMs: 1000, minCompactionLagMs: 0, minCleanableDirtyRatio: 0.01, maxCompactionLagMs: Number.MAX_SAFE_INTEGER };
+const COMPACT: CompactionConfig = {
+  deleteRetentionMs: 1000,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0.01,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+};
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'nimbus-k2-clean-'));
@@ -46,7 +51,8 @@ function contents(log: FileLog, from = 0): string[] {
     if (r.records.length === 0) break;
     for (const b of decodeRecordSet(r.records)) {
       validateBatch(r.records, b.header.position);
-      for (const rec of b.records) out.push(`${rec.offset}:${rec.key?.toString() ?? ''}=${rec.value?.toString() ?? '~'}`);
+      for (const rec of b.records)
+        out.push(`${rec.offset}:${rec.key?.toString() ?? ''}=${rec.value?.toString() ?? '~'}`);
       offset = Number(b.header.baseOffset) + b.header.lastOffsetDelta + 1;
     }
   }
@@ -54,6 +60,21 @@ function contents(log: FileLog, from = 0): string[] {
 }
 
 const kv = (key: string, value: string | null): NewRecord => ({ key, value, timestamp: 1_000 });
+
+/** Runs `fn` on a fresh log in a temporary directory, then closes and removes both. */
+async function withLog(
+  fn: (log: FileLog, clock: ManualClock, dir: string) => Promise<void>,
+  clock = new ManualClock(),
+): Promise<void> {
+  const dir = tmp();
+  const log = open(dir, clock);
+  try {
+    await fn(log, clock, dir);
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('rewriteBatch keeps offsets, producer fields, headers and codec, with a valid CRC', () => {
   for (const codec of [0, 1, 2, 3, 4]) {
@@ -63,11 +84,25 @@ test('rewriteBatch keeps offsets, producer fields, headers and codec, with a val
       { key: 'a', value: null, timestamp: 900 },
       { key: 'c', value: '4', timestamp: 800 },
     ];
-    const b = encodeBatch(records, { compression: codec, baseOffset: 40n, producerId: 7n, producerEpoch: 3, baseSequence: 11 });
+    const b = encodeBatch(records, {
+      compression: codec,
+      baseOffset: 40n,
+      producerId: 7n,
+      producerEpoch: 3,
+      baseSequence: 11,
+    });
     const h = readBatchHeader(b, 0);
     const body = batchBody(b, h, codecs);
     const all = walkRecords(body, h);
-    assert.deepEqual(all.map((r) => [r.offset, r.tombstone]), [[40, false], [41, false], [42, true], [43, false]]);
+    assert.deepEqual(
+      all.map((r) => [r.offset, r.tombstone]),
+      [
+        [40, false],
+        [41, false],
+        [42, true],
+        [43, false],
+      ],
+    );
     const out = rewriteBatch(b, h, body, [all[1]!, all[2]!], 5_000, codecs);
     const nh = validateBatch(out, 0);
     assert.equal(nh.baseOffset, 40n);
@@ -80,16 +115,16 @@ test('rewriteBatch keeps offsets, producer fields, headers and codec, with a val
     const d = decodeBatchRecords(out, 0);
     assert.deepEqual(
       d.records.map((r) => [r.offset, r.key?.toString(), r.value?.toString() ?? null, r.timestamp]),
-      [[41, 'b', '2', 700], [42, 'a', null, 900]],
+      [
+        [41, 'b', '2', 700],
+        [42, 'a', null, 900],
+      ],
     );
   }
 });
 
-test('compaction keeps the latest value per key with original offsets; the active segment is untouched', async () => {
-  const dir = tmp();
-  const clock = new ManualClock();
-  const log = open(dir, clock);
-  try {
+test('compaction keeps the latest value per key with original offsets; the active segment is untouched', () =>
+  withLog(async (log, clock, dir) => {
     await put(log, [kv('a', 'a1'), kv('b', 'b1')]);
     await put(log, [kv('a', 'a2'), kv('c', 'c1')], 1);
     await put(log, [kv('b', 'b2')]);
@@ -107,16 +142,10 @@ test('compaction keeps the latest value per key with original offsets; the activ
     const again = open(dir, clock);
     assert.deepEqual(contents(again), ['2:a=a2', '4:b=b2', '5:c=c2', '6:a=a3', '7:a=a4']);
     await again.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('tombstones are kept until their delete horizon, then removed', async () => {
-  const dir = tmp();
-  const clock = new ManualClock();
-  const log = open(dir, clock);
-  try {
+test('tombstones are kept until their delete horizon, then removed', () =>
+  withLog(async (log, clock, dir) => {
     await put(log, [kv('a', 'a1'), kv('b', 'b1')]);
     await put(log, [kv('a', null)]);
     await put(log, [kv('z', 'active')]);
@@ -136,37 +165,27 @@ test('tombstones are kept until their delete horizon, then removed', async () =>
     assert.deepEqual(contents(again), ['1:b=b1', '3:z=active']);
     assert.equal(again.logEndOffset(), 4);
     await again.close();
-  } finally {
-    await log.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('min.compaction.lag.ms protects young segments; the dirty ratio gates passes', async () => {
-  const dir = tmp();
-  const clock = new ManualClock(10_000);
-  const log = open(dir, clock);
-  try {
+test('min.compaction.lag.ms protects young segments; the dirty ratio gates passes', () =>
+  withLog(async (log, clock) => {
     await put(log, [kv('a', 'a1')]);
     await put(log, [kv('a', 'a2')]);
     await put(log, [kv('a', 'a3')]);
     const lagged = { ...COMPACT, minCompactionLagMs: 9_500 };
-    assert.equal(log.compact(clock.now(), lagged, codecs), null, 'records at t=1000 are younger than 9.5 s at t=10000');
+    assert.equal(
+      log.compact(clock.now(), lagged, codecs),
+      null,
+      'records at t=1000 are younger than 9.5 s at t=10000',
+    );
     assert.equal(log.compact(clock.now(), { ...COMPACT, minCleanableDirtyRatio: 1.01 }, codecs), null);
     clock.advance(1_000);
     assert.ok(log.compact(clock.now(), lagged, codecs) !== null);
     assert.deepEqual(contents(log), ['1:a=a2', '2:a=a3']);
-  } finally {
-    await log.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }, new ManualClock(10_000)));
 
-test("an idempotent producer's last batch stays as an empty batch", async () => {
-  const dir = tmp();
-  const clock = new ManualClock();
-  const log = open(dir, clock);
-  try {
+test("an idempotent producer's last batch stays as an empty batch", () =>
+  withLog(async (log, clock) => {
     await put(log, [kv('a', 'a1')], 0, 5n);
     await put(log, [kv('a', 'a2')]);
     await put(log, [kv('b', 'active')]);
@@ -175,11 +194,7 @@ test("an idempotent producer's last batch stays as an empty batch", async () => 
     const h = validateBatch(first, 0);
     assert.deepEqual([h.baseOffset, h.recordCount, h.producerId, h.lastOffsetDelta], [0n, 0, 5n, 0]);
     assert.deepEqual(contents(log), ['1:a=a2', '2:b=active']);
-  } finally {
-    await log.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('after a crash mid-clean (temp copy left, indexes missing) the log opens with either version whole', async () => {
   const dir = tmp();
