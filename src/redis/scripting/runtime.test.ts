@@ -65,7 +65,10 @@ test('Lua -> reply conversions follow Redis', () => {
   assert.deepEqual(evalOk(rt, "return {err='ERR bad'}"), { kind: 'error', text: 'ERR bad' });
   assert.deepEqual(evalOk(rt, "return redis.error_reply('MY err')"), { kind: 'error', text: 'MY err' });
   assert.deepEqual(evalOk(rt, "return redis.status_reply('PONG')"), { kind: 'status', text: 'PONG' });
-  assert.deepEqual(evalOk(rt, 'return true', [], [], true), { kind: 'bool', value: true });
+  // Booleans convert by the script's protocol (redis.setresp), not the caller's (script_lua.c).
+  assert.equal(evalOk(rt, 'return true', [], [], true), 1);
+  assert.deepEqual(evalOk(rt, 'redis.setresp(3) return true'), { kind: 'bool', value: true });
+  assert.deepEqual(evalOk(rt, 'redis.setresp(3) return false', [], [], true), { kind: 'bool', value: false });
   assert.deepEqual(evalOk(rt, 'return {double=1.5}'), { kind: 'double', value: 1.5 });
 });
 
@@ -75,7 +78,7 @@ test('reply -> Lua conversions, RESP2 and RESP3 (setresp)', () => {
   assert.equal(evalOk(rt, "return redis.call('get', 'missing') == false"), 1);
   assert.equal(evalOk(rt, "return type(redis.call('set', 'a', 'b')) == 'table'"), 1);
   assert.deepEqual(evalOk(rt, "return redis.call('set', 'a', 'b').ok"), B('OK'));
-  assert.equal(evalOk(rt, "redis.setresp(3) return redis.call('get', 'missing') == nil"), 1);
+  assert.deepEqual(evalOk(rt, "redis.setresp(3) return redis.call('get', 'missing') == nil"), { kind: 'bool', value: true });
   assert.deepEqual(evalOk(rt, "redis.setresp(3) return redis.call('hgetall', 'h').map.f"), B('v'));
   assert.deepEqual(evalOk(rt, "return redis.call('hgetall', 'h')"), [B('f'), B('v')]);
   assert.deepEqual(evalOk(rt, "return redis.pcall('nope').err"), B("ERR unknown command 'nope'"));

@@ -180,7 +180,10 @@ test('RESP3: node-redis runs scripts; redis.setresp(3) maps and booleans', async
   await c.connect();
   try {
     await c.hSet('h', { f: 'v' });
-    assert.equal(await c.eval('return true', { keys: [], arguments: [] }), true);
+    // A Lua boolean follows redis.setresp, not the caller's protocol (checked against
+    // redis-server in test/conformance/redis/script-resp3.test.ts).
+    assert.equal(await c.eval('return true', { keys: [], arguments: [] }), 1);
+    assert.equal(await c.eval('redis.setresp(3) return true', { keys: [], arguments: [] }), true);
     const m = await c.eval("redis.setresp(3) return redis.call('hgetall', KEYS[1])", { keys: ['h'] });
     assert.deepEqual(m, { f: 'v' });
     assert.equal(await c.eval('redis.setresp(3) return {double=3.5}', { keys: [] }), 3.5);
