@@ -655,7 +655,6 @@ export class KafkaEngine {
     for (const t of this.topics.values()) {
       if (t.compaction === null) continue;
       for (const l of t.logs) {
-        if (!(l instanceof FileLog)) continue;
         try {
           const r = l.compact(now, t.compaction, codecs);
           if (r && r.cleanedSegments > 0) {

@@ -64,6 +64,9 @@ import type { RecordCodecs } from './cleaner.js';
 import {
   CLEANED_SUFFIX,
   buildOffsetMap,
+  cleanableEnd,
+  cleaningDue,
+  segmentUnit,
   cleanSegment,
   swapInCleaned,
   type CompactionConfig,
@@ -597,26 +600,13 @@ export class FileLog implements PartitionLog {
     const segs = this.segments;
     // While the writer runs, the segment before the active one may still have an fdatasync in
     // flight on its descriptor (the group written just before a roll): leave it for the next pass.
-    const closedSegments = segs.length - (this.writing ? 2 : 1);
-    let end = 0;
-    while (end < closedSegments && segs[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
+    const end = cleanableEnd(segs, segs.length - (this.writing ? 2 : 1), nowMs, cfg);
     if (end === 0) return null;
     const firstDirty = Math.max(this.firstDirtyOffset, this.startOffset);
-    let dirtyBytes = 0;
-    let cleanBytes = 0;
-    let overdue = false;
-    for (let i = 0; i < end; i++) {
-      const seg = segs[i]!;
-      if (seg.nextOffset <= firstDirty) cleanBytes += seg.sizeBytes;
-      else {
-        dirtyBytes += seg.sizeBytes;
-        if (seg.maxTimestamp >= 0 && nowMs - seg.maxTimestamp > cfg.maxCompactionLagMs) overdue = true;
-      }
-    }
-    const ratioDue = dirtyBytes > 0 && dirtyBytes / (dirtyBytes + cleanBytes) >= cfg.minCleanableDirtyRatio;
+    const units = segs.map(segmentUnit);
+    if (!cleaningDue(units, end, firstDirty, this.tombstoneHorizonMs, nowMs, cfg)) return null;
     const horizonDue = this.tombstoneHorizonMs >= 0 && nowMs >= this.tombstoneHorizonMs;
-    if (!ratioDue && !overdue && !horizonDue) return null;
-    const map = buildOffsetMap(segs, firstDirty, end, codecs);
+    const map = buildOffsetMap(units, firstDirty, end, codecs);
     const stats = { recordsRemoved: 0, horizon: -1 };
     const result: CompactionResult = { cleanedSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, firstDirtyOffset: 0, tombstoneHorizonMs: -1 };
     for (let i = 0; i < map.end; i++) {

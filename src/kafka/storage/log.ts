@@ -17,6 +17,8 @@
  *     Fetch long polls subscribe to it instead of polling.
  */
 import type { BatchHeader } from './batch.js';
+import type { RecordCodecs } from './cleaner.js';
+import type { CompactionConfig, CompactionResult } from './segment-cleaner.js';
 
 export interface LogConfig {
   /** segment.bytes: roll when the active segment would exceed this size. */
@@ -108,6 +110,11 @@ export interface PartitionLog {
   deleteRecordsBefore(offset: number): number;
   /** Drops segments by retention.ms (against nowMs) and retention.bytes. Never the active segment. */
   applyRetention(nowMs: number): RetentionResult;
+  /**
+   * One log-cleaner pass for cleanup.policy=compact (called on clock ticks): the latest record per
+   * key, offsets unchanged, never the active segment. Null when no pass was due.
+   */
+  compact(nowMs: number, cfg: CompactionConfig, codecs: RecordCodecs): CompactionResult | null;
   /** Rolls the active segment if segment.ms has passed (called on clock ticks). */
   maybeRollByTime(nowMs: number): void;
   updateConfig(config: LogConfig): void;

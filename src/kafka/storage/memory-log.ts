@@ -3,7 +3,9 @@
  * retention semantics as FileLog; appends become visible (high watermark) on the next microtask so
  * callers see the same asynchronous acknowledgement shape as with disk.
  */
-import { setBaseOffset, setLeaderEpoch, type BatchHeader } from './batch.js';
+import { readBatchHeader, setBaseOffset, setLeaderEpoch, type BatchHeader } from './batch.js';
+import type { RecordCodecs } from './cleaner.js';
+import { buildOffsetMap, cleanBatch, cleanableEnd, cleaningDue, type CleanUnit, type CompactionConfig, type CompactionResult } from './segment-cleaner.js';
 import {
   KafkaStorageError,
   OffsetOutOfRangeError,
@@ -31,6 +33,10 @@ export class MemoryLog implements PartitionLog {
   private hw = 0;
   private bytes = 0;
   private closed = false;
+  /** Compaction: batches before this offset have been cleaned. */
+  private firstDirtyOffset = 0;
+  /** Earliest delete horizon of tombstones kept by the cleaner, -1 when none. */
+  private tombstoneHorizonMs = -1;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -157,6 +163,51 @@ export class MemoryLog implements PartitionLog {
   private dropOldest(): void {
     const b = this.batches.shift()!;
     this.bytes -= b.bytes.length;
+  }
+
+  /**
+   * The log cleaner over memory: each batch stands in for a segment, and the last visible batch
+   * for the active segment (never cleaned). Same rules as FileLog.compact (segment-cleaner.ts).
+   */
+  compact(nowMs: number, cfg: CompactionConfig, codecs: RecordCodecs): CompactionResult | null {
+    let visible = this.batches.length;
+    while (visible > 0 && this.batches[visible - 1]!.nextOffset > this.hw) visible--;
+    const units: CleanUnit[] = this.batches.slice(0, visible).map((b) => ({
+      baseOffset: b.baseOffset,
+      nextOffset: b.nextOffset,
+      sizeBytes: b.bytes.length,
+      maxTimestamp: b.maxTimestamp,
+      forEach: (visit) => visit(b.bytes, readBatchHeader(b.bytes, 0)),
+    }));
+    const end = cleanableEnd(units, visible - 1, nowMs, cfg);
+    const firstDirty = Math.max(this.firstDirtyOffset, this.startOffset);
+    if (end <= 0 || !cleaningDue(units, end, firstDirty, this.tombstoneHorizonMs, nowMs, cfg)) return null;
+    const map = buildOffsetMap(units, firstDirty, end, codecs);
+    const stats = { recordsRemoved: 0, horizon: -1 };
+    const result: CompactionResult = { cleanedSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, firstDirtyOffset: 0, tombstoneHorizonMs: -1 };
+    const kept: StoredBatch[] = [];
+    for (let i = 0; i < map.end; i++) {
+      const b = this.batches[i]!;
+      const out = cleanBatch(b.bytes, readBatchHeader(b.bytes, 0), map, nowMs, cfg, codecs, stats);
+      if (out === 'keep') {
+        kept.push(b);
+        continue;
+      }
+      result.cleanedSegments++;
+      result.bytesBefore += b.bytes.length;
+      if (out === null) continue;
+      result.bytesAfter += out.length;
+      kept.push({ ...b, maxTimestamp: Number(readBatchHeader(out, 0).maxTimestamp), bytes: out });
+    }
+    // The first batch stays (possibly empty of records) only if kept; offsets never move either way.
+    this.batches.splice(0, map.end, ...kept);
+    this.bytes += result.bytesAfter - result.bytesBefore;
+    result.recordsRemoved = stats.recordsRemoved;
+    result.firstDirtyOffset = this.firstDirtyOffset = this.batches[kept.length]?.baseOffset ?? this.leo;
+    const horizonDue = this.tombstoneHorizonMs >= 0 && nowMs >= this.tombstoneHorizonMs;
+    // Horizons of batches past the mapped range (when the map filled) are still pending.
+    this.tombstoneHorizonMs = result.tombstoneHorizonMs = map.end < end && horizonDue ? nowMs : stats.horizon;
+    return result;
   }
 
   maybeRollByTime(): void {}

@@ -48,13 +48,62 @@ export interface CompactionResult {
   tombstoneHorizonMs: number;
 }
 
-/** What the cleaner needs of a FileLog segment. */
+/** What the cleaner needs of a FileLog segment (or of a MemoryLog batch, its unit of cleaning). */
 export interface CleanableSegment {
   baseOffset: number;
   nextOffset: number;
   sizeBytes: number;
   fd: number;
   maxTimestamp: number;
+}
+
+/** A unit of the cleanable range and a walk over its batches. */
+export interface CleanUnit {
+  baseOffset: number;
+  nextOffset: number;
+  sizeBytes: number;
+  maxTimestamp: number;
+  forEach(visit: (buf: Buffer, h: BatchHeader) => void): void;
+}
+
+export function segmentUnit(seg: CleanableSegment): CleanUnit {
+  return {
+    baseOffset: seg.baseOffset,
+    nextOffset: seg.nextOffset,
+    sizeBytes: seg.sizeBytes,
+    maxTimestamp: seg.maxTimestamp,
+    forEach: (visit) => forEachBatch(seg.fd, seg.sizeBytes, visit),
+  };
+}
+
+/**
+ * Where the cleanable range ends: the first of units[0, closed) whose newest record is younger
+ * than min.compaction.lag.ms (everything after it waits too).
+ */
+export function cleanableEnd(units: readonly { maxTimestamp: number }[], closed: number, nowMs: number, cfg: CompactionConfig): number {
+  let end = 0;
+  while (end < closed && units[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
+  return end;
+}
+
+/**
+ * Whether a pass is due over units[0, end): the dirty ratio reaches min.cleanable.dirty.ratio, a
+ * dirty unit is older than max.compaction.lag.ms, or a kept tombstone's delete horizon has passed.
+ */
+export function cleaningDue(units: readonly CleanUnit[], end: number, firstDirty: number, horizonMs: number, nowMs: number, cfg: CompactionConfig): boolean {
+  let dirtyBytes = 0;
+  let cleanBytes = 0;
+  let overdue = false;
+  for (let i = 0; i < end; i++) {
+    const u = units[i]!;
+    if (u.nextOffset <= firstDirty) cleanBytes += u.sizeBytes;
+    else {
+      dirtyBytes += u.sizeBytes;
+      if (u.maxTimestamp >= 0 && nowMs - u.maxTimestamp > cfg.maxCompactionLagMs) overdue = true;
+    }
+  }
+  const ratioDue = dirtyBytes > 0 && dirtyBytes / (dirtyBytes + cleanBytes) >= cfg.minCleanableDirtyRatio;
+  return ratioDue || overdue || (horizonMs >= 0 && nowMs >= horizonMs);
 }
 
 /** Called for every batch of a cleaned segment, in order, with its position in the new file. */
@@ -93,13 +142,13 @@ export interface OffsetMap {
   end: number;
 }
 
-export function buildOffsetMap(segs: readonly CleanableSegment[], firstDirty: number, end: number, codecs: RecordCodecs): OffsetMap {
+export function buildOffsetMap(segs: readonly CleanUnit[], firstDirty: number, end: number, codecs: RecordCodecs): OffsetMap {
   const map: OffsetMap = { latest: new Map(), lastBatchOfProducer: new Map(), end };
   let keyBytes = 0;
   for (let i = 0; i < end; i++) {
     const seg = segs[i]!;
     const dirty = seg.baseOffset >= firstDirty;
-    forEachBatch(seg.fd, seg.sizeBytes, (buf, h) => {
+    seg.forEach((buf, h) => {
       if (h.producerId >= 0n) map.lastBatchOfProducer.set(Number(h.producerId), Number(h.baseOffset));
       if (!dirty || isControlBatch(h)) return;
       let records: RecordView[];
@@ -123,7 +172,7 @@ export function buildOffsetMap(segs: readonly CleanableSegment[], firstDirty: nu
   return map;
 }
 
-interface CleanStats {
+export interface CleanStats {
   recordsRemoved: number;
   /** Earliest horizon of tombstones kept, -1 when none. */
   horizon: number;
@@ -192,7 +241,7 @@ export function cleanSegment(
  * The cleaned form of one batch: 'keep' (unchanged), null (dropped) or new bytes. Control batches
  * and batches the cleaner cannot read are kept as they are.
  */
-function cleanBatch(
+export function cleanBatch(
   buf: Buffer,
   h: BatchHeader,
   map: OffsetMap,
