@@ -155,6 +155,8 @@ export class KafkaEngine {
   private readonly timers: Timer[] = [];
   private readonly log: EngineLogger;
   private closed = false;
+  /** A cleaner pass is running (ticks do not overlap). */
+  private cleaning = false;
   /** The cluster file has not been written yet (fresh data dir); see load(). */
   private clusterFileDirty = false;
 
@@ -178,7 +180,7 @@ export class KafkaEngine {
     e.offsets.open();
     e.timers.push(o.clock.every(o.retentionCheckIntervalMs ?? 300_000, () => void e.retentionTick()));
     e.timers.push(o.clock.every(o.rollCheckIntervalMs ?? 30_000, () => e.rollTick()));
-    e.timers.push(o.clock.every(o.cleanerIntervalMs ?? CLEANER_INTERVAL_MS_DEFAULT, () => e.cleanerTick()));
+    e.timers.push(o.clock.every(o.cleanerIntervalMs ?? CLEANER_INTERVAL_MS_DEFAULT, () => void e.cleanerTick()));
     return e;
   }
 
@@ -644,28 +646,47 @@ export class KafkaEngine {
     return null;
   }
 
-  /** One log-cleaner pass over every compacted partition; public so tests can force one. */
-  cleanerTick(): void {
-    if (this.closed || !this.o.decompress) return;
+  /**
+   * One log-cleaner pass over every compacted partition; public so tests can force one. Each
+   * partition's pass is synchronous (readers never see a half-swapped segment); between
+   * partitions the event loop gets a turn, so requests are not held up by all of them at once.
+   */
+  async cleanerTick(): Promise<void> {
+    const decompress = this.o.decompress;
+    if (this.closed || this.cleaning || !decompress) return;
+    this.cleaning = true;
+    try {
+      await this.cleanAll(decompress);
+    } finally {
+      this.cleaning = false;
+    }
+  }
+
+  private async cleanAll(decompress: Decompress): Promise<void> {
     const now = this.o.clock.now();
     const codecs: RecordCodecs = {
-      decompress: this.o.decompress,
+      decompress,
       compress: this.o.compress ?? ((codec) => { throw new Error(`no encoder for codec ${codec}`); }),
     };
-    for (const t of this.topics.values()) {
-      if (t.compaction === null) continue;
-      for (const l of t.logs) {
-        try {
-          const r = l.compact(now, t.compaction, codecs);
-          if (r && r.cleanedSegments > 0) {
-            this.log.info(`cleaner: ${l.topic}-${l.partition} ${r.cleanedSegments} segment(s), ${r.bytesBefore} → ${r.bytesAfter} bytes, ${r.recordsRemoved} record(s) removed`);
-          }
-        } catch (e) {
-          this.log.warn(`cleaning ${l.topic}-${l.partition} failed: ${(e as Error).message}`);
+    const work: [TopicState, PartitionLog][] = [];
+    for (const t of this.topics.values()) if (t.compaction !== null) for (const l of t.logs) work.push([t, l]);
+    for (let i = 0; i < work.length; i++) {
+      const [t, l] = work[i]!;
+      if (i > 0) await new Promise<void>((r) => setImmediate(r));
+      // The topic may have been deleted or altered while we yielded.
+      if (this.closed) return;
+      if (t.compaction === null || this.topics.get(t.info.name) !== t) continue;
+      try {
+        const r = l.compact(now, t.compaction, codecs);
+        if (r && r.cleanedSegments > 0) {
+          this.log.info(`cleaner: ${l.topic}-${l.partition} ${r.cleanedSegments} segment(s), ${r.bytesBefore} → ${r.bytesAfter} bytes, ${r.recordsRemoved} record(s) removed`);
         }
+      } catch (e) {
+        this.log.warn(`cleaning ${l.topic}-${l.partition} failed: ${(e as Error).message}`);
       }
     }
   }
+
 
   /** Retention and offset expiry; public so tests and admin tools can force a pass. */
   async retentionTick(): Promise<void> {
