@@ -43,6 +43,15 @@ for (const storage of ['file', 'memory'] as const)
     });
     try {
       engine.createTopic({ name: 'c', numPartitions: 1, replicationFactor: 1, configs: CONFIGS });
+      const broker = engine.describeConfigs('broker', '1', ['log.cleaner.backoff.ms', 'log.cleanup.policy']);
+      assert.deepEqual(
+        broker.entries.map((e) => [e.name, e.value]),
+        [
+          ['log.cleaner.backoff.ms', '1000'],
+          ['log.cleanup.policy', 'delete'],
+        ],
+      );
+      assert.equal(engine.describeConfigs('topic', 'c', ['cleanup.policy']).entries[0]!.value, 'compact');
       engine.createTopic({
         name: 'd',
         numPartitions: 1,

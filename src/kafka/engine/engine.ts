@@ -363,6 +363,9 @@ export class KafkaEngine {
       'log.segment.bytes': [configValue(this.o.topicDefaults ?? {}, 'segment.bytes'), 3],
       'message.max.bytes': [configValue(this.o.topicDefaults ?? {}, 'max.message.bytes'), 3],
       'log.flush.interval.messages': [configValue(this.o.topicDefaults ?? {}, 'flush.messages'), 5],
+      'log.cleaner.enable': ['true', 1],
+      'log.cleaner.backoff.ms': [String(this.o.cleanerIntervalMs ?? CLEANER_INTERVAL_MS_DEFAULT), 5],
+      'log.cleanup.policy': [configValue(this.o.topicDefaults ?? {}, 'cleanup.policy'), 7],
     };
     const names = keys ?? Object.keys(values);
     return names
