@@ -65,7 +65,8 @@ for (const storage of ['file', 'memory'] as const)
           encodeBatch([{ key: 'k', value: 'x' }, { value: 'no key' }], { compression: codec }),
         );
         assert.equal(r.errorCode, E.INVALID_RECORD, `codec ${codec}`);
-        assert.match(r.errorMessage ?? '', /Compacted topic cannot accept message without key/);
+        assert.match(r.errorMessage ?? '', /Compacted topic cannot accept message without key in topic partition c-0/);
+      assert.deepEqual(r.recordErrors?.map((e) => e.batchIndex), [1], 'the second record has no key');
       }
       assert.equal(
         (await engine.produce('d', 0, encodeBatch([{ value: 'no key' }]))).errorCode,

@@ -451,7 +451,10 @@ export class KafkaEngine {
     if (headers.length === 0) return produceError(ErrorCode.INVALID_RECORD, 'no record batch');
     if (t.compaction !== null) {
       const keyless = this.keylessRecord(records, headers);
-      if (keyless !== null) return produceError(ErrorCode.INVALID_RECORD, `${keyless} in topic partition ${topic}-${partition}.`);
+      if (keyless !== null) {
+        const message = `${keyless.message} in topic partition ${topic}-${partition}.`;
+        return { ...produceError(ErrorCode.INVALID_RECORD, message), recordErrors: [{ batchIndex: keyless.index, message }] };
+      }
     }
     const producers = t.producers[partition]!;
     const c = producers.checkAll(headers);
@@ -635,15 +638,15 @@ export class KafkaEngine {
   }
 
   /** Kafka's LogValidator: a compacted topic refuses records without a key (and unreadable ones). */
-  private keylessRecord(records: Buffer, headers: readonly BatchHeader[]): string | null {
+  private keylessRecord(records: Buffer, headers: readonly BatchHeader[]): { index: number; message: string } | null {
     const decompress = this.o.decompress ?? ((): Buffer => { throw new Error('no codec'); });
     for (const h of headers) {
       try {
-        for (const r of walkRecords(batchBody(records, h, { decompress }), h)) {
-          if (r.key === null) return 'Compacted topic cannot accept message without key';
-        }
+        const recs = walkRecords(batchBody(records, h, { decompress }), h);
+        const index = recs.findIndex((r) => r.key === null);
+        if (index >= 0) return { index, message: 'Compacted topic cannot accept message without key' };
       } catch (e) {
-        return `Compacted topic cannot check record keys: ${(e as Error).message}`;
+        return { index: 0, message: `Compacted topic cannot check record keys: ${(e as Error).message}` };
       }
     }
     return null;

@@ -98,6 +98,8 @@ export interface ProduceResult {
   /** -1: the topic uses CreateTime. */
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** Records that caused the batch to be refused (Produce v8+ record errors), by index in the batch. */
+  recordErrors?: { batchIndex: number; message: string | null }[];
 }
 
 export interface ReadPartitionResult {

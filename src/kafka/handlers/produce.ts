@@ -68,7 +68,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(
           baseOffset: big(r.baseOffset),
           logAppendTimeMs: big(r.logAppendTimeMs),
           logStartOffset: big(r.logStartOffset),
-          recordErrors: [],
+          recordErrors: (r.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
           errorMessage: r.errorCode === 0 ? null : r.errorMessage,
         });
       }

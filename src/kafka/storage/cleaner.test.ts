@@ -18,7 +18,12 @@ const record = fc.record({
   key: fc.option(bytes, { nil: null }),
   value: fc.option(bytes, { nil: null }),
   timestamp: fc.integer({ min: 0, max: 2 ** 41 }),
-  headers: fc.array(fc.tuple(fc.string({ maxLength: 8 }), fc.option(bytes, { nil: null })).map(([key, value]) => ({ key, value })), { maxLength: 3 }),
+  headers: fc.array(
+    fc
+      .tuple(fc.string({ maxLength: 8 }), fc.option(bytes, { nil: null }))
+      .map(([key, value]) => ({ key, value })),
+    { maxLength: 3 },
+  ),
 });
 
 test('rewriteBatch(subset) decodes to that subset, for every codec', () => {
@@ -53,23 +58,37 @@ test('rewriteBatch(subset) decodes to that subset, for every codec', () => {
 });
 
 test('walkRecords on random or mutated record sections throws only RecordFormatError', () => {
-  const good = encodeBatch([{ key: 'a', value: 'b', headers: { h: 'v' } }, { key: null, value: null }], { nowMs: 5 });
+  const good = encodeBatch(
+    [
+      { key: 'a', value: 'b', headers: { h: 'v' } },
+      { key: null, value: null },
+    ],
+    { nowMs: 5 },
+  );
   fc.assert(
     fc.property(
       fc.oneof(
         fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
-        fc.tuple(fc.nat(good.length - BATCH_HEADER_BYTES - 1), fc.integer({ min: 0, max: 255 })).map(([i, v]) => {
-          const m = Buffer.from(good.subarray(BATCH_HEADER_BYTES));
-          m[i] = v;
-          return m;
-        }),
+        fc
+          .tuple(fc.nat(good.length - BATCH_HEADER_BYTES - 1), fc.integer({ min: 0, max: 255 }))
+          .map(([i, v]) => {
+            const m = Buffer.from(good.subarray(BATCH_HEADER_BYTES));
+            m[i] = v;
+            return m;
+          }),
       ),
       fc.integer({ min: 0, max: 50 }),
       (section, count) => {
-        const b = buildBatch(section, { lastOffsetDelta: Math.max(0, count - 1), recordCount: count, baseTimestamp: 0n, maxTimestamp: 0n });
+        const b = buildBatch(section, {
+          lastOffsetDelta: Math.max(0, count - 1),
+          recordCount: count,
+          baseTimestamp: 0n,
+          maxTimestamp: 0n,
+        });
         const h = readBatchHeader(b, 0);
         try {
-          for (const r of walkRecords(batchBody(b, h, codecs), h)) assert.ok(r.end <= section.length && r.attrPos < r.end);
+          for (const r of walkRecords(batchBody(b, h, codecs), h))
+            assert.ok(r.end <= section.length && r.attrPos < r.end);
         } catch (e) {
           assert.ok(e instanceof RecordFormatError, String(e));
         }

@@ -84,17 +84,20 @@ export function walkRecords(body: Buffer, h: BatchHeader): RecordView[] {
     const len = readZigzagVarint(body, cur);
     const attrPos = cur.p;
     const end = attrPos + len;
-    if (len <= 0 || end > body.length) throw new RecordFormatError(`record ${i}: length ${len} past the batch`);
+    if (len <= 0 || end > body.length)
+      throw new RecordFormatError(`record ${i}: length ${len} past the batch`);
     cur.p++;
     const tsDelta = readZigzagVarint(body, cur);
     const offDelta = readZigzagVarint(body, cur);
-    if (offDelta < 0 || offDelta > h.lastOffsetDelta) throw new RecordFormatError(`record ${i}: offsetDelta ${offDelta}`);
+    if (offDelta < 0 || offDelta > h.lastOffsetDelta)
+      throw new RecordFormatError(`record ${i}: offsetDelta ${offDelta}`);
     const restPos = cur.p;
     const keyLen = readZigzagVarint(body, cur);
     const keyStart = cur.p;
     if (keyLen > 0) cur.p += keyLen;
     const valueLen = cur.p <= end ? readZigzagVarint(body, cur) : -2;
-    if (keyLen < -1 || valueLen < -1 || cur.p > end) throw new RecordFormatError(`record ${i}: key/value lengths`);
+    if (keyLen < -1 || valueLen < -1 || cur.p > end)
+      throw new RecordFormatError(`record ${i}: key/value lengths`);
     out.push({
       offset: base + offDelta,
       timestamp: baseTs + tsDelta,
@@ -124,7 +127,8 @@ export function rewriteBatch(
   const logAppendTime = (h.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
   let maxTs = logAppendTime ? Number(h.maxTimestamp) : -1;
   if (!logAppendTime) for (const r of kept) if (r.timestamp > maxTs) maxTs = r.timestamp;
-  const baseTs = deleteHorizonMs >= 0 ? deleteHorizonMs : kept.length > 0 ? kept[0]!.timestamp : Number(h.baseTimestamp);
+  const baseTs =
+    deleteHorizonMs >= 0 ? deleteHorizonMs : kept.length > 0 ? kept[0]!.timestamp : Number(h.baseTimestamp);
   let bound = 0;
   for (const r of kept) bound += r.end - r.attrPos + RECORD_PREFIX_GROWTH_MAX;
   const records = Buffer.allocUnsafe(bound);

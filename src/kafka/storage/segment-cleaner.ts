@@ -14,8 +14,24 @@
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_BYTES_HARD_MAX, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, OFF_BATCH_LENGTH, isControlBatch, readBatchHeader, type BatchHeader } from './batch.js';
-import { batchBody, deleteHorizonOf, keyOf, rewriteBatch, walkRecords, type RecordCodecs, type RecordView } from './cleaner.js';
+import {
+  BATCH_BYTES_HARD_MAX,
+  BATCH_HEADER_BYTES,
+  BATCH_LOG_OVERHEAD_BYTES,
+  OFF_BATCH_LENGTH,
+  isControlBatch,
+  readBatchHeader,
+  type BatchHeader,
+} from './batch.js';
+import {
+  batchBody,
+  deleteHorizonOf,
+  keyOf,
+  rewriteBatch,
+  walkRecords,
+  type RecordCodecs,
+  type RecordView,
+} from './cleaner.js';
 import { fsyncDir, segmentName } from './segment-files.js';
 
 /** Bytes read from a segment at a time while cleaning. */
@@ -80,7 +96,12 @@ export function segmentUnit(seg: CleanableSegment): CleanUnit {
  * Where the cleanable range ends: the first of units[0, closed) whose newest record is younger
  * than min.compaction.lag.ms (everything after it waits too).
  */
-export function cleanableEnd(units: readonly { maxTimestamp: number }[], closed: number, nowMs: number, cfg: CompactionConfig): number {
+export function cleanableEnd(
+  units: readonly { maxTimestamp: number }[],
+  closed: number,
+  nowMs: number,
+  cfg: CompactionConfig,
+): number {
   let end = 0;
   while (end < closed && units[end]!.maxTimestamp <= nowMs - cfg.minCompactionLagMs) end++;
   return end;
@@ -90,7 +111,14 @@ export function cleanableEnd(units: readonly { maxTimestamp: number }[], closed:
  * Whether a pass is due over units[0, end): the dirty ratio reaches min.cleanable.dirty.ratio, a
  * dirty unit is older than max.compaction.lag.ms, or a kept tombstone's delete horizon has passed.
  */
-export function cleaningDue(units: readonly CleanUnit[], end: number, firstDirty: number, horizonMs: number, nowMs: number, cfg: CompactionConfig): boolean {
+export function cleaningDue(
+  units: readonly CleanUnit[],
+  end: number,
+  firstDirty: number,
+  horizonMs: number,
+  nowMs: number,
+  cfg: CompactionConfig,
+): boolean {
   let dirtyBytes = 0;
   let cleanBytes = 0;
   let overdue = false;
@@ -110,7 +138,11 @@ export function cleaningDue(units: readonly CleanUnit[], end: number, firstDirty
 export type BatchSink = (h: BatchHeader, position: number) => void;
 
 /** Walks the batches of [0, size) of a segment file in chunks. `h.position` is relative to `buf`. */
-export function forEachBatch(fd: number, size: number, visit: (buf: Buffer, h: BatchHeader, filePos: number) => void): void {
+export function forEachBatch(
+  fd: number,
+  size: number,
+  visit: (buf: Buffer, h: BatchHeader, filePos: number) => void,
+): void {
   let chunk = Buffer.allocUnsafe(Math.min(CLEANER_READ_CHUNK_BYTES, Math.max(size, BATCH_HEADER_BYTES)));
   let pos = 0;
   while (pos + BATCH_HEADER_BYTES <= size) {
@@ -118,7 +150,8 @@ export function forEachBatch(fd: number, size: number, visit: (buf: Buffer, h: B
     let p = 0;
     while (p + BATCH_HEADER_BYTES <= n) {
       const total = chunk.readInt32BE(p + OFF_BATCH_LENGTH) + BATCH_LOG_OVERHEAD_BYTES;
-      if (total < BATCH_HEADER_BYTES || total > BATCH_BYTES_HARD_MAX) throw new Error(`bad batch length ${total} at ${pos + p}`);
+      if (total < BATCH_HEADER_BYTES || total > BATCH_BYTES_HARD_MAX)
+        throw new Error(`bad batch length ${total} at ${pos + p}`);
       if (p + total > n) break;
       visit(chunk, readBatchHeader(chunk, p), pos + p);
       p += total;
@@ -142,7 +175,12 @@ export interface OffsetMap {
   end: number;
 }
 
-export function buildOffsetMap(segs: readonly CleanUnit[], firstDirty: number, end: number, codecs: RecordCodecs): OffsetMap {
+export function buildOffsetMap(
+  segs: readonly CleanUnit[],
+  firstDirty: number,
+  end: number,
+  codecs: RecordCodecs,
+): OffsetMap {
   const map: OffsetMap = { latest: new Map(), lastBatchOfProducer: new Map(), end };
   let keyBytes = 0;
   for (let i = 0; i < end; i++) {
@@ -282,7 +320,14 @@ export function cleanBatch(
     if (h.producerId < 0n || map.lastBatchOfProducer.get(pid) !== Number(h.baseOffset)) return null;
   }
   try {
-    return rewriteBatch(buf, h, body, kept, kept.length === 0 ? -1 : tombstones > 0 ? newHorizon : -1, codecs);
+    return rewriteBatch(
+      buf,
+      h,
+      body,
+      kept,
+      kept.length === 0 ? -1 : tombstones > 0 ? newHorizon : -1,
+      codecs,
+    );
   } catch {
     return 'keep'; // No encoder for the codec: the batch stays whole rather than change codec.
   }

@@ -30,11 +30,23 @@ const RECORDS_PER_BATCH = 10;
 const VALUE_BYTES = 1000;
 const ROUNDS = 3;
 const CFG: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 100_000, retentionMs: -1 };
-const COMPACT: CompactionConfig = { deleteRetentionMs: 0, minCompactionLagMs: 0, minCleanableDirtyRatio: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER };
+const COMPACT: CompactionConfig = {
+  deleteRetentionMs: 0,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+};
 const codecs = { compress, decompress };
 
 function openLog(dir: string, warnings: string[] = []): FileLog {
-  return FileLog.open({ dir, topic: 't', partition: 0, config: CFG, clock: new ManualClock(), onWarning: (m) => warnings.push(m) });
+  return FileLog.open({
+    dir,
+    topic: 't',
+    partition: 0,
+    config: CFG,
+    clock: new ManualClock(),
+    onWarning: (m) => warnings.push(m),
+  });
 }
 
 if (process.env[CHILD_ENV]) {
@@ -60,7 +72,8 @@ async function populate(dir: string): Promise<Map<number, string>> {
   for (let v = 0; v < VERSIONS; v++) {
     for (let k = 0; k < KEYS; k += RECORDS_PER_BATCH) {
       const recs = [];
-      for (let i = k; i < k + RECORDS_PER_BATCH; i++) recs.push({ key: `k${i}`, value: value(i, v), timestamp: 1_000 });
+      for (let i = k; i < k + RECORDS_PER_BATCH; i++)
+        recs.push({ key: `k${i}`, value: value(i, v), timestamp: 1_000 });
       const b = encodeBatch(recs, { compression: n++ % 2 });
       const r = await log.append(b, splitBatches(b), 0);
       recs.forEach((rec, i) => written.set(r.baseOffset + i, `${rec.key}=${rec.value}`));
@@ -77,7 +90,8 @@ function readAll(log: FileLog): Map<number, string> {
     const r = log.read(offset, 1 << 20);
     if (r.records.length === 0) break;
     for (const b of decodeRecordSet(r.records)) {
-      for (const rec of b.records) out.set(rec.offset, `${rec.key?.toString() ?? ''}=${rec.value?.toString() ?? '~'}`);
+      for (const rec of b.records)
+        out.set(rec.offset, `${rec.key?.toString() ?? ''}=${rec.value?.toString() ?? '~'}`);
       offset = Number(b.header.baseOffset) + b.header.lastOffsetDelta + 1;
     }
   }
@@ -85,9 +99,18 @@ function readAll(log: FileLog): Map<number, string> {
 }
 
 /** Runs the child on `dir`; kills it `killAfterMs` after it starts cleaning (null: let it finish). */
-function runChild(dir: string, killAfterMs: number | null): Promise<{ killed: boolean; cleanMs: number | null }> {
-  const loader = process.execArgv.filter((a, i, all) => /^--(import|require|loader)/.test(a) || /^--(import|require|loader)$/.test(all[i - 1] ?? ''));
-  const proc = spawn(process.execPath, [...loader, fileURLToPath(import.meta.url)], { env: { ...process.env, [CHILD_ENV]: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runChild(
+  dir: string,
+  killAfterMs: number | null,
+): Promise<{ killed: boolean; cleanMs: number | null }> {
+  const loader = process.execArgv.filter(
+    (a, i, all) =>
+      /^--(import|require|loader)/.test(a) || /^--(import|require|loader)$/.test(all[i - 1] ?? ''),
+  );
+  const proc = spawn(process.execPath, [...loader, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, [CHILD_ENV]: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -136,8 +159,10 @@ function defineTests(): void {
           assert.equal(log.recovery.truncatedBytes, 0);
           assert.deepEqual(warnings, []);
           const seen = readAll(log);
-          for (const [offset, kv] of seen) assert.equal(kv, written.get(offset), `offset ${offset} holds what was written there`);
-          for (const offset of latest.values()) assert.ok(seen.has(offset), `latest offset ${offset} survives`);
+          for (const [offset, kv] of seen)
+            assert.equal(kv, written.get(offset), `offset ${offset} holds what was written there`);
+          for (const offset of latest.values())
+            assert.ok(seen.has(offset), `latest offset ${offset} survives`);
           log.compact(Date.now(), COMPACT, codecs);
           const after = readAll(log);
           // The last segment is active (never cleaned); every earlier key keeps one record.

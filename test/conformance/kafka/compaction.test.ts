@@ -15,6 +15,8 @@ import type { KafkaEngine } from '../../../src/kafka/engine/engine.js';
 import type { LazyService } from '../../../src/platform/lazy-service.js';
 import type { KafkaService } from '../../../src/kafka/index.js';
 import { readBatchHeader } from '../../../src/kafka/storage/batch.js';
+import { API, KafkaClient } from '../../../src/kafka/cli/client.js';
+import { encodeBatch } from '../../../src/kafka/protocol/records.js';
 import { startBroker, waitFor, type TestBroker } from './broker.js';
 
 let broker: TestBroker;
@@ -33,7 +35,12 @@ const COMPACTED = {
 before(async () => {
   // The cleaner runs on the broker clock's ticks, every 50 ms here (Kafka's default is 15 s).
   broker = await startBroker({ cleanerBackoffMs: 50 });
-  kafka = new Kafka({ brokers: [broker.address], clientId: 'compaction-test', logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  kafka = new Kafka({
+    brokers: [broker.address],
+    clientId: 'compaction-test',
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   admin = kafka.admin();
   await admin.connect();
   producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
@@ -78,7 +85,12 @@ async function produceHistory(topic: string): Promise<void> {
   for (const round of [1, 2, 3]) {
     for (const key of ['k0', 'k1', 'k2']) {
       // One send per record: each is its own batch, so each lands in its own segment.
-      await producer.send({ topic, acks: -1, compression: codecs[i++ % 2]!, messages: [{ key, value: `${key}-v${round}` }] });
+      await producer.send({
+        topic,
+        acks: -1,
+        compression: codecs[i++ % 2]!,
+        messages: [{ key, value: `${key}-v${round}` }],
+      });
     }
   }
   await producer.send({ topic, acks: -1, messages: [{ key: 'k1', value: null }] }); // tombstone, offset 9
@@ -96,15 +108,28 @@ test('kafkajs: a compacted topic keeps the latest value per key at its original 
   const topic = 'compacted-users';
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: 1, configEntries: Object.entries(COMPACTED).map(([name, value]) => ({ name, value })) }],
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        configEntries: Object.entries(COMPACTED).map(([name, value]) => ({ name, value })),
+      },
+    ],
   });
-  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }] });
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }],
+  });
   assert.equal(described.resources[0]!.configEntries[0]!.configValue, 'compact');
   await produceHistory(topic);
   // Two cleaner passes: the first sets the tombstone's delete horizon (now + 0 ms), a later one drops it.
   await waitFor(() => firstBatchOffset(topic) === 6, 10_000, 'the cleaner to compact');
   const expected = ['6 k0=k0-v3', '10 k2=k2-v4', '11 tail=active'];
-  await waitFor(() => engine().read(topic, 0, 7, 1 << 20).records.length > 0 && firstBatchAfter(topic, 7) === 10, 10_000, 'the tombstone to go');
+  await waitFor(
+    () => engine().read(topic, 0, 7, 1 << 20).records.length > 0 && firstBatchAfter(topic, 7) === 10,
+    10_000,
+    'the tombstone to go',
+  );
   const seen = await consumeAll(topic, expected.length);
   assert.deepEqual(seen, expected);
 });
@@ -115,18 +140,67 @@ function firstBatchAfter(topic: string, offset: number): number {
 
 test('kafkajs: a record without a key is refused on a compacted topic (CORRUPT_MESSAGE before Produce v8)', async () => {
   const topic = 'compacted-keyless';
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }] }] });
-  await assert.rejects(producer.send({ topic, acks: -1, messages: [{ value: 'no key' }] }), (e: Error & { type?: string }) => {
-    assert.equal(e.type ?? (e as { cause?: { type?: string } }).cause?.type, 'CORRUPT_MESSAGE', String(e));
-    return true;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }] },
+    ],
   });
+  await assert.rejects(
+    producer.send({ topic, acks: -1, messages: [{ value: 'no key' }] }),
+    (e: Error & { type?: string }) => {
+      assert.equal(e.type ?? (e as { cause?: { type?: string } }).cause?.type, 'CORRUPT_MESSAGE', String(e));
+      return true;
+    },
+  );
   await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'keyed' }] });
   assert.equal(engine().read(topic, 0, 0, 1 << 20).highWatermark, 1, 'only the keyed record was written');
 });
 
+test('Produce v9 (raw client): a keyless record gets INVALID_RECORD with a record error', async () => {
+  const c = await KafkaClient.connect(broker.address, 'compaction-raw');
+  try {
+    assert.equal(c.versionOf(API.Produce), 9);
+    const body = {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5_000,
+      topicData: [
+        {
+          name: 'compacted-keyless',
+          partitionData: [
+            { index: 0, records: encodeBatch([{ key: 'k', value: '1' }, { value: 'no key' }]) },
+          ],
+        },
+      ],
+    };
+    const r = await c.request<{
+      responses: {
+        partitionResponses: {
+          errorCode: number;
+          errorMessage: string | null;
+          recordErrors: { batchIndex: number }[];
+        }[];
+      }[];
+    }>(API.Produce, body);
+    const p = r.responses[0]!.partitionResponses[0]!;
+    assert.equal(p.errorCode, 87, 'INVALID_RECORD');
+    assert.match(p.errorMessage ?? '', /Compacted topic cannot accept message without key/);
+    assert.deepEqual(
+      p.recordErrors.map((e) => e.batchIndex),
+      [1],
+    );
+  } finally {
+    c.close();
+  }
+});
+
 test('kafkajs: AlterConfigs turns compaction on for an existing topic', async () => {
   const topic = 'altered-to-compact';
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '100' }] }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '100' }] }],
+  });
   await producer.send({ topic, acks: -1, messages: [{ key: 'a', value: '1' }] });
   await producer.send({ topic, acks: -1, messages: [{ key: 'a', value: '2' }] });
   await producer.send({ topic, acks: -1, messages: [{ key: 'b', value: 'active' }] });
@@ -134,7 +208,13 @@ test('kafkajs: AlterConfigs turns compaction on for an existing topic', async ()
   assert.equal(firstBatchOffset(topic), 0, 'cleanup.policy=delete: nothing is compacted');
   await admin.alterConfigs({
     validateOnly: false,
-    resources: [{ type: 2, name: topic, configEntries: Object.entries(COMPACTED).map(([name, value]) => ({ name, value })) }],
+    resources: [
+      {
+        type: 2,
+        name: topic,
+        configEntries: Object.entries(COMPACTED).map(([name, value]) => ({ name, value })),
+      },
+    ],
   });
   await waitFor(() => firstBatchOffset(topic) === 1, 10_000, 'the cleaner to compact after AlterConfigs');
 });
@@ -142,7 +222,24 @@ test('kafkajs: AlterConfigs turns compaction on for an existing topic', async ()
 test('kcat: reads the compacted log with its gaps', async (t: TestContext) => {
   if (!requireTool(t, 'kcat')) return;
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('kcat', ['-b', broker.address, '-C', '-t', 'compacted-users', '-o', 'beginning', '-e', '-q', '-Z', '-f', '%o %k=%s\\n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      'kcat',
+      [
+        '-b',
+        broker.address,
+        '-C',
+        '-t',
+        'compacted-users',
+        '-o',
+        'beginning',
+        '-e',
+        '-q',
+        '-Z',
+        '-f',
+        '%o %k=%s\\n',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
