@@ -155,15 +155,16 @@ export function histogramAdd(hist: Float64Array, us: number): void {
 
 /**
  * The histogram as LATENCY HISTOGRAM reports it: cumulative counts keyed by the bucket's upper
- * bound in µs (1, 2, 4, …), up to the bucket of the slowest call.
+ * bound in µs (1, 2, 4, …), listing only buckets that add calls, as Redis does. (Redis's HDR
+ * histogram has bounds of 1.024 × 2^i µs after rounding: 1, 2, 4, 8, 16, 33, 66, …)
  */
 export function histogramReport(hist: Float64Array): Array<[number, number]> {
-  let last = -1;
-  for (let i = 0; i < hist.length; i++) if ((hist[i] as number) > 0) last = i;
   const out: Array<[number, number]> = [];
   let cum = 0;
-  for (let i = 0; i <= last; i++) {
-    cum += hist[i] as number;
+  for (let i = 0; i < hist.length; i++) {
+    const n = hist[i] as number;
+    if (n === 0) continue;
+    cum += n;
     out.push([2 ** i, cum]);
   }
   return out;

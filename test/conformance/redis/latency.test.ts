@@ -19,17 +19,18 @@ async function checkLatencyMonitor(port: number): Promise<void> {
     assert.match(String(await r.call('LATENCY', 'DOCTOR')), /Latency monitoring is disabled/);
 
     // Below the threshold nothing is recorded; DEBUG SLEEP is not a fast command.
-    await r.config('SET', 'latency-monitor-threshold', '100');
+    // A threshold well above the short sleep, so a loaded CI machine cannot push it over.
+    await r.config('SET', 'latency-monitor-threshold', '200');
     assert.match(String(await r.call('LATENCY', 'DOCTOR')), /no latency spike was observed/);
     await r.call('DEBUG', 'SLEEP', '0.01');
     assert.deepEqual(await r.call('LATENCY', 'LATEST'), []);
-    await r.call('DEBUG', 'SLEEP', '0.15');
+    await r.call('DEBUG', 'SLEEP', '0.3');
     const latest = (await r.call('LATENCY', 'LATEST')) as Array<[string, number, number, number]>;
     assert.equal(latest.length, 1);
     const [event, time, ms, max] = latest[0] as [string, number, number, number];
     assert.equal(event, 'command');
     assert.ok(Math.abs(time - Date.now() / 1000) < 5, `time ${time}`);
-    assert.ok(ms >= 140 && ms < 1000, `latency ${ms}`);
+    assert.ok(ms >= 280 && ms < 3000, `latency ${ms}`);
     assert.equal(max, ms);
 
     const history = (await r.call('LATENCY', 'HISTORY', 'command')) as Array<[number, number]>;
@@ -72,8 +73,9 @@ async function checkHistogram(port: number): Promise<void> {
     for (let i = 0; i < buckets.length; i += 2) {
       const bound = buckets[i] as number;
       const count = buckets[i + 1] as number;
-      assert.ok(bound > prevBound && Number.isInteger(Math.log2(bound)), `bucket bound ${bound} is a power of two`);
-      assert.ok(count >= prevCount, 'counts are cumulative');
+      // Nimbus's bounds are powers of two; Redis's HDR buckets are 1, 2, 4, 8, 16, 33, 66, …
+      assert.ok(Number.isInteger(bound) && bound > prevBound, `bucket bounds increase (${bound} after ${prevBound})`);
+      assert.ok(count > prevCount, 'counts are cumulative, and only buckets that add calls are listed');
       prevBound = bound;
       prevCount = count;
     }

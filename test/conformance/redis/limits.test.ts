@@ -229,7 +229,9 @@ for (const mode of ['direct', 'stream'] as const) {
       const list = (await redis.client('LIST')) as string;
       const line = list.split('\n').find((l) => !l.includes('cmd=client')) ?? '';
       const omem = Number(/omem=(\d+)/.exec(line)?.[1] ?? NaN);
-      assert.ok(omem > OUTPUT_PAUSE_READ_BYTES / 2 && omem <= OUTPUT_PAUSE_READ_BYTES + 2 * MB, `omem=${omem}`);
+      // Slack for requests that arrive together in one read on a loaded machine; without the
+      // pause the server would hold all 48 MB.
+      assert.ok(omem > OUTPUT_PAUSE_READ_BYTES / 2 && omem <= OUTPUT_PAUSE_READ_BYTES + 12 * MB, `omem=${omem}`);
       const reply = `$${MB}\r\n${'x'.repeat(MB)}\r\n`;
       const want = reply.length * GETS + '+PONG\r\n'.length;
       let got = 0;
