@@ -2,10 +2,10 @@
  * The latency monitor (LATENCY LATEST/HISTORY/RESET/GRAPH/DOCTOR) and per-command latency
  * histograms (LATENCY HISTOGRAM), after Redis's latency.c.
  *
- * Events are recorded only when `latency-monitor-threshold` is above 0 and the measured time
- * reaches it, as in Redis. Each event keeps a ring of the last LATENCY_HISTORY_LEN samples, one
- * per second at most (a second sample in the same second keeps the larger value), and its
- * all-time maximum. Events raised by Nimbus: `command` and `fast-command` (a command's own run
+ * The server records an event (RedisServer.latencySample) only when `latency-monitor-threshold`
+ * is above 0 and the measured time reaches it, as in Redis. Each event keeps a ring of the last
+ * LATENCY_HISTORY_LEN samples, one per second at most (a second sample in the same second keeps
+ * the larger value), and its all-time maximum. Events raised by Nimbus: `command` and `fast-command` (a command's own run
  * time, split by the `fast` flag as Redis does), `expire-cycle` and `eviction-cycle`.
  */
 
@@ -31,11 +31,6 @@ interface EventSeries {
 
 export class LatencyMonitor {
   private readonly events = new Map<string, EventSeries>();
-
-  /** latencyAddSampleIfNeeded: records `ms` for `event` when the threshold allows it. */
-  addSampleIfNeeded(thresholdMs: number, event: string, nowSec: number, ms: number): void {
-    if (thresholdMs > 0 && ms >= thresholdMs) this.addSample(event, nowSec, ms);
-  }
 
   addSample(event: string, nowSec: number, ms: number): void {
     let ts = this.events.get(event);

@@ -216,11 +216,9 @@ export class RedisServer {
       return;
     }
     const now = this.clock.now();
-    let c: Client | null = null;
-    const socket = adoptSocket(accepted, this.readBuffer, (buf, n) => {
-      if (c !== null) this.onData(c, buf, n);
-    });
-    const client = (c = new Client(this.nextClientId++, this, socket, now));
+    // Reads start on a later loop turn, after `client` below exists.
+    const socket = adoptSocket(accepted, this.readBuffer, (buf, n) => this.onData(client, buf, n));
+    const client = new Client(this.nextClientId++, this, socket, now);
     this.clients.set(client.id, client);
     client.out.onDirty = () => this.markPending(client);
     socket.setNoDelay(true);
@@ -415,8 +413,7 @@ export class RedisServer {
     cmd.stats.usec += us;
     if (us > this.settings.slowlogSlowerThanUs && this.settings.slowlogSlowerThanUs >= 0) this.slowlogAdd(c, us);
     if (this.latencyTracking) histogramAdd(cmd.histogram ?? (cmd.histogram = new Float64Array(LATENCY_HISTOGRAM_BUCKETS)), us);
-    const thresholdMs = this.settings.latencyMonitorThresholdMs;
-    if (thresholdMs > 0 && us >= thresholdMs * 1000) this.latencySample(cmd.fast ? 'fast-command' : 'command', us / 1000);
+    if (this.settings.latencyMonitorThresholdMs > 0) this.latencySample(cmd.fast ? 'fast-command' : 'command', us / 1000);
     if (ks.dirty !== dirtyBefore && cmd.write) {
       const dbIndex = c.db.id;
       const rewritten = c.propagated as string[][] | null;
@@ -652,10 +649,11 @@ export class RedisServer {
 
   // --- periodic work --------------------------------------------------------------------------
 
-  /** Records a latency event if latency-monitor-threshold allows it. */
+  /** latencyAddSampleIfNeeded: records a latency event when latency-monitor-threshold allows it. */
   latencySample(event: string, ms: number): void {
-    const nowSec = Math.floor(this.clock.now() / 1000);
-    this.latency.addSampleIfNeeded(this.settings.latencyMonitorThresholdMs, event, nowSec, ms);
+    const thresholdMs = this.settings.latencyMonitorThresholdMs;
+    if (thresholdMs <= 0 || ms < thresholdMs) return;
+    this.latency.addSample(event, Math.floor(this.clock.now() / 1000), ms);
   }
 
   private cron(): void {
