@@ -10,7 +10,6 @@ import type { RedisConfig } from './config.js';
 import { fromRdbValue, toRdbValue } from './engine/rdb-convert.js';
 import { AofManager } from './persistence/aof.js';
 import { AofSwitch } from './persistence/aof-switch.js';
-import { setRuntimeAofControl } from './persistence/runtime-control.js';
 import { readRdb } from './persistence/rdb.js';
 import { Snapshots, type SnapshotSource } from './persistence/snapshot.js';
 import type { RdbEntry } from './persistence/value-model.js';
@@ -137,6 +136,8 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
   };
 
   const hooks: PersistenceHooks = {
+    setAppendonly: (on) => aofSwitch.setAppendonly(on),
+    setAppendfsync: (policy) => aofSwitch.setFsync(policy),
     feedAof(db, argv) {
       aofSwitch.aof?.append(db, argv.map((a) => Buffer.from(a, 'latin1')));
     },
@@ -188,8 +189,4 @@ export async function attachPersistence(server: RedisServer, config: RedisConfig
   server.persistence = hooks;
   server.persistenceParams = (name) =>
     name === 'appendonly' ? (aofSwitch.aof ? 'yes' : 'no') : name === 'appendfsync' ? aofSwitch.fsync : undefined;
-  setRuntimeAofControl(server, {
-    setAppendonly: (on) => aofSwitch.setAppendonly(on),
-    setAppendfsync: (policy) => aofSwitch.setFsync(policy),
-  });
 }

@@ -53,6 +53,10 @@ export interface PersistenceHooks {
   flushOnStop(): Promise<void>;
   /** appendfsync always: resolves when this turn's writes are on disk (replies wait for it). */
   durable(): Promise<void> | null;
+  /** CONFIG SET appendonly: turns AOF on (starts the first rewrite) or off; an error text, or null. */
+  setAppendonly(on: boolean): string | null;
+  /** CONFIG SET appendfsync: switches the fsync policy at once. */
+  setAppendfsync(policy: 'always' | 'everysec' | 'no'): void;
 }
 
 export interface ServerSettings {

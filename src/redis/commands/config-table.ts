@@ -7,7 +7,6 @@ import { MAXMEMORY_POLICIES, formatOutputLimits, parseMemory, parseOutputLimits,
 import type { MaxmemoryPolicy } from '../engine/keyspace.js';
 import type { RedisServer } from '../server.js';
 import { notifyFlagsToString, setNotifyKeyspaceEvents } from '../notify.js';
-import { runtimeAofControl } from '../persistence/runtime-control.js';
 
 export interface ConfigParam {
   get(s: RedisServer): string;
@@ -160,10 +159,9 @@ export function buildConfigTable(): Map<string, ConfigParam> {
     get: (s) => s.persistenceParam('appendonly') ?? 'no',
     set: (s, v) => {
       if (!isBool(v)) return "argument must be 'yes' or 'no'";
-      const ctl = runtimeAofControl(s);
       const on = v.toLowerCase() === 'yes';
-      if (!ctl) return on ? 'Unable to turn on AOF: Nimbus runs this server without persistence (--ephemeral).' : null;
-      return ctl.setAppendonly(on);
+      if (s.persistence === null) return on ? 'Unable to turn on AOF: Nimbus runs this server without persistence (--ephemeral).' : null;
+      return s.persistence.setAppendonly(on);
     },
   });
   t.set('appendfsync', {
@@ -172,8 +170,7 @@ export function buildConfigTable(): Map<string, ConfigParam> {
       const policy = v.toLowerCase();
       if (policy !== 'everysec' && policy !== 'always' && policy !== 'no')
         return 'argument(s) must be one of the following: everysec, always, no';
-      const ctl = runtimeAofControl(s);
-      if (ctl) ctl.setAppendfsync(policy);
+      if (s.persistence !== null) s.persistence.setAppendfsync(policy);
       else s.settings.extra.set('appendfsync', policy); // ephemeral: remembered, no effect
       return null;
     },
