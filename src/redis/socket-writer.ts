@@ -46,6 +46,8 @@ export function forceStreamWrites(on: boolean): void {
 
 export class SocketWriter {
   private readonly handle: StreamHandle | null;
+  /** The write request class this socket was set up with (forceStreamWrites may change it later). */
+  private readonly Wrap: WriteReqCtor | null;
   private readonly oncomplete: (status: number) => void;
 
   /**
@@ -57,7 +59,8 @@ export class SocketWriter {
     onDrained: () => void,
   ) {
     const h = (socket as unknown as { _handle: Partial<StreamHandle> | null })._handle;
-    this.handle = WriteWrap !== null && h !== null && typeof h.writeLatin1String === 'function' ? (h as StreamHandle) : null;
+    this.Wrap = WriteWrap;
+    this.handle = this.Wrap !== null && h !== null && typeof h.writeLatin1String === 'function' ? (h as StreamHandle) : null;
     this.oncomplete = (status: number) => {
       if (status < 0) socket.destroy();
       else if (this.pendingBytes() === 0) onDrained();
@@ -72,7 +75,7 @@ export class SocketWriter {
       socket.write(s, 'latin1');
       return;
     }
-    const req = new (WriteWrap as WriteReqCtor)();
+    const req = new (this.Wrap as WriteReqCtor)();
     req.oncomplete = this.oncomplete;
     if (h.writeLatin1String(req, s) < 0) socket.destroy();
   }
