@@ -9,6 +9,7 @@
 //   string   → JS string holding one char per byte (latin1, code units 0–255), the same form the
 //              Redis server uses for command arguments
 //   table    → LuaTable
+//   userdata → LuaUserdata (only library sentinels such as cjson.null)
 //   function → LuaFunction: positional arguments (a missing argument is undefined), and it
 //              always returns an array of results ([] for none). Compiled Lua functions and
 //              library functions follow the same convention, so either can be called anywhere.
@@ -16,8 +17,13 @@
 // LuaError with `where: true`; the runtime then prefixes the position of the calling Lua line
 // ("user_script:3: "), as luaL_error does with luaL_where(L, 1).
 
-export type LuaValue = undefined | boolean | number | string | LuaTable | LuaFunction;
+export type LuaValue = undefined | boolean | number | string | LuaTable | LuaFunction | LuaUserdata;
 export type LuaFunction = (...args: LuaValue[]) => LuaValue[];
+
+/** An opaque library value (lightuserdata in C Lua), e.g. cjson.null; compared by identity. */
+export class LuaUserdata {
+  constructor(readonly tag: string) {}
+}
 
 /** A Lua error in flight: `value` is what pcall returns as its second result. */
 export class LuaError extends Error {
@@ -193,7 +199,7 @@ export function typeName(v: LuaValue): string {
     case 'function':
       return 'function';
     default:
-      return 'table';
+      return v instanceof LuaTable ? 'table' : 'userdata';
   }
 }
 
