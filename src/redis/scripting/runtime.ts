@@ -29,6 +29,8 @@ import { openCjson } from './libs/cjson.js';
 import { openCmsgpack } from './libs/cmsgpack.js';
 import { openStruct } from './libs/struct.js';
 import { adaptLua51Source } from './lua51-source.js';
+import { BusyAbort, LuajsEngine, type CompiledScript } from './luajs/engine.js';
+import { createStdlib } from './luajs/stdlib-loader.js';
 
 /** Instructions between two hook calls; each call only reads the clock. */
 export const HOOK_INSTRUCTIONS = 20_000;
@@ -61,6 +63,18 @@ export interface ScriptRuntimeOptions {
   busyThresholdMs?: number;
   now?: () => number;
   yieldWhenBusy?: boolean;
+  /**
+   * 'luajs' (default) runs EVAL/EVALSHA scripts compiled to JS when they compile, and the fengari
+   * interpreter otherwise; 'fengari' always interprets. Default from NIMBUS_LUA_ENGINE.
+   */
+  engine?: LuaEngineName;
+}
+
+export type LuaEngineName = 'luajs' | 'fengari';
+
+/** The engine named by NIMBUS_LUA_ENGINE ('fengari' forces the interpreter). */
+export function defaultLuaEngine(): LuaEngineName {
+  return process.env['NIMBUS_LUA_ENGINE'] === 'fengari' ? 'fengari' : 'luajs';
 }
 
 export type RunResult =
@@ -140,13 +154,43 @@ export class ScriptRuntime {
   private readonly now: () => number;
   private readonly yieldWhenBusy: boolean;
   busyThresholdMs: number;
+  readonly engine: LuaEngineName;
+  private luajs: LuajsEngine | null = null;
+  /** SHA → the script compiled by luajs, or null when it runs on fengari. */
+  private readonly compiled = new Map<string, CompiledScript | null>();
+  /**
+   * SHAs that ran past busy-reply-threshold under luajs: they stay on fengari, whose count hook
+   * can yield (serve -BUSY, accept SCRIPT KILL) where compiled code cannot.
+   */
+  private readonly pinned = new Set<string>();
 
   constructor(opts: ScriptRuntimeOptions) {
     this.host = opts.host;
     this.now = opts.now ?? Date.now;
     this.yieldWhenBusy = opts.yieldWhenBusy ?? false;
     this.busyThresholdMs = opts.busyThresholdMs ?? DEFAULT_BUSY_THRESHOLD_MS;
+    this.engine = opts.engine ?? defaultLuaEngine();
     this.createState();
+  }
+
+  private createLuajs(): void {
+    if (this.engine !== 'luajs') return;
+    this.luajs = new LuajsEngine(
+      {
+        call: (argv, resp3) => this.host.call(argv, resp3),
+        log: (level, message) => this.host.log?.(level, message),
+        run: () => this.run,
+        now: this.now,
+        busyThresholdMs: () => this.busyThresholdMs,
+      },
+      createStdlib,
+    );
+  }
+
+  /** Whether `sha` runs compiled (for tests and INFO-style introspection). */
+  isCompiled(sha: string): boolean {
+    sha = sha.toLowerCase();
+    return this.compiled.get(sha) != null && !this.pinned.has(sha);
   }
 
   // ---- script cache -------------------------------------------------------------------------
@@ -169,6 +213,7 @@ export class ScriptRuntime {
     if ('error' in r) return `Error compiling script (new function): ${r.error}`;
     this.refs.set(sha, r.ref);
     this.bodies.set(sha, Buffer.from(original));
+    this.compiled.set(sha, this.luajs?.compile(compiled) ?? null);
     return null;
   }
 
@@ -203,6 +248,8 @@ export class ScriptRuntime {
     if (this.run) throw new Error('flush during a running script');
     this.refs.clear();
     this.bodies.clear();
+    this.compiled.clear();
+    this.pinned.clear();
     this.protectedTables.clear();
     this.runner = null;
     this.createState();
@@ -230,6 +277,7 @@ export class ScriptRuntime {
     if ('error' in r) return `Error compiling script (new function): ${r.error}`;
     this.refs.set(sha, r.ref);
     this.bodies.set(sha, Buffer.from(body));
+    this.compiled.set(sha, this.luajs?.compile(body) ?? null);
     return null;
   }
 
@@ -370,11 +418,49 @@ export class ScriptRuntime {
       ref = this.refs.get(sha);
       if (ref === undefined) return undefined;
     }
+    const script = this.compiled.get(sha);
+    if (script != null && !this.pinned.has(sha))
+      return this.runCompiled(sha, ref, script, keys, args, clientResp3);
     const co = this.begin(ref, 'f_' + sha, clientResp3);
     if (co === null) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
     this.setArgTable(co, TS_KEYS, keys);
     this.setArgTable(co, TS_ARGV, args);
     return this.step(0);
+  }
+
+  /**
+   * Runs a luajs-compiled script. Past busy-reply-threshold before any write, the engine abandons
+   * the run (BusyAbort) and it starts over on fengari, already past the threshold, so the
+   * interpreter's hook yields at once and other clients get -BUSY. Either way the SHA is then
+   * pinned to fengari.
+   */
+  private runCompiled(
+    sha: string,
+    ref: number,
+    script: CompiledScript,
+    keys: ScriptArgs,
+    args: ScriptArgs,
+    clientResp3: boolean,
+  ): RunResult {
+    if (this.run) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
+    const funcName = 'f_' + sha;
+    const run = this.startRun(funcName, clientResp3, this.now());
+    let reply: ScriptReply;
+    try {
+      reply = (this.luajs as LuajsEngine).run(script, keys, args, funcName);
+    } catch (e) {
+      this.run = null;
+      if (!(e instanceof BusyAbort)) throw e;
+      this.pinned.add(sha);
+      const co = this.begin(ref, funcName, clientResp3, run.startedMs);
+      if (co === null) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
+      this.setArgTable(co, TS_KEYS, keys);
+      this.setArgTable(co, TS_ARGV, args);
+      return this.step(0);
+    }
+    if (run.timedOut) this.pinned.add(sha);
+    this.run = null;
+    return { status: 'done', reply };
   }
 
   /** EVAL: compiles when needed, then runs. */
@@ -404,10 +490,16 @@ export class ScriptRuntime {
   }
 
   /** Sets up a run and pushes the function; null when a script is already running. */
-  private begin(ref: number, funcName: string, clientResp3: boolean): LuaState | null {
+  private begin(ref: number, funcName: string, clientResp3: boolean, startedMs?: number): LuaState | null {
     if (this.run) return null;
     const co = this.acquireRunner();
-    const t = this.now();
+    this.startRun(funcName, clientResp3, startedMs ?? this.now());
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    return co;
+  }
+
+  /** Resets the shared run state for a new run (no allocation per call). */
+  private startRun(funcName: string, clientResp3: boolean, t: number): RunState {
     const run = this.runState;
     run.funcName = funcName;
     run.clientResp3 = clientResp3;
@@ -419,8 +511,7 @@ export class ScriptRuntime {
     run.wrote = false;
     run.replFlags = REPL_ALL;
     this.run = run;
-    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
-    return co;
+    return run;
   }
 
   private step(nargs: number): RunResult {
@@ -605,6 +696,7 @@ export class ScriptRuntime {
     this.openRedisLib(L);
     this.runPrelude(L);
     this.protectGlobals(L);
+    this.createLuajs();
   }
 
   private openRedisLib(L: LuaState): void {
