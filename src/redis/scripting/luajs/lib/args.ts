@@ -1,0 +1,108 @@
+// Argument checks with Lua 5.1's lauxlib wording ("bad argument #1 to 'rep' (number expected, got
+// no value)"). Library functions take positional parameters; `argc` is the number of arguments
+// the Lua call passed (arguments.length, lua_gettop in C), needed only to tell "no value" from
+// "nil" on the error path.
+import { LuaError, LuaTable, numberToString, stringToNumber, typeName, type LuaValue } from '../value.js';
+
+/** A library error at the calling Lua line (luaL_error). */
+export function luaError(msg: string): never {
+  throw new LuaError(msg, true);
+}
+
+/** luaL_argerror. */
+export function argError(n: number, fname: string, msg: string): never {
+  throw new LuaError(`bad argument #${n} to '${fname}' (${msg})`, true);
+}
+
+/** luaL_typerror: "<expected> expected, got <type or 'no value'>". */
+export function typeError(n: number, fname: string, v: LuaValue, expected: string, argc: number): never {
+  return argError(n, fname, `${expected} expected, got ${n > argc ? 'no value' : typeName(v)}`);
+}
+
+/** luaL_checknumber: numbers, and strings that convert to numbers. */
+export function checkNumber(v: LuaValue, n: number, fname: string, argc: number): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const x = stringToNumber(v);
+    if (x !== undefined) return x;
+  }
+  return typeError(n, fname, v, 'number', argc);
+}
+
+export function optNumber(v: LuaValue, n: number, fname: string, argc: number, def: number): number {
+  return v === undefined ? def : checkNumber(v, n, fname, argc);
+}
+
+const TWO63 = 9223372036854775808;
+
+/**
+ * A double converted to lua_Integer (ptrdiff_t) as x86-64 does: truncation toward zero, and the
+ * "integer indefinite" value -2^63 for NaN and out-of-range values.
+ */
+export function toInteger(d: number): number {
+  if (d !== d || d >= TWO63 || d < -TWO63) return -TWO63;
+  return Math.trunc(d);
+}
+
+/** (int) of a lua_Integer: the low 32 bits, signed. */
+export function toInt(d: number): number {
+  const i = toInteger(d);
+  return i >= -2147483648 && i <= 2147483647 ? i : Number(BigInt.asIntN(32, BigInt(i)));
+}
+
+/** luaL_checkinteger. */
+export function checkInteger(v: LuaValue, n: number, fname: string, argc: number): number {
+  return toInteger(typeof v === 'number' ? v : checkNumber(v, n, fname, argc));
+}
+
+/** luaL_checkint. */
+export function checkInt(v: LuaValue, n: number, fname: string, argc: number): number {
+  const d = typeof v === 'number' ? v : checkNumber(v, n, fname, argc);
+  return (d | 0) === d ? d : toInt(d);
+}
+
+export function optInteger(v: LuaValue, n: number, fname: string, argc: number, def: number): number {
+  return v === undefined ? def : checkInteger(v, n, fname, argc);
+}
+
+export function optInt(v: LuaValue, n: number, fname: string, argc: number, def: number): number {
+  return v === undefined ? def : checkInt(v, n, fname, argc);
+}
+
+/** luaL_checklstring: strings, and numbers converted with "%.14g". */
+export function checkString(v: LuaValue, n: number, fname: string, argc: number): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return numberToString(v);
+  return typeError(n, fname, v, 'string', argc);
+}
+
+export function optString(v: LuaValue, n: number, fname: string, argc: number, def: string): string {
+  return v === undefined ? def : checkString(v, n, fname, argc);
+}
+
+export function checkTable(v: LuaValue, n: number, fname: string, argc: number): LuaTable {
+  if (v instanceof LuaTable) return v;
+  return typeError(n, fname, v, 'table', argc);
+}
+
+/** lua_isstring: strings and numbers. */
+export function isStringLike(v: LuaValue): v is string | number {
+  return typeof v === 'string' || typeof v === 'number';
+}
+
+/** lua_tostring for a value known to be a string or number. */
+export function toStr(v: string | number): string {
+  return typeof v === 'string' ? v : numberToString(v);
+}
+
+/** Lua truthiness. */
+export function truthy(v: LuaValue): boolean {
+  return v !== undefined && v !== false;
+}
+
+/** Builds a library table from named functions and constants. */
+export function libTable(entries: Record<string, LuaValue>): LuaTable {
+  const t = new LuaTable();
+  for (const [k, v] of Object.entries(entries)) t.set(k, v);
+  return t;
+}

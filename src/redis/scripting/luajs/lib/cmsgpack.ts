@@ -1,0 +1,352 @@
+// lua-cmsgpack as Redis ships it (a port of ../../libs/cmsgpack.ts onto the luajs value model):
+// cmsgpack.pack(...), unpack(s), unpack_one(s [, offset]), unpack_limit(s, limit [, offset]).
+// Integral numbers use the smallest integer form, other numbers float32 when exact else float64;
+// tables that are 1..n sequences become arrays, others maps; nesting past MAX_ENCODE_NESTING
+// encodes nil. Decoding is iterative: open containers live in a frame stack.
+import { LuaTable, type LuaValue } from '../value.js';
+import { ByteWriter } from '../../libs/bytes.js';
+import { argError, checkInteger, checkString, libTable, luaError, optInteger } from './args.js';
+
+export const MAX_ENCODE_NESTING = 16;
+/** Containers open at once while decoding. */
+export const MAX_DECODE_NESTING = 1000;
+/** Values one unpack call may return (Lua 5.1's LUAI_MAXCSTACK: lua_checkstack fails beyond). */
+export const MAX_UNPACK_VALUES = 8000;
+
+function encodeInteger(w: ByteWriter, n: number): void {
+  if (n >= 0) {
+    if (n < 128) w.byte(n);
+    else if (n < 0x100) {
+      w.byte(0xcc);
+      w.byte(n);
+    } else if (n < 0x10000)
+      w.view(3, (d) => {
+        d.setUint8(0, 0xcd);
+        d.setUint16(1, n);
+      });
+    else if (n < 0x100000000)
+      w.view(5, (d) => {
+        d.setUint8(0, 0xce);
+        d.setUint32(1, n);
+      });
+    else
+      w.view(9, (d) => {
+        d.setUint8(0, 0xcf);
+        d.setBigUint64(1, BigInt(n));
+      });
+  } else if (n >= -32) w.byte(n & 0xff);
+  else if (n >= -128) {
+    w.byte(0xd0);
+    w.byte(n & 0xff);
+  } else if (n >= -32768)
+    w.view(3, (d) => {
+      d.setUint8(0, 0xd1);
+      d.setInt16(1, n);
+    });
+  else if (n >= -2147483648)
+    w.view(5, (d) => {
+      d.setUint8(0, 0xd2);
+      d.setInt32(1, n);
+    });
+  else
+    w.view(9, (d) => {
+      d.setUint8(0, 0xd3);
+      d.setBigInt64(1, BigInt(n));
+    });
+}
+
+function encodeNumber(w: ByteWriter, n: number): void {
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) {
+    encodeInteger(w, n);
+    return;
+  }
+  if (Math.fround(n) === n || Number.isNaN(n))
+    w.view(5, (d) => {
+      d.setUint8(0, 0xca);
+      d.setFloat32(1, n);
+    });
+  else
+    w.view(9, (d) => {
+      d.setUint8(0, 0xcb);
+      d.setFloat64(1, n);
+    });
+}
+
+function header(w: ByteWriter, n: number, fix: number, b16: number, b32: number): void {
+  if (n < 16) w.byte(fix | n);
+  else if (n < 0x10000)
+    w.view(3, (d) => {
+      d.setUint8(0, b16);
+      d.setUint16(1, n);
+    });
+  else
+    w.view(5, (d) => {
+      d.setUint8(0, b32);
+      d.setUint32(1, n);
+    });
+}
+
+function encodeString(w: ByteWriter, s: string): void {
+  const n = s.length;
+  if (n < 32) w.byte(0xa0 | n);
+  else if (n < 0x100) {
+    w.byte(0xd9);
+    w.byte(n);
+  } else if (n < 0x10000) header(w, n, 0, 0xda, 0xdb);
+  else
+    w.view(5, (d) => {
+      d.setUint8(0, 0xdb);
+      d.setUint32(1, n);
+    });
+  w.ascii(s);
+}
+
+/** Array length if the table is a 1..n sequence, else -1. */
+function sequenceLength(t: LuaTable): number {
+  const arr = t.arr;
+  let count = 0;
+  for (let i = 0; i < arr.length; i++) if (arr[i] !== undefined) count++;
+  let max = arr.length;
+  if (t.hash !== null) {
+    for (const k of t.hash.keys()) {
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return -1;
+      if (k > max) max = k;
+      count++;
+    }
+  }
+  return max === count ? count : -1;
+}
+
+function mapSize(t: LuaTable): number {
+  let count = 0;
+  for (const v of t.arr) if (v !== undefined) count++;
+  return count + (t.hash === null ? 0 : t.hash.size);
+}
+
+// Recursion bounded by MAX_ENCODE_NESTING (16), as in lua-cmsgpack.
+function encodeValue(w: ByteWriter, v: LuaValue, level: number): void {
+  if (typeof v === 'string') encodeString(w, v);
+  else if (typeof v === 'number') encodeNumber(w, v);
+  else if (typeof v === 'boolean') w.byte(v ? 0xc3 : 0xc2);
+  else if (v instanceof LuaTable && level < MAX_ENCODE_NESTING) encodeTable(w, v, level + 1);
+  else w.byte(0xc0);
+}
+
+function encodeTable(w: ByteWriter, t: LuaTable, level: number): void {
+  const n = sequenceLength(t);
+  if (n >= 0) {
+    header(w, n, 0x90, 0xdc, 0xdd);
+    for (let i = 1; i <= n; i++) encodeValue(w, t.get(i), level);
+    return;
+  }
+  header(w, mapSize(t), 0x80, 0xde, 0xdf);
+  for (let kv = t.next(undefined); kv !== undefined; kv = t.next(kv[0])) {
+    encodeValue(w, kv[0], level);
+    encodeValue(w, kv[1], level);
+  }
+}
+
+function bytesToLatin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
+
+// ---- decoding -------------------------------------------------------------------------------------
+
+class Missing extends Error {}
+class BadFormat extends Error {}
+
+interface Frame {
+  table: LuaTable;
+  isMap: boolean;
+  /** Elements (arrays) or key+value slots (maps, counted twice) still to read. */
+  left: number;
+  index: number;
+  key: LuaValue;
+}
+
+const OPENED: unique symbol = Symbol('opened');
+
+class Decoder {
+  pos: number;
+  private readonly buf: Buffer;
+  private readonly dv: DataView;
+
+  constructor(
+    private readonly s: string,
+    offset: number,
+  ) {
+    this.buf = Buffer.from(s, 'latin1');
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.pos = offset;
+  }
+
+  /** Advances over n bytes, returning their offset. */
+  private need(n: number): number {
+    if (this.pos + n > this.buf.length) throw new Missing();
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  private str(n: number): string {
+    const at = this.need(n);
+    return this.s.substring(at, at + n);
+  }
+
+  /** Decodes one complete value. */
+  one(): LuaValue {
+    const frames: Frame[] = [];
+    for (;;) {
+      let v = this.item(frames);
+      if (v === OPENED) continue;
+      for (;;) {
+        const f = frames[frames.length - 1];
+        if (!f) return v;
+        f.left--;
+        if (f.isMap) {
+          if (f.left % 2 === 1) {
+            f.key = v; // just read a key; read its value next
+            break;
+          }
+          f.table.set(f.key, v);
+        } else f.table.set(++f.index, v);
+        if (f.left > 0) break;
+        frames.pop();
+        v = f.table;
+      }
+    }
+  }
+
+  private item(frames: Frame[]): LuaValue | typeof OPENED {
+    const c = this.buf[this.need(1)]!;
+    if (c <= 0x7f) return c;
+    if (c >= 0xe0) return c - 0x100;
+    if (c >= 0xa0 && c <= 0xbf) return this.str(c & 0x1f);
+    if (c >= 0x90 && c <= 0x9f) return this.open(frames, false, c & 0x0f);
+    if (c >= 0x80 && c <= 0x8f) return this.open(frames, true, c & 0x0f);
+    return this.typed(frames, c);
+  }
+
+  private typed(frames: Frame[], c: number): LuaValue | typeof OPENED {
+    const dv = this.dv;
+    switch (c) {
+      case 0xc0:
+        return undefined;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+      case 0xd9:
+        return this.str(dv.getUint8(this.need(1)));
+      case 0xc5:
+      case 0xda:
+        return this.str(dv.getUint16(this.need(2)));
+      case 0xc6:
+      case 0xdb:
+        return this.str(dv.getUint32(this.need(4)));
+      case 0xca:
+        return dv.getFloat32(this.need(4));
+      case 0xcb:
+        return dv.getFloat64(this.need(8));
+      case 0xcc:
+        return dv.getUint8(this.need(1));
+      case 0xcd:
+        return dv.getUint16(this.need(2));
+      case 0xce:
+        return dv.getUint32(this.need(4));
+      case 0xcf:
+        return Number(dv.getBigUint64(this.need(8)));
+      case 0xd0:
+        return dv.getInt8(this.need(1));
+      case 0xd1:
+        return dv.getInt16(this.need(2));
+      case 0xd2:
+        return dv.getInt32(this.need(4));
+      case 0xd3:
+        return Number(dv.getBigInt64(this.need(8)));
+      case 0xdc:
+        return this.open(frames, false, dv.getUint16(this.need(2)));
+      case 0xdd:
+        return this.open(frames, false, dv.getUint32(this.need(4)));
+      case 0xde:
+        return this.open(frames, true, dv.getUint16(this.need(2)));
+      case 0xdf:
+        return this.open(frames, true, dv.getUint32(this.need(4)));
+      default:
+        throw new BadFormat();
+    }
+  }
+
+  private open(frames: Frame[], isMap: boolean, n: number): LuaValue | typeof OPENED {
+    // Every element needs at least one byte: reject impossible counts before allocating.
+    if (n * (isMap ? 2 : 1) > this.buf.length - this.pos) throw new Missing();
+    if (frames.length >= MAX_DECODE_NESTING) throw new BadFormat();
+    const table = new LuaTable();
+    if (n === 0) return table;
+    frames.push({ table, isMap, left: isMap ? n * 2 : n, index: 0, key: undefined });
+    return OPENED;
+  }
+}
+
+/** Decodes up to `limit` values (0 = all) from `offset`; returns them and the next offset or -1. */
+function decodeMany(s: string, offset: number, limit: number): [LuaValue[], number] {
+  const d = new Decoder(s, offset);
+  const values: LuaValue[] = [];
+  try {
+    while (d.pos < s.length && (limit <= 0 || values.length < limit)) {
+      if (values.length >= MAX_UNPACK_VALUES) luaError('too many values to unpack');
+      values.push(d.one());
+    }
+  } catch (e) {
+    if (e instanceof Missing) luaError('Missing bytes in input.');
+    if (e instanceof BadFormat) luaError('Bad data format in input.');
+    throw e;
+  }
+  return [values, d.pos >= s.length ? -1 : d.pos];
+}
+
+function unpackWithOffset(
+  fname: string,
+  argc: number,
+  str: LuaValue,
+  limit: number,
+  off: LuaValue,
+  offArg: number,
+): LuaValue[] {
+  const s = checkString(str, 1, fname, argc);
+  const offset = optInteger(off, offArg, fname, argc, 0);
+  if (offset < 0 || offset > s.length)
+    luaError(`Start offset ${offset} greater than input length ${s.length}.`);
+  const [values, next] = decodeMany(s, offset, limit);
+  values.unshift(next);
+  return values;
+}
+
+export function createCmsgpackLib(): LuaTable {
+  function pack(this: void, ...args: LuaValue[]): LuaValue[] {
+    if (args.length === 0) argError(0, 'pack', 'MessagePack pack needs input.');
+    const w = new ByteWriter();
+    for (const v of args) encodeValue(w, v, 0);
+    return [bytesToLatin1(w.result())];
+  }
+  function unpack(this: void, s?: LuaValue): LuaValue[] {
+    return decodeMany(checkString(s, 1, 'unpack', arguments.length), 0, 0)[0];
+  }
+  function unpackOne(this: void, s?: LuaValue, off?: LuaValue): LuaValue[] {
+    return unpackWithOffset('unpack_one', arguments.length, s, 1, off, 2);
+  }
+  function unpackLimit(this: void, s?: LuaValue, limit?: LuaValue, off?: LuaValue): LuaValue[] {
+    const argc = arguments.length;
+    const n = checkInteger(limit, 2, 'unpack_limit', argc);
+    return unpackWithOffset('unpack_limit', argc, s, n, off, 3);
+  }
+  return libTable({
+    pack,
+    unpack,
+    unpack_one: unpackOne,
+    unpack_limit: unpackLimit,
+    _NAME: 'cmsgpack',
+    _VERSION: 'lua-cmsgpack 0.4.0',
+  });
+}

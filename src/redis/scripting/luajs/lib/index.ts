@@ -1,0 +1,56 @@
+// The Lua 5.1 standard library for the compiled engine (luajs), as Redis 7.2 ships it.
+//
+// Contract for the compiler:
+// - `createStdlib(hooks?)` returns fresh library tables { string, table, math, cjson, bit, struct,
+//   cmsgpack }. Create one per scripting engine (the math.random state and the cjson settings
+//   live in it, as in Redis's single Lua state) and install them as globals.
+// - Every function is a LuaFunction: `(...args) => LuaValue[]`. Call it with exactly the
+//   arguments the Lua call has, trailing nils included (arguments.length is lua_gettop: it picks
+//   "got no value" vs "got nil" in errors, and table.insert(t, pos, nil) vs table.insert(t, v)).
+// - Errors are LuaError with `where: true` (luaL_error): the runtime prefixes "user_script:N: "
+//   of the calling Lua line. pcall(string.rep) in real Lua shows no prefix; neither must yours.
+// - String methods: `("x"):rep(3)` indexes the string table returned here.
+// - gmatch/gfind return an iterator function that returns [] when done.
+// - Hooks (all optional, see hooks.ts): `interrupt` is called from long pattern matches and
+//   sorts and may throw to stop the script; `index` and `lessThan` give gsub's table lookup and
+//   sort's default comparison the engine's metamethod semantics (the defaults handle __index and
+//   numbers/strings only).
+// - Also exported: `luaPow` (C pow, for the ^ operator), `CJSON_NULL` (the cjson.null userdata),
+//   `format` (string.format on an argument array), `rawLessThan`.
+import { LuaUserdata, type LuaTable } from '../value.js';
+import type { StdlibHooks } from './hooks.js';
+import { createStringLib } from './lstring.js';
+import { createTableLib } from './ltable.js';
+import { createMathLib, Rand48 } from './lmath.js';
+import { createBitLib } from './bit.js';
+import { createCjsonLib, CJSON_NULL } from './cjson.js';
+import { createStructLib } from './struct.js';
+import { createCmsgpackLib } from './cmsgpack.js';
+
+export interface Stdlib {
+  string: LuaTable;
+  table: LuaTable;
+  math: LuaTable;
+  cjson: LuaTable;
+  bit: LuaTable;
+  struct: LuaTable;
+  cmsgpack: LuaTable;
+}
+
+export function createStdlib(hooks: StdlibHooks = {}): Stdlib {
+  return {
+    string: createStringLib(hooks),
+    table: createTableLib(hooks),
+    math: createMathLib(new Rand48()),
+    cjson: createCjsonLib(),
+    bit: createBitLib(),
+    struct: createStructLib(),
+    cmsgpack: createCmsgpackLib(),
+  };
+}
+
+export type { StdlibHooks };
+export { CJSON_NULL, LuaUserdata };
+export { luaPow } from './lmath.js';
+export { format } from './format.js';
+export { rawLessThan } from './ltable.js';
