@@ -3,7 +3,7 @@
 // Redis libraries) and run directly against the JS functions. Both sides serialise results the
 // same way (JSON with numbers as %.17g text and strings as hex), canonicalised before comparing.
 import { LuaError, LuaTable, numberToString, type LuaFunction, type LuaValue } from '../../value.js';
-import type { Stdlib } from '../index.js';
+import { CJSON_NULL, type Stdlib } from '../index.js';
 
 /** An argument: a plain value, a table, or one of the named callbacks. */
 export type Arg =
@@ -12,7 +12,8 @@ export type Arg =
   | number
   | string
   | { t: Arg[]; h?: Array<[Arg, Arg]> }
-  | { fn: keyof typeof CALLBACKS_LUA };
+  | { fn: keyof typeof CALLBACKS_LUA }
+  | { ud: 'cjson.null' };
 
 export interface Case {
   /** 'string.find', or a helper: 'gmatch_all'. */
@@ -82,6 +83,7 @@ export function luaArg(a: Arg): string {
   if (typeof a === 'number') return luaNumber(a);
   if (typeof a === 'string') return luaString(a);
   if ('fn' in a) return `CB.${a.fn}`;
+  if ('ud' in a) return a.ud;
   const items = a.t.map(luaArg);
   for (const [k, v] of a.h ?? []) items.push(`[${luaArg(k)}]=${luaArg(v)}`);
   return `{${items.join(', ')}}`;
@@ -158,6 +160,7 @@ export function luaCall(c: Case): string {
 function jsArg(a: Arg, cbs: Record<string, LuaFunction>): LuaValue {
   if (a === undefined || typeof a !== 'object') return a;
   if ('fn' in a) return cbs[a.fn];
+  if ('ud' in a) return CJSON_NULL;
   const t = new LuaTable();
   a.t.forEach((v, i) => t.set(i + 1, jsArg(v, cbs)));
   for (const [k, v] of a.h ?? []) t.set(jsArg(k, cbs), jsArg(v, cbs));
@@ -261,7 +264,7 @@ export function canonLua(line: string): Canon {
     if ('s' in x && typeof x.s === 'string') {
       const text = Buffer.from(x.s, 'hex')
         .toString('latin1')
-        .replace(/^stdin:\d+: /, '');
+        .replace(/^(stdin|user_script):\d+: /, '');
       return { s: Buffer.from(text, 'latin1').toString('hex') };
     }
     const out: { [k: string]: Canon } = {};
