@@ -5,7 +5,7 @@
 // Argument errors are LuaError with `where: true`: the caller's line is prefixed when caught.
 import { LuaError, LuaTable, numberToString, stringToNumber, typeName } from './value.js';
 import type { LuaFunction, LuaValue } from './value.js';
-import { addressOf, CHUNK_NAME, EMPTY, type Runtime } from './rt.js';
+import { addressOf, EMPTY, type Runtime } from './rt.js';
 
 /** Largest number of results unpack() produces (Lua's stack limit "too many results to unpack"). */
 export const MAX_UNPACK = 8000;
@@ -18,9 +18,10 @@ function argError(n: number, fname: string, msg: string): LuaError {
   return new LuaError(`bad argument #${n} to '${fname}' (${msg})`, true);
 }
 
-function checkTable(v: LuaValue, n: number, fname: string): LuaTable {
+/** `argc` is the call's argument count: a missing argument is "no value", not nil. */
+function checkTable(v: LuaValue, n: number, fname: string, argc = n): LuaTable {
   if (v instanceof LuaTable) return v;
-  throw argError(n, fname, `table expected, got ${typeName(v)}`);
+  throw argError(n, fname, `table expected, got ${n > argc ? 'no value' : typeName(v)}`);
 }
 
 function checkInt(v: LuaValue, n: number, fname: string): number {
@@ -105,6 +106,16 @@ export function createBaseLib(rt: Runtime): BaseLib {
     return protectedMt !== undefined ? protectedMt : mt;
   }
 
+  /**
+   * The error of a library function pcall called directly: Lua's luaL_where(L, 1) then names a C
+   * function, so there is no position, and the function has no name ('?').
+   */
+  function directError(e: unknown): LuaValue {
+    if (e instanceof LuaError && e.where && typeof e.value === 'string')
+      return e.value.replace(/^bad argument #(\d+) to '[^']*'/, "bad argument #$1 to '?'");
+    return rt.errorValue(e);
+  }
+
   function pcallResult(r: LuaValue[]): LuaValue[] {
     const out = new Array<LuaValue>(r.length + 1);
     out[0] = true;
@@ -122,14 +133,16 @@ export function createBaseLib(rt: Runtime): BaseLib {
     error: (msg, level) => {
       const lv = level === undefined ? 1 : checkInt(level, 2, 'error');
       if ((typeof msg === 'string' || typeof msg === 'number') && lv > 0) {
-        // Level 2+ would name the caller's line; the current line is the closest we track.
-        throw new LuaError(`${CHUNK_NAME}:${S.line}: ${rawToString(msg)}`);
+        // The position is added where the error is caught (the current line, as for library
+        // errors). Level 2+ would name the caller's line; the current line is the closest known.
+        throw new LuaError(rawToString(msg), true);
       }
       throw new LuaError(msg);
     },
     getmetatable: (v) => [getmetatable(v)],
-    setmetatable: (t, mt) => {
-      const tbl = checkTable(t, 1, 'setmetatable');
+    setmetatable: (...a) => {
+      const [t, mt] = a;
+      const tbl = checkTable(t, 1, 'setmetatable', a.length);
       if (mt !== undefined && !(mt instanceof LuaTable))
         throw argError(2, 'setmetatable', 'nil or table expected');
       if (rt.readonly.has(tbl)) throw new LuaError(READONLY_ERROR, true);
@@ -138,15 +151,15 @@ export function createBaseLib(rt: Runtime): BaseLib {
       tbl.metatable = mt ?? null;
       return [tbl];
     },
-    ipairs: (t) => [inext, checkTable(t, 1, 'ipairs'), 0],
-    pairs: (t) => [next, checkTable(t, 1, 'pairs'), undefined],
+    ipairs: (...a) => [inext, checkTable(a[0], 1, 'ipairs', a.length), 0],
+    pairs: (...a) => [next, checkTable(a[0], 1, 'pairs', a.length), undefined],
     next,
     pcall: (f, ...args) => {
       const line = S.line;
       try {
         return pcallResult(rt.fn(f)(...args));
       } catch (e) {
-        const v = rt.errorValue(e);
+        const v = typeof f === 'function' && rt.builtins.has(f) ? directError(e) : rt.errorValue(e);
         S.line = line;
         return [false, v];
       }
@@ -163,7 +176,7 @@ export function createBaseLib(rt: Runtime): BaseLib {
       }
     },
     rawequal: (a, b) => [a === b],
-    rawget: (t, k) => [checkTable(t, 1, 'rawget').get(k)],
+    rawget: (...a) => [checkTable(a[0], 1, 'rawget', a.length).get(a[1])],
     rawset: (t, k, v) => {
       const tbl = checkTable(t, 1, 'rawset');
       if (rt.readonly.has(tbl)) throw new LuaError(READONLY_ERROR, true);
@@ -190,10 +203,17 @@ export function createBaseLib(rt: Runtime): BaseLib {
       if (typeof s !== 'string') throw argError(1, 'tonumber', `string expected, got ${typeName(v)}`);
       return [parseInBase(s, b)];
     },
-    tostring: (v) => [tostring(v)],
-    type: (v) => [typeName(v)],
-    unpack: (t, i, j) => {
-      const tbl = checkTable(t, 1, 'unpack');
+    tostring: (...a) => {
+      if (a.length === 0) throw argError(1, 'tostring', 'value expected');
+      return [tostring(a[0])];
+    },
+    type: (...a) => {
+      if (a.length === 0) throw argError(1, 'type', 'value expected');
+      return [typeName(a[0])];
+    },
+    unpack: (...a) => {
+      const [t, i, j] = a;
+      const tbl = checkTable(t, 1, 'unpack', a.length);
       const from = optInt(i, 2, 'unpack', 1);
       const to = j === undefined ? tbl.length() : checkInt(j, 3, 'unpack');
       if (from > to) return EMPTY;

@@ -112,6 +112,11 @@ export class LuajsEngine {
       this.rt.stringMeta.set('__metatable', false);
     }
     this.protect(G, readonly);
+    for (const [, v] of iterate(G)) {
+      if (typeof v === 'function') this.rt.builtins.add(v);
+      else if (v instanceof LuaTable && v !== G)
+        for (const [, f] of iterate(v)) if (typeof f === 'function') this.rt.builtins.add(f);
+    }
     this.unsupported = new Set([
       ...INTERPRETER_ONLY,
       ...LIBRARY_GLOBALS.filter((n) => stdlib?.[n] === undefined),

@@ -76,6 +76,8 @@ export type Runtime = ReturnType<typeof createRuntime>;
 export function createRuntime(opts: { readonly: WeakSet<LuaTable>; onTick: () => void }) {
   const S = new LineState();
   const readonly = opts.readonly;
+  /** Library functions (not compiled Lua): pcall(f) of one reports errors without a position. */
+  const builtins = new WeakSet<LuaFunction>();
   const stringMeta = new LuaTable();
   const onTick = opts.onTick;
 
@@ -351,6 +353,7 @@ export function createRuntime(opts: { readonly: WeakSet<LuaTable>; onTick: () =>
     S,
     stringMeta,
     readonly,
+    builtins,
     rtError,
     metaOf,
     metaField,

@@ -141,8 +141,11 @@ export class LuaTable {
     const a = this.arr;
     let i = 0;
     if (k !== undefined) {
-      if (typeof k === 'number' && k >= 1 && k <= a.length && (k | 0) === k) i = k;
-      else return this.nextInHash(k);
+      if (typeof k === 'number' && k >= 1 && (k | 0) === k && (k <= a.length || !this.hash?.has(k))) {
+        // A key past the array's end that is not in the hash part was in the array until a
+        // traversal set the last elements to nil (the array shrank): continue after the array.
+        i = Math.min(k, a.length);
+      } else return this.nextInHash(k);
     }
     for (; i < a.length; i++) if (a[i] !== undefined) return [i + 1, a[i]];
     return this.firstInHash();
@@ -205,7 +208,8 @@ export function typeName(v: LuaValue): string {
 
 /** Lua 5.1's number → string (LUAI_NUMFFORMAT "%.14g"). */
 export function numberToString(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return Object.is(n, -0) ? '-0' : String(n);
+  // Integers of up to 14 digits print as integers; from 1e14 on "%.14g" switches to exponents.
+  if (Number.isInteger(n) && Math.abs(n) < 1e14) return Object.is(n, -0) ? '-0' : String(n);
   if (Number.isNaN(n)) return n > 0 ? 'nan' : '-nan';
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
   const [mant, expStr] = n.toExponential(13).split('e') as [string, string];
@@ -223,7 +227,8 @@ function stripZeros(s: string): string {
   return s.endsWith('.') ? s.slice(0, -1) : s;
 }
 
-const NUMERIC_RE = /^[ \t\n\v\f\r]*[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[ \t\n\v\f\r]*$/;
+const NUMERIC_RE =
+  /^[ \t\n\v\f\r]*[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[ \t\n\v\f\r]*$/;
 
 /**
  * Lua 5.1's string → number coercion (lua_str2number: strtod, or strtoul for hex; surrounding
