@@ -2,7 +2,8 @@
 // no value)"). Library functions take positional parameters; `argc` is the number of arguments
 // the Lua call passed (arguments.length, lua_gettop in C), needed only to tell "no value" from
 // "nil" on the error path.
-import { LuaError, LuaTable, numberToString, stringToNumber, typeName, type LuaValue } from '../value.js';
+import { LuaError, LuaTable, stringToNumber, typeName, type LuaValue } from '../value.js';
+import { luaNumberToString } from './format.js';
 
 /** A library error at the calling Lua line (luaL_error). */
 export function luaError(msg: string): never {
@@ -72,7 +73,7 @@ export function optInt(v: LuaValue, n: number, fname: string, argc: number, def:
 /** luaL_checklstring: strings, and numbers converted with "%.14g". */
 export function checkString(v: LuaValue, n: number, fname: string, argc: number): string {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return numberToString(v);
+  if (typeof v === 'number') return luaNumberToString(v);
   return typeError(n, fname, v, 'string', argc);
 }
 
@@ -92,7 +93,7 @@ export function isStringLike(v: LuaValue): v is string | number {
 
 /** lua_tostring for a value known to be a string or number. */
 export function toStr(v: string | number): string {
-  return typeof v === 'string' ? v : numberToString(v);
+  return typeof v === 'string' ? v : luaNumberToString(v);
 }
 
 /** Lua truthiness. */

@@ -183,6 +183,26 @@ function formatFloat(d: number, conv: number, spec: Spec): string {
   return pad(spec, sign, body, true);
 }
 
+const G14: Spec = {
+  minus: false,
+  plus: false,
+  space: false,
+  hash: false,
+  zero: false,
+  width: 0,
+  precision: 14,
+};
+
+/**
+ * Lua 5.1's number → string (LUAI_NUMFFORMAT "%.14g"), as tostring, concatenation and the
+ * library's string coercions print numbers: integers below 1e14 as digits, the rest as printf
+ * %.14g (rounding exact ties to even).
+ */
+export function luaNumberToString(n: number): string {
+  if (Number.isInteger(n) && n > -1e14 && n < 1e14) return Object.is(n, -0) ? '-0' : String(n);
+  return formatFloat(n, 0x67, G14);
+}
+
 // ---- %q, %s, %c -----------------------------------------------------------------------------------
 
 const QUOTE_RE = /["\\\n\r\0]/g;

@@ -1,5 +1,5 @@
 // Lua 5.1's string library (lstrlib.c) on latin1 JS strings (one char per byte).
-import { LuaError, LuaTable, numberToString, typeName, type LuaFunction, type LuaValue } from '../value.js';
+import { LuaError, LuaTable, typeName, type LuaFunction, type LuaValue } from '../value.js';
 import {
   argError,
   checkInt,
@@ -13,7 +13,7 @@ import {
   truthy,
   typeError,
 } from './args.js';
-import { format } from './format.js';
+import { format, luaNumberToString } from './format.js';
 import { hasSpecials, isDigitCode, MatchState } from './pattern.js';
 import type { StdlibHooks } from './hooks.js';
 
@@ -249,7 +249,7 @@ export function createStringLib(hooks: StdlibHooks): LuaTable {
     if (!(tr === 'number' || tr === 'string' || tr === 'function' || repl instanceof LuaTable))
       argError(3, 'gsub', 'string/function/table expected');
     const replStr =
-      tr === 'number' ? numberToString(repl as number) : tr === 'string' ? (repl as string) : null;
+      tr === 'number' ? luaNumberToString(repl as number) : tr === 'string' ? (repl as string) : null;
     const ms = pool.acquire(src, pat);
     const anchor = pat.charCodeAt(0) === 0x5e && ms.pEnd > 0;
     const p0 = anchor ? 1 : 0;

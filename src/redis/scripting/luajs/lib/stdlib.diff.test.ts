@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { requireTool } from '../../../../../test/helpers/tools.js';
 import { createStdlib } from './index.js';
-import { stdlibCorpus } from './testing/corpus.js';
+import { generatedFormatCases, generatedPatternCases, stdlibCorpus } from './testing/corpus.js';
 import {
   canonLua,
   jsRun,
@@ -43,6 +43,25 @@ test('string, table and math libraries agree with lua5.1', (t) => {
     }
   });
   assert.ok(cases.length > 500, `corpus has ${cases.length} cases`);
+  assert.equal(
+    mismatches.length,
+    0,
+    `${mismatches.length} of ${cases.length} differ:\n${mismatches.slice(0, Number(process.env['DIFF_SHOW'] ?? 25)).join('\n')}`,
+  );
+});
+
+test('generated patterns and printf specs agree with lua5.1', (t) => {
+  const lua = requireTool(t, 'lua5.1');
+  if (!lua) return;
+  const cases = [...generatedPatternCases(1500), ...generatedFormatCases(4000)];
+  const lines = runLua(lua, cases);
+  const mismatches: string[] = [];
+  cases.forEach((c, i) => {
+    const got = jsRun(createStdlib(), c);
+    const want = canonLua(lines[i]!);
+    if (!sameCanon(got, want, false))
+      mismatches.push(`${showCase(c)}\n  lua5.1: ${showCanon(want)}\n  js:     ${showCanon(got)}`);
+  });
   assert.equal(
     mismatches.length,
     0,

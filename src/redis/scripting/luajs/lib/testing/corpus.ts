@@ -137,6 +137,24 @@ function formatCases(): Case[] {
   const out: Case[] = [];
   for (const f of FORMATS) for (const v of FORMAT_VALUES) out.push({ f: 'string.format', args: [f, v] });
   const more: Arg[][] = [
+    ...[
+      1e14,
+      -1e14,
+      99999999999999,
+      123456789012345,
+      1e15,
+      2 ** 53,
+      0.1,
+      1 / 3,
+      1e100,
+      5e-324,
+      1e-5,
+      0.00012345678901234,
+      1234567.8901234567,
+      2.5e-7,
+      100.00000000000001,
+      0.30000000000000004,
+    ].map((n): Arg[] => ['%s', n]),
     ['no items'],
     ['%d %s %q', 1, 'two', 'three'],
     ['%d'],
@@ -436,4 +454,114 @@ function mathCases(): Case[] {
 /** Every case of the lua5.1 differential test. */
 export function stdlibCorpus(): Case[] {
   return [...patternCases(), ...formatCases(), ...basicStringCases(), ...tableCases(), ...mathCases()];
+}
+
+// ---- generated cases (fixed seed, so failures reproduce) -----------------------------------------
+
+const PATTERN_TOKENS = [
+  'a',
+  'b',
+  '.',
+  '%a',
+  '%d',
+  '%s',
+  '%w',
+  '%p',
+  '[ab]',
+  '[^a]',
+  '[a-c]',
+  '[%d(]',
+  '*',
+  '+',
+  '-',
+  '?',
+  '(',
+  ')',
+  '()',
+  '%b()',
+  '%f[%w]',
+  '%f[%s]',
+  '^',
+  '$',
+  '%1',
+  '%2',
+  '%%',
+  '%',
+  ' ',
+];
+const SUBJECT_CHARS = ['a', 'b', 'c', '(', ')', ' ', '1', '2', '%', '\0', '\xe9'];
+
+/** A small deterministic PRNG (mulberry32), so the generated corpus is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(rnd() * xs.length)]!;
+}
+
+function randomString(rnd: () => number, alphabet: readonly string[], maxLen: number): string {
+  const n = Math.floor(rnd() * (maxLen + 1));
+  let s = '';
+  for (let i = 0; i < n; i++) s += pick(rnd, alphabet);
+  return s;
+}
+
+/** Random patterns over short subjects: find, match and gsub. */
+export function generatedPatternCases(n: number, seed = 1): Case[] {
+  const rnd = prng(seed);
+  const out: Case[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = randomString(rnd, SUBJECT_CHARS, 10);
+    const p = randomString(rnd, PATTERN_TOKENS, 6);
+    out.push({ f: 'string.find', args: [s, p] });
+    out.push({ f: 'string.match', args: [s, p, Math.floor(rnd() * 5) - 2] });
+    out.push({ f: 'string.gsub', args: [s, p, pick(rnd, ['<%0>', '%1', 'x', '%%'])] });
+  }
+  return out;
+}
+
+function randomNumber(rnd: () => number): number {
+  const kind = Math.floor(rnd() * 8);
+  const sign = rnd() < 0.3 ? -1 : 1;
+  switch (kind) {
+    case 0:
+      return sign * Math.floor(rnd() * 1000);
+    case 1:
+      return (sign * Math.floor(rnd() * 4000)) / 8; // exact binary fractions: rounding ties
+    case 2:
+      return (sign * Math.floor(rnd() * 100000)) / 1000;
+    case 3:
+      return sign * rnd() * 10 ** Math.floor(rnd() * 40 - 20);
+    case 4:
+      return sign * 2 ** Math.floor(rnd() * 70);
+    case 5:
+      return sign * Math.floor(rnd() * 2 ** 53);
+    case 6:
+      return sign * 5 * 10 ** Math.floor(rnd() * 30 - 15);
+    default:
+      return sign * (Math.floor(rnd() * 100) + 0.5);
+  }
+}
+
+/** Random printf specs and numbers. */
+export function generatedFormatCases(n: number, seed = 2): Case[] {
+  const rnd = prng(seed);
+  const out: Case[] = [];
+  for (let i = 0; i < n; i++) {
+    let spec = '%';
+    for (const f of ['-', '+', ' ', '#', '0']) if (rnd() < 0.15) spec += f;
+    if (rnd() < 0.4) spec += String(Math.floor(rnd() * 30));
+    if (rnd() < 0.6) spec += '.' + (rnd() < 0.8 ? String(Math.floor(rnd() * 25)) : '');
+    spec += pick(rnd, ['d', 'i', 'o', 'u', 'x', 'X', 'e', 'E', 'f', 'g', 'G', 'c', 's', 'q']);
+    out.push({ f: 'string.format', args: [`[${spec}]`, randomNumber(rnd)] });
+  }
+  return out;
 }

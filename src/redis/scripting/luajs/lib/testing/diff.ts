@@ -2,7 +2,8 @@
 // is rendered as Lua source for a reference interpreter (lua5.1, or the fengari runtime for the
 // Redis libraries) and run directly against the JS functions. Both sides serialise results the
 // same way (JSON with numbers as %.17g text and strings as hex), canonicalised before comparing.
-import { LuaError, LuaTable, numberToString, type LuaFunction, type LuaValue } from '../../value.js';
+import { LuaError, LuaTable, type LuaFunction, type LuaValue } from '../../value.js';
+import { luaNumberToString } from '../format.js';
 import { CJSON_NULL, type Stdlib } from '../index.js';
 
 /** An argument: a plain value, a table, or one of the named callbacks. */
@@ -42,7 +43,7 @@ function jsCallbacks(lib: Stdlib): Record<keyof typeof CALLBACKS_LUA, LuaFunctio
   const upper = lib.string.get('upper') as LuaFunction;
   const concat = lib.table.get('concat') as LuaFunction;
   const tostr = (v: LuaValue): LuaValue =>
-    v === undefined ? 'nil' : typeof v === 'number' ? numberToString(v) : v;
+    v === undefined ? 'nil' : typeof v === 'number' ? luaNumberToString(v) : v;
   return {
     upper: (s) => upper(s),
     join: (...a) => concat(new LuaTable(a.map(tostr)), '|'),
