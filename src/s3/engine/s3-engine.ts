@@ -46,6 +46,8 @@ export type Versioning = '' | 'Enabled' | 'Suspended';
 export interface WriteBody {
   body: AsyncIterable<Buffer>;
   digesters?: Record<string, Digester>;
+  /** The declared body size, when known (large bodies are hashed and written on a worker). */
+  expectedBytes?: number;
   /** Called with the digests once the body is on disk, before the index commit; may throw S3Error. */
   verify?: (w: BlobWriteResult) => StoredChecksum | null;
 }
@@ -353,6 +355,7 @@ export class S3Engine {
         maxBytes,
         allowInline,
         ...(input.digesters ? { digesters: input.digesters } : {}),
+        ...(input.expectedBytes !== undefined ? { expectedBytes: input.expectedBytes } : {}),
       });
     } catch (err) {
       if (err instanceof BlobTooLargeError) {

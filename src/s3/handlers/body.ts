@@ -62,9 +62,12 @@ export function writeBodyFor(ctx: Ctx, forcedAlgorithm: string | null = null): W
   const md5Header = header(ctx.req, 'content-md5');
   if (md5Header !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5Header)) throw new S3Error('InvalidDigest');
   const declared = header(ctx.req, 'x-amz-decoded-content-length');
+  const expectedBytes = Number(declared ?? header(ctx.req, 'content-length') ?? 0);
   return {
     body: decoded.chunks,
     digesters,
+    ...(Number.isSafeInteger(expectedBytes) && expectedBytes > 0 ? { expectedBytes } : {}),
+
     verify: (w): StoredChecksum | null => {
       if (declared !== undefined && Number(declared) !== w.size) throw new S3Error('IncompleteBody');
       if (md5Header !== undefined && md5Header !== w.md5.toString('base64')) throw new S3Error('BadDigest');

@@ -153,7 +153,7 @@ export function checksumAlgorithm(s: string | undefined): ChecksumAlgorithm | nu
 
 /** A streaming digester for an algorithm (../protocol/checksums). */
 export function checksumDigester(alg: ChecksumAlgorithm): Digester {
-  // SHA checksums may run on the hash worker; CRCs are cheap enough for the event loop.
+  // SHA checksums may run on the write worker; CRCs are cheap enough for the event loop.
   if (alg === 'SHA1') return poolableDigester('sha1');
   if (alg === 'SHA256') return poolableDigester('sha256');
   const h = createChecksum(alg);

@@ -6,35 +6,37 @@
  * it to `blobs/<shard>/<id>`, fsync the shard directory. Only then does the caller commit the
  * index, so a crash leaves at worst a temp file or an unreferenced blob, both removed by the
  * startup sweep (`sweepTemp` + `sweepOrphans`). Two pipelines, both with bounded memory:
- * - on the event loop thread (default below HASH_WORKER_MIN_CPUS): each chunk is hashed as it
- *   arrives and one writev of about WRITE_BATCH_BYTES is in flight;
- * - with hash workers: chunks are copied into shared batches that a worker hashes (MD5, SHA)
- *   while the same batch is written, BATCHES_IN_FLIGHT × WRITE_BATCH_BYTES per write.
+ * - on the event loop thread (small bodies, or no worker): each chunk is hashed as it arrives and
+ *   one writev of about WRITE_BATCH_BYTES is in flight;
+ * - on a write worker (bodies of WORKER_MIN_BYTES or more): chunks are gathered into batches of
+ *   copied into batches of WRITE_BATCH_BYTES that are moved to a worker, which hashes (MD5, SHA)
+ *   and writes them and moves them back; BATCHES_IN_FLIGHT batches per write (see write-pool.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { HashPool, type HashJob, type PoolHash } from './hash-pool.js';
+import { WritePool, type PoolHash, type WriteJob } from './write-pool.js';
 
-/** Bytes gathered before one disk write and one hash message: amortises syscalls and messages. */
+/** Bytes gathered before one disk write and one worker message: amortises syscalls and messages. */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 /** Batches of one write being hashed or written at once: memory per write is this many batches. */
 export const BATCHES_IN_FLIGHT = 4;
-/** Hash worker threads at most. */
-export const HASH_WORKERS_MAX = 2;
+/** Write worker threads at most. */
+export const WRITE_WORKERS_MAX = 2;
 /**
- * Fewer CPUs than this: no hash worker. Measured on a 2-vCPU VM, the worker made a PUT cost
- * ~50 % more CPU (the hand-off, the copy into shared batches, and two busy threads on sibling
- * vCPUs) and was no faster, since the load generator and the kernel's writeback need the
- * second vCPU too. With 4+ CPUs the hash runs beside the receiving thread.
+ * Bodies declared at least this large go through the write worker; below it the hand-off costs
+ * more latency than the overlap saves (and most of them are inline or one batch anyway).
  */
-export const HASH_WORKER_MIN_CPUS = 4;
+export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
-function defaultHashWorkers(): number {
+/** One worker per two CPUs beyond the first, at most WRITE_WORKERS_MAX; NIMBUS_S3_WRITE_WORKERS overrides. */
+function defaultWriteWorkers(): number {
+  const env = process.env.NIMBUS_S3_WRITE_WORKERS;
+  if (env !== undefined && /^\d+$/.test(env)) return Math.min(WRITE_WORKERS_MAX, Number(env));
   const n = availableParallelism();
-  return n < HASH_WORKER_MIN_CPUS ? 0 : Math.min(HASH_WORKERS_MAX, n - 2);
+  return n < 2 ? 0 : Math.min(WRITE_WORKERS_MAX, Math.max(1, n - 2));
 }
 /**
  * A background fdatasync is started after this many bytes, so the disk flushes while the rest of
@@ -49,13 +51,13 @@ export interface Digester {
   update(chunk: Buffer): void;
   digest(): Buffer;
   /**
-   * The node:crypto name of the same hash, when file writes may compute it on the hash worker
+   * The node:crypto name of the same hash, when file writes may compute it on the write worker
    * instead (inline bodies still use update/digest here).
    */
   offload?: PoolHash;
 }
 
-/** A node:crypto hash as a Digester that blob writes may move to the hash worker. */
+/** A node:crypto hash as a Digester that blob writes may move to the write worker. */
 export function poolableDigester(name: PoolHash): Digester {
   const h = createHash(name);
   return { update: (c) => void h.update(c), digest: () => h.digest(), offload: name };
@@ -72,6 +74,8 @@ export interface BlobWriteOptions {
   allowInline?: boolean;
   /** Extra digests computed in the same pass, keyed by algorithm name. */
   digesters?: Record<string, Digester>;
+  /** The body's declared size (Content-Length, x-amz-decoded-content-length), when known. */
+  expectedBytes?: number;
   /** The write fails with BlobTooLargeError once the body exceeds this many bytes. */
   maxBytes: number;
 }
@@ -96,19 +100,19 @@ const SHARDS = 256;
 export class BlobStore {
   private readonly blobDir: string;
   private readonly tmpDir: string;
-  private readonly hashes: HashPool;
-  private readonly batches: Batch[] = [];
+  private readonly pool: WritePool;
+  private readonly freeBatches: ArrayBuffer[] = [];
 
-  /** `hashWorkers`: threads for MD5/SHA of file writes (0: hash on the event loop thread). */
-  constructor(root: string, hashWorkers = defaultHashWorkers()) {
+  /** `writeWorkers`: threads that hash and write large bodies (0: all on the event loop thread). */
+  constructor(root: string, writeWorkers = defaultWriteWorkers()) {
     this.blobDir = join(root, 'blobs');
     this.tmpDir = join(root, 'tmp');
-    this.hashes = new HashPool(hashWorkers);
+    this.pool = new WritePool(writeWorkers);
   }
 
-  /** Stops the hash workers (idle workers never hold the process open; this frees them early). */
+  /** Stops the write workers (idle workers never hold the process open; this frees them early). */
   async close(): Promise<void> {
-    await this.hashes.close();
+    await this.pool.close();
   }
 
   /** Creates the folders (idempotent). */
@@ -202,37 +206,53 @@ export class BlobStore {
     source: AsyncIterable<Buffer>,
     opts: BlobWriteOptions,
   ): Promise<Omit<BlobWriteResult, 'id'>> {
-    if (!this.hashes.threaded) return this.fillOnThread(fh, source, opts);
+    const useWorker = this.pool.threaded && (opts.expectedBytes ?? 0) >= WORKER_MIN_BYTES;
+    return useWorker ? this.fillOnWorker(fh, source, opts) : this.fillOnThread(fh, source, opts);
+  }
+
+  /**
+   * The worker pipeline: CRCs and other non-poolable digests here, then each chunk copied into a
+   * batch; full batches go to the write worker, which hashes (MD5, SHA) and writes them and hands
+   * the buffer back. At most BATCHES_IN_FLIGHT batches per write.
+   */
+  private async fillOnWorker(
+    fh: FileHandle,
+    source: AsyncIterable<Buffer>,
+    opts: BlobWriteOptions,
+  ): Promise<Omit<BlobWriteResult, 'id'>> {
     const entries = Object.entries(opts.digesters ?? {});
     const local = entries.filter(([, d]) => d.offload === undefined);
     const pooled = entries.filter(([, d]) => d.offload !== undefined);
-    const job = this.hashes.start(['md5', ...pooled.map(([, d]) => d.offload!)]);
-    const out = new BatchWriter(fh, job, this.batches);
-    let size = 0;
+    const job = this.pool.start({
+      hashes: ['md5', ...pooled.map(([, d]) => d.offload!)],
+      fd: fh.fd,
+      earlySyncBytes: EARLY_SYNC_BYTES,
+    });
+    const batches = new BatchRing(job, this.freeBatches);
     try {
       for await (const chunk of source) {
-        size += chunk.length;
-        if (size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+        if (batches.size + chunk.length > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
         for (const [, d] of local) d.update(chunk);
-        await out.push(chunk);
+        await batches.push(chunk);
       }
-      await out.finish();
+      await batches.finish();
     } catch (err) {
-      job.abort();
-      // Settle the in-flight writes before the caller closes the file; their errors are secondary.
-      await out.settle();
+      // Nothing of this job may touch the fd once the caller closes it.
+      await job.abort();
+      batches.release();
       throw err;
     }
+    batches.release();
     const [md5, ...pooledDigests] = await job.digest();
     const digests: Record<string, Buffer> = {};
     for (const [name, d] of local) digests[name] = d.digest();
     pooled.forEach(([name], i) => (digests[name] = pooledDigests[i]!));
-    return { size, md5: md5!, digests };
+    return { size: batches.size, md5: md5!, digests };
   }
 
   /**
    * The single-thread pipeline: hash each chunk as it arrives, one writev of the gathered chunks
-   * in flight (no copy). Used when there is no hash worker.
+   * in flight (no copy). Used for small bodies and when there is no write worker.
    */
   private async fillOnThread(
     fh: FileHandle,
@@ -313,130 +333,68 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   }
 }
 
-/** Writes all of `buf` at `position` (pwrite: batches in flight may complete in any order). */
-async function writeAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const r = await fh.write(buf, done, buf.length - done, position + done);
-    done += r.bytesWritten;
-  }
-}
-
-/** A reusable SharedArrayBuffer batch: written to disk and hashed by a worker at the same time. */
-interface Batch {
-  sab: SharedArrayBuffer;
-  buf: Buffer;
-  /** Settles when both the hash and the disk write of its current contents are done. */
-  busy: Promise<void> | null;
-}
-
-/** Free batches kept for reuse across writes (beyond it they are left to the GC). */
+/** Free batch buffers kept for reuse across writes (beyond it they are left to the GC). */
 const FREE_BATCHES_MAX = 4 * BATCHES_IN_FLIGHT;
 
 /**
- * Copies a body into a ring of BATCHES_IN_FLIGHT batches. A full batch is handed at once to the
- * hash worker and to a positioned disk write; the main thread goes on filling the next batch and
- * waits only when the whole ring is busy, so memory per write is the ring, whatever the size.
+ * The main-thread side of a worker write: fills a batch buffer, hands it to the worker when full
+ * and takes it back with the worker's acknowledgement; waits only when BATCHES_IN_FLIGHT are out.
  */
-class BatchWriter {
-  private readonly ring: Batch[] = [];
-  private slot = 0;
+class BatchRing {
+  /** Bytes accepted so far (sent or in the current batch). */
+  size = 0;
+  private current: Buffer | null = null;
   private fill = 0;
   private position = 0;
-  private unsynced = 0;
-  private syncing: Promise<void> | null = null;
-  /**
-   * Disk writes run one after another: several positioned writes to one file at once contend
-   * for the inode lock in the kernel and cost more CPU than they save; hashing still overlaps.
-   */
-  private lastWrite: Promise<void> = Promise.resolve();
+  private readonly inFlight: Array<Promise<ArrayBuffer>> = [];
 
   constructor(
-    private readonly fh: FileHandle,
-    private readonly job: HashJob,
-    private readonly free: Batch[],
+    private readonly job: WriteJob,
+    private readonly free: ArrayBuffer[],
   ) {}
 
   async push(chunk: Buffer): Promise<void> {
+    this.size += chunk.length;
     let off = 0;
     while (off < chunk.length) {
-      const b = await this.current();
-      const n = Math.min(chunk.length - off, WRITE_BATCH_BYTES - this.fill);
-      chunk.copy(b.buf, this.fill, off, off + n);
+      const b = this.current ?? (this.current = await this.take());
+      const n = chunk.copy(b, this.fill, off);
       this.fill += n;
       off += n;
-      if (this.fill === WRITE_BATCH_BYTES) this.submit(b);
+      if (this.fill === b.length) this.send();
     }
   }
 
-  /** Submits the partial last batch and waits for every write, hash and early sync. */
+  /** Sends the partial last batch and waits for every batch to come back. */
   async finish(): Promise<void> {
-    if (this.fill > 0) this.submit(await this.current());
-    const results = await Promise.allSettled(this.ring.map((b) => b.busy));
-    if (this.syncing) await this.syncing;
-    this.release();
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (this.fill > 0) this.send();
+    while (this.inFlight.length > 0) this.recycle(await this.inFlight.shift()!);
   }
 
-  /** After a failure: waits for whatever is in flight, ignoring its errors. */
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.ring.map((b) => b.busy));
-    if (this.syncing) await this.syncing;
-    this.release();
+  /** Returns the current batch to the free list (after finish or an abort). */
+  release(): void {
+    if (this.current) this.recycle(this.current.buffer as ArrayBuffer);
+    this.current = null;
   }
 
-  /** The batch being filled; waits for it to be free when the ring has come round to it. */
-  private async current(): Promise<Batch> {
-    let b = this.ring[this.slot];
-    if (!b) {
-      b = this.free.pop() ?? newBatch();
-      b.busy = null;
-      this.ring.push(b);
-    } else if (b.busy && this.fill === 0) {
-      const busy = b.busy;
-      b.busy = null;
-      await busy;
-    }
-    return b;
-  }
-
-  private submit(b: Batch): void {
-    const len = this.fill;
-    const position = this.position;
-    // A failed write fails its own batch; the next write still runs (and fails or not on its own).
-    const write = this.lastWrite
-      .catch(() => undefined)
-      .then(() => writeAt(this.fh, b.buf.subarray(0, len), position));
-    this.lastWrite = write;
-    const busy = Promise.all([this.job.update(b.sab, len), write]).then(() => undefined);
-    busy.catch(() => undefined); // awaited later; this only marks it handled meanwhile
-    b.busy = busy;
-    this.position += len;
+  private send(): void {
+    const b = this.current!;
+    const p = this.job.write(b.buffer as ArrayBuffer, this.fill, this.position);
+    p.catch(() => undefined); // awaited in take()/finish(); this only marks it handled meanwhile
+    this.inFlight.push(p);
+    this.position += this.fill;
     this.fill = 0;
-    this.slot = (this.slot + 1) % BATCHES_IN_FLIGHT;
-    this.unsynced += len;
-    if (this.unsynced >= EARLY_SYNC_BYTES && this.syncing === null) {
-      this.unsynced = 0;
-      // Errors here are only a head start lost: the final fsync reports real failures.
-      this.syncing = this.fh
-        .datasync()
-        .catch(() => undefined)
-        .finally(() => (this.syncing = null));
-    }
+    this.current = null;
   }
 
-  private release(): void {
-    for (const b of this.ring.splice(0)) {
-      b.busy = null;
-      if (this.free.length < FREE_BATCHES_MAX) this.free.push(b);
-    }
+  private async take(): Promise<Buffer> {
+    if (this.inFlight.length >= BATCHES_IN_FLIGHT) this.recycle(await this.inFlight.shift()!);
+    return Buffer.from(this.free.pop() ?? new ArrayBuffer(WRITE_BATCH_BYTES));
   }
-}
 
-function newBatch(): Batch {
-  const sab = new SharedArrayBuffer(WRITE_BATCH_BYTES);
-  return { sab, buf: Buffer.from(sab), busy: null };
+  private recycle(ab: ArrayBuffer): void {
+    if (ab.byteLength === WRITE_BATCH_BYTES && this.free.length < FREE_BATCHES_MAX) this.free.push(ab);
+  }
 }
 
 /** fsync a directory so a rename inside it survives power loss. */
