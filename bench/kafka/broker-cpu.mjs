@@ -29,7 +29,7 @@ const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 
 const dist = (p) => import(join(process.cwd(), 'dist/src/kafka', p));
 const { encodeBatch } = await dist('protocol/records.js');
-const { encodeRequestFrame } = await dist('protocol/frame.js');
+const { encodeRequestFrame } = await dist('protocol/request-frame.js');
 const { API_CODECS } = await dist('protocol/messages.generated.js');
 const { Reader } = await dist('protocol/reader.js');
 

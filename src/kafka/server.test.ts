@@ -2,14 +2,15 @@
  * Proves the socket loop's limits with a stand-in dispatcher: reading stops at
  * INFLIGHT_REQUESTS_MAX requests in flight and resumes as they complete; responses leave in
  * request order even when handlers finish in reverse; a handler's unexpected error closes only
- * that connection.
+ * that connection; a frame whose API is still loading (Dispatcher.prepare) holds back the frames
+ * behind it, which are then dispatched in arrival order, even after the client has closed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { MetricsRegistry } from '../platform/metrics.js';
 import { createLogger } from '../platform/logger.js';
-import { encodeRequestFrame } from './protocol/frame.js';
+import { encodeRequestFrame } from './protocol/request-frame.js';
 import { ApiKey } from './protocol/messages.generated.js';
 import type { RequestFrame } from './protocol/frame.js';
 import { INFLIGHT_REQUESTS_MAX, KafkaServer, type DispatchResult } from './server.js';
@@ -20,7 +21,13 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-async function withServer(fn: (port: number, pending: Pending[]) => Promise<void>): Promise<void> {
+/** Stands in for Dispatcher.prepare: null (ready), or a promise the test settles. */
+type Prepare = (frame: RequestFrame) => Promise<void> | null;
+
+async function withServer(
+  fn: (port: number, pending: Pending[]) => Promise<void>,
+  prepare?: Prepare,
+): Promise<void> {
   const pending: Pending[] = [];
   const server = new KafkaServer(
     {
@@ -32,6 +39,7 @@ async function withServer(fn: (port: number, pending: Pending[]) => Promise<void
     {
       dispatch: (frame) =>
         new Promise<DispatchResult>((resolve, reject) => pending.push({ frame, resolve, reject })),
+      ...(prepare ? { prepare } : {}),
     },
   );
   await new Promise<void>((r) => server.net.listen(0, '127.0.0.1', r));
@@ -108,4 +116,52 @@ test('an unexpected handler error closes that connection only', async () => {
     assert.ok(answered);
     good.destroy();
   });
+});
+
+/** A prepare() that holds frames with correlation id 1 until `release` is called. */
+function gate(): { prepare: Prepare; release: (ok: boolean) => void } {
+  let release: (ok: boolean) => void = () => {};
+  const p = new Promise<void>((resolve, reject) => {
+    release = (ok) => (ok ? resolve() : reject(new Error('import failed')));
+  });
+  p.catch(() => {});
+  let loaded = false;
+  p.then(
+    () => (loaded = true),
+    () => {},
+  );
+  return { prepare: (f) => (f.correlationId === 1 && !loaded ? p : null), release };
+}
+
+test('frames behind one whose API is loading wait, then dispatch in arrival order', async () => {
+  const g = gate();
+  await withServer(async (port, pending) => {
+    const s = await open(port);
+    s.write(Buffer.concat([1, 2, 3].map(frame)));
+    await tick();
+    assert.equal(pending.length, 0, 'nothing dispatched while the first frame waits');
+    // The client closes before the module is in: frames already received are still served.
+    s.end();
+    await tick();
+    g.release(true);
+    await tick();
+    assert.deepEqual(
+      pending.map((p) => p.frame.correlationId),
+      [1, 2, 3],
+    );
+    for (const p of pending) p.resolve((w) => w.int16(0));
+  }, g.prepare);
+});
+
+test('a failed module load closes the connection', async () => {
+  const g = gate();
+  await withServer(async (port, pending) => {
+    const s = await open(port);
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    s.write(Buffer.concat([1, 2].map(frame)));
+    await tick();
+    g.release(false);
+    await closed;
+    assert.equal(pending.length, 0);
+  }, g.prepare);
 });

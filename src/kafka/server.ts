@@ -8,6 +8,10 @@
  *   handlers (Fetch long polls, fsync-ed produces sharing one group commit) run concurrently.
  *   Responses always leave in request order: each request owns a slot in a FIFO, flushed from the
  *   head as slots fill.
+ * - The first request for an API may have to wait for its handler and codec modules to load
+ *   (Dispatcher.prepare). Later frames of that connection queue behind it (counted as in flight),
+ *   so dispatch order stays arrival order; frames already received are still dispatched if the
+ *   client closes meanwhile (a Produce with acks=0 followed by a close is not lost).
  * - Back-pressure: reading pauses while a connection has INFLIGHT_REQUESTS_MAX requests in flight
  *   or more than WRITE_BUFFER_HIGH_BYTES waiting in the socket, and resumes when both drain.
  * - Bad input (undecodable body, unknown api key, unsupported version other than ApiVersions)
@@ -52,6 +56,11 @@ export interface ConnectionState {
 
 export interface Dispatcher {
   /**
+   * Null when `frame` can be dispatched now, or a promise that settles when it can (the modules
+   * of its API are loading). Optional: without it every frame is dispatched at once.
+   */
+  prepare?(frame: RequestFrame): Promise<void> | null;
+  /**
    * Handles one parsed request. Runs synchronously up to its first await in arrival order.
    * Throwing KafkaProtocolError closes the connection; any other error is logged and closes it too.
    */
@@ -81,8 +90,12 @@ class Connection implements ConnectionState {
   private readonly slots: Slot[] = [];
   private inflight = 0;
   private paused = false;
+  /** Parsed frames not yet dispatched: the head waits for Dispatcher.prepare, the rest behind it. */
+  private readonly queued: RequestFrame[] = [];
   private closing = false;
   private closed = false;
+  /** We destroyed the connection (bad input, server stopping): queued frames are dropped. */
+  private aborted = false;
 
   constructor(
     readonly id: number,
@@ -110,6 +123,7 @@ class Connection implements ConnectionState {
     if (this.closed) return;
     this.server.logger.debug({ conn: this.id, clientId: this.clientId, reason }, 'kafka: closing connection');
     this.closed = true;
+    this.aborted = true;
     this.socket.destroy();
   }
 
@@ -182,10 +196,32 @@ class Connection implements ConnectionState {
       return;
     }
     if (frame.clientId !== null) this.clientId = frame.clientId;
-    this.server.metricRequests.inc(1, { api: frame.codec?.name ?? String(frame.apiKey) });
+    this.server.metricRequests.inc(1, { api: frame.api?.name ?? String(frame.apiKey) });
+    this.inflight++;
+    this.queued.push(frame);
+    if (this.queued.length === 1) this.dispatchQueued();
+  }
+
+  /** Dispatches queued frames in order, stopping at one whose API is still loading. */
+  private dispatchQueued(): void {
+    while (this.queued.length > 0 && !this.aborted) {
+      const frame = this.queued[0]!;
+      const ready = this.server.dispatcher.prepare?.(frame) ?? null;
+      if (ready !== null) {
+        ready.then(
+          () => this.dispatchQueued(),
+          (e: unknown) => this.fail(frame, e),
+        );
+        return;
+      }
+      this.queued.shift();
+      this.dispatchFrame(frame);
+    }
+  }
+
+  private dispatchFrame(frame: RequestFrame): void {
     const slot: Slot = { done: false, out: null };
     this.slots.push(slot);
-    this.inflight++;
     let result: DispatchResult | Promise<DispatchResult>;
     try {
       result = this.server.dispatcher.dispatch(frame, this);
@@ -223,11 +259,11 @@ class Connection implements ConnectionState {
 
   private fail(frame: RequestFrame, e: unknown): void {
     if (e instanceof KafkaProtocolError) {
-      this.destroy(`${frame.codec?.name ?? frame.apiKey} v${frame.apiVersion}: ${e.message}`);
+      this.destroy(`${frame.api?.name ?? frame.apiKey} v${frame.apiVersion}: ${e.message}`);
       return;
     }
     this.server.logger.error(
-      { err: e, api: frame.codec?.name ?? frame.apiKey, version: frame.apiVersion, clientId: this.clientId },
+      { err: e, api: frame.api?.name ?? frame.apiKey, version: frame.apiVersion, clientId: this.clientId },
       'kafka: handler failed; closing the connection',
     );
     this.destroy('handler error');

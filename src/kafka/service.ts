@@ -6,9 +6,9 @@ import { KafkaEngine } from './engine/engine.js';
 import { HandlerDispatcher } from './handlers/dispatch.js';
 import { brokerApiFor } from './handlers/engine-adapter.js';
 import type { HandlerEnv } from './handlers/handler.js';
-import { allHandlers } from './handlers/registry.js';
+import { HANDLER_ENTRIES } from './handlers/registry.js';
 import { KafkaServer } from './server.js';
-import { compress, decompress } from './protocol/compression/index.js';
+import { compress, decompress, loadCompression } from './protocol/compression/lazy.js';
 import type { KafkaConfig } from './index.js';
 
 function advertisedHostFor(config: KafkaConfig, bindHost: string): string {
@@ -43,6 +43,8 @@ export class KafkaService implements Service {
       decompress,
       // The log cleaner re-encodes compressed batches with their own codec.
       compress,
+      // The codecs are imported on first need (see compression/lazy.ts), not at start.
+      loadCodecs: loadCompression,
       cleanerIntervalMs: config.cleanerBackoffMs,
       group: {
         groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
@@ -60,7 +62,7 @@ export class KafkaService implements Service {
       autoCreateTopics: config.autoCreateTopics,
       sasl: config.sasl,
     };
-    const dispatcher = new HandlerDispatcher(allHandlers(), env);
+    const dispatcher = new HandlerDispatcher(HANDLER_ENTRIES, env);
     this.server = new KafkaServer(
       {
         maxRequestBytes: config.maxRequestBytes,

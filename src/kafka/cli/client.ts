@@ -8,7 +8,8 @@
  * body (decoded by API_CODECS.get(apiKey).readResponse).
  */
 import { connect, type Socket } from 'node:net';
-import { encodeRequestFrame, responseHeaderVersion } from '../protocol/frame.js';
+import { responseHeaderVersion } from '../protocol/frame.js';
+import { encodeRequestFrame } from '../protocol/request-frame.js';
 import { API_CODECS } from '../protocol/messages.generated.js';
 import { Reader } from '../protocol/reader.js';
 
@@ -127,8 +128,12 @@ export class KafkaClient {
     });
     socket.setNoDelay(true);
     const c = new KafkaClient(socket, clientId);
-    const av = (await c.send(API.ApiVersions, 0, {})) as { errorCode: number; apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[] };
-    if (av.errorCode !== 0) throw new KafkaClientError(`ApiVersions failed with error ${av.errorCode}`, av.errorCode);
+    const av = (await c.send(API.ApiVersions, 0, {})) as {
+      errorCode: number;
+      apiKeys: { apiKey: number; minVersion: number; maxVersion: number }[];
+    };
+    if (av.errorCode !== 0)
+      throw new KafkaClientError(`ApiVersions failed with error ${av.errorCode}`, av.errorCode);
     for (const k of av.apiKeys) c.versions.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
     return c;
   }
@@ -137,7 +142,8 @@ export class KafkaClient {
   async request<T>(apiKey: number, body: unknown): Promise<T> {
     const range = this.versions.get(apiKey);
     const codec = API_CODECS.get(apiKey);
-    if (!range || !codec) throw new KafkaClientError(`the broker does not support API ${codec?.name ?? apiKey}`);
+    if (!range || !codec)
+      throw new KafkaClientError(`the broker does not support API ${codec?.name ?? apiKey}`);
     const version = Math.min(PREFERRED[apiKey] ?? codec.maxVersion, range.max, codec.maxVersion);
     if (version < range.min) throw new KafkaClientError(`no common version for ${codec.name}`);
     return (await this.send(apiKey, version, body)) as T;
@@ -150,7 +156,8 @@ export class KafkaClient {
 
   private send(apiKey: number, version: number, body: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new KafkaClientError('client closed'));
-    if (this.pending.size >= IN_FLIGHT_MAX) return Promise.reject(new KafkaClientError('too many requests in flight'));
+    if (this.pending.size >= IN_FLIGHT_MAX)
+      return Promise.reject(new KafkaClientError('too many requests in flight'));
     const correlationId = this.nextCorrelation++ & 0x7fffffff;
     const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body);
     return new Promise((resolve, reject) => {
@@ -163,7 +170,9 @@ export class KafkaClient {
   sendNoResponse(apiKey: number, body: unknown): void {
     const range = this.versions.get(apiKey)!;
     const version = Math.min(PREFERRED[apiKey] ?? 0, range.max);
-    this.socket.write(encodeRequestFrame(apiKey, version, this.nextCorrelation++ & 0x7fffffff, this.clientId, body));
+    this.socket.write(
+      encodeRequestFrame(apiKey, version, this.nextCorrelation++ & 0x7fffffff, this.clientId, body),
+    );
   }
 
   private onData(d: Buffer): void {

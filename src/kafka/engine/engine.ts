@@ -121,6 +121,11 @@ export interface KafkaEngineOptions {
    * codec. Without it (or for a codec it cannot encode) compressed batches are kept whole.
    */
   compress?: (codec: number, data: Buffer) => Buffer;
+  /**
+   * Makes `decompress` and `compress` usable when they are loaded lazily; the cleaner awaits it
+   * before each pass. (Produce and ListOffsets are loaded with the codecs by their handlers.)
+   */
+  loadCodecs?: () => Promise<void>;
   /** log.cleaner.backoff.ms: how often compacted partitions are checked for cleaning. */
   cleanerIntervalMs?: number;
 }
@@ -662,10 +667,16 @@ export class KafkaEngine {
     if (this.closed || this.cleaning || !decompress) return;
     this.cleaning = true;
     try {
+      if (this.o.loadCodecs && this.hasCompactedTopic()) await this.o.loadCodecs();
       await this.cleanAll(decompress);
     } finally {
       this.cleaning = false;
     }
+  }
+
+  private hasCompactedTopic(): boolean {
+    for (const t of this.topics.values()) if (t.compaction !== null) return true;
+    return false;
   }
 
   private async cleanAll(decompress: Decompress): Promise<void> {

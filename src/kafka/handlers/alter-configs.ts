@@ -1,9 +1,6 @@
 /** AlterConfigs (33): replaces a resource's whole explicit config set (Kafka's legacy semantics). */
-import {
-  ApiKey,
-  type AlterConfigsRequest,
-  type AlterConfigsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { AlterConfigsRequest, AlterConfigsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf, errorMessageOf } from './util.js';
 

@@ -1,10 +1,7 @@
 /** CreatePartitions (37): grows a topic to `count` partitions (a decrease is INVALID_PARTITIONS). */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type CreatePartitionsRequest,
-  type CreatePartitionsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf, errorMessageOf } from './util.js';
 

@@ -4,11 +4,8 @@
  * without creating. v5+ echo the topic's configs.
  */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type CreateTopicsRequest,
-  type CreateTopicsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/messages.generated.js';
 import { ZERO_UUID } from '../protocol/types.js';
 import { RESOURCE_TOPIC } from './broker-api.js';
 import { defineHandler, type RequestContext } from './handler.js';

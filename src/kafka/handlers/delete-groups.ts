@@ -1,9 +1,6 @@
 /** DeleteGroups (42): only empty groups (NON_EMPTY_GROUP otherwise); their offsets go too. */
-import {
-  ApiKey,
-  type DeleteGroupsRequest,
-  type DeleteGroupsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf } from './util.js';
 

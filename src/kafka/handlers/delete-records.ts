@@ -1,9 +1,6 @@
 /** DeleteRecords (21): moves a partition's log start offset; -1 means "up to the high watermark". */
-import {
-  ApiKey,
-  type DeleteRecordsRequest,
-  type DeleteRecordsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../protocol/messages.generated.js';
 import { LATEST_TIMESTAMP } from '../engine/types.js';
 import { defineHandler } from './handler.js';
 import { big, errorCodeOf, toNum } from './util.js';

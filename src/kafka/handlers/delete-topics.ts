@@ -1,10 +1,7 @@
 /** DeleteTopics (20): by name (v0-5 topicNames, v6 topics) or by id (v6). */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type DeleteTopicsRequest,
-  type DeleteTopicsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/messages.generated.js';
 import { ZERO_UUID } from '../protocol/types.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf, errorMessageOf, uuidFromBytes, uuidToBytes } from './util.js';

@@ -1,9 +1,6 @@
 /** DescribeCluster (60): cluster id, controller and brokers (this node, as advertised). */
-import {
-  ApiKey,
-  type DescribeClusterRequest,
-  type DescribeClusterResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DescribeClusterRequest, DescribeClusterResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { AUTHORIZED_OPERATIONS_OMITTED } from './util.js';
 

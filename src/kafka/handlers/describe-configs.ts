@@ -1,9 +1,6 @@
 /** DescribeConfigs (32): topic (2) and broker (4) resources; v0 has isDefault, v1+ the source. */
-import {
-  ApiKey,
-  type DescribeConfigsRequest,
-  type DescribeConfigsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../protocol/messages.generated.js';
 import { CONFIG_SOURCE } from './create-topics.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf, errorMessageOf } from './util.js';

@@ -1,9 +1,6 @@
 /** DescribeGroups (15): state, protocol and members (with their metadata and assignment). */
-import {
-  ApiKey,
-  type DescribeGroupsRequest,
-  type DescribeGroupsResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, errorCodeOf } from './util.js';
 

@@ -4,10 +4,10 @@
  */
 import type { TopicInfo } from '../engine/types.js';
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type DescribeTopicPartitionsRequest,
-  type DescribeTopicPartitionsResponse,
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type {
+  DescribeTopicPartitionsRequest,
+  DescribeTopicPartitionsResponse,
 } from '../protocol/messages.generated.js';
 import { ZERO_UUID } from '../protocol/types.js';
 import { defineHandler } from './handler.js';

@@ -3,11 +3,8 @@
  * partition answers ELECTION_NOT_NEEDED (unknown ones UNKNOWN_TOPIC_OR_PARTITION); null = all.
  */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type ElectLeadersRequest,
-  type ElectLeadersResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { ElectLeadersRequest, ElectLeadersResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 export const electLeadersHandler = defineHandler<ElectLeadersRequest, ElectLeadersResponse>(

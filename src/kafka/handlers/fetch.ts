@@ -15,7 +15,8 @@ import {
   type TopicPartitionRef,
 } from '../engine/types.js';
 import { ErrorCode } from '../error-codes.js';
-import { ApiKey, type FetchRequest, type FetchResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { FetchRequest, FetchResponse } from '../protocol/messages.generated.js';
 import type { Init } from '../protocol/types.js';
 import { EMPTY_BUFFER } from '../protocol/types.js';
 import { defineHandler, type RequestContext } from './handler.js';

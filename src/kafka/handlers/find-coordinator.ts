@@ -5,11 +5,8 @@
  * retriable COORDINATOR_NOT_AVAILABLE. v4+ batches several keys.
  */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type FindCoordinatorRequest,
-  type FindCoordinatorResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/messages.generated.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;

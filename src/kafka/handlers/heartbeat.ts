@@ -1,5 +1,6 @@
 /** Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
-import { ApiKey, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatResponse>(

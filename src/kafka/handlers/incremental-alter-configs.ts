@@ -1,9 +1,9 @@
 /** IncrementalAlterConfigs (44): SET (0), DELETE (1), APPEND (2), SUBTRACT (3) per key. */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type IncrementalAlterConfigsRequest,
-  type IncrementalAlterConfigsResponse,
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
 } from '../protocol/messages.generated.js';
 import type { AlterConfigOp } from '../engine/types.js';
 import { defineHandler } from './handler.js';

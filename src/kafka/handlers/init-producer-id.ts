@@ -3,11 +3,8 @@
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: Nimbus has no transaction coordinator (see docs/kafka.md).
  */
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type InitProducerIdRequest,
-  type InitProducerIdResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { big, errorCodeOf, toNum } from './util.js';
 

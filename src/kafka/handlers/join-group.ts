@@ -1,5 +1,6 @@
 /** JoinGroup (11): the classic protocol's join phase, handed to the group coordinator. */
-import { ApiKey, type JoinGroupRequest, type JoinGroupResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupResponse>(

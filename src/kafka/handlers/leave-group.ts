@@ -1,5 +1,6 @@
 /** LeaveGroup (13): one member (v0-2) or a batch of members by id or instance id (v3+). */
-import { ApiKey, type LeaveGroupRequest, type LeaveGroupResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResponse>(

@@ -1,5 +1,6 @@
 /** ListGroups (16): every group, optionally filtered by state (v4+) and type (v5, "classic" only). */
-import { ApiKey, type ListGroupsRequest, type ListGroupsResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 const GROUP_TYPE = 'classic';

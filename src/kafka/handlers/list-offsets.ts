@@ -2,7 +2,8 @@
  * ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3) and by timestamp. v0 answers
  * in the old `oldStyleOffsets` list form.
  */
-import { ApiKey, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { ListOffsetsRequest, ListOffsetsResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { big, errorCodeOf, toNum } from './util.js';
 

@@ -1,8 +1,8 @@
 /** ListPartitionReassignments (46): always empty; one node has nothing to reassign. */
-import {
-  ApiKey,
-  type ListPartitionReassignmentsRequest,
-  type ListPartitionReassignmentsResponse,
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type {
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
 } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 

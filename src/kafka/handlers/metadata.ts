@@ -6,7 +6,8 @@
  */
 import type { TopicInfo } from '../engine/types.js';
 import { ErrorCode } from '../error-codes.js';
-import { ApiKey, type MetadataRequest, type MetadataResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { MetadataRequest, MetadataResponse } from '../protocol/messages.generated.js';
 import type { Init } from '../protocol/types.js';
 import { ZERO_UUID } from '../protocol/types.js';
 import { defineHandler, type RequestContext } from './handler.js';

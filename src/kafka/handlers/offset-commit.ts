@@ -3,11 +3,8 @@
  * generation -1 and no member id. v1's per-partition commit timestamp and v2-4's retention time
  * are accepted and ignored (offsets.retention.ms applies), as in current Kafka.
  */
-import {
-  ApiKey,
-  type OffsetCommitRequest,
-  type OffsetCommitResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf, toNum } from './util.js';
 

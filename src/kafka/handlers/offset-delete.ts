@@ -1,9 +1,6 @@
 /** OffsetDelete (47): drops committed offsets of partitions the group no longer consumes. */
-import {
-  ApiKey,
-  type OffsetDeleteRequest,
-  type OffsetDeleteResponse,
-} from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 import { errorCodeOf } from './util.js';
 

@@ -3,7 +3,8 @@
  * A partition without a commit answers offset -1 and no error, as Kafka does.
  */
 import type { FetchedOffset } from '../engine/group-coordinator.js';
-import { ApiKey, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/messages.generated.js';
 import { defineHandler, type RequestContext } from './handler.js';
 import { big, errorCodeOf } from './util.js';
 

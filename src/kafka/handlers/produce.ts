@@ -6,7 +6,8 @@
  */
 import type { ProduceResult } from '../engine/types.js';
 import { ErrorCode } from '../error-codes.js';
-import { ApiKey, type ProduceRequest, type ProduceResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { ProduceRequest, ProduceResponse } from '../protocol/messages.generated.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import { big, errorCodeOf, errorMessageOf } from './util.js';
 
@@ -64,11 +65,17 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>(
         partitionResponses.push({
           index: p.index,
           // INVALID_RECORD arrived with Produce v8 (KIP-467); older clients know it as CORRUPT_MESSAGE.
-          errorCode: r.errorCode === ErrorCode.INVALID_RECORD && ctx.apiVersion < 8 ? ErrorCode.CORRUPT_MESSAGE : r.errorCode,
+          errorCode:
+            r.errorCode === ErrorCode.INVALID_RECORD && ctx.apiVersion < 8
+              ? ErrorCode.CORRUPT_MESSAGE
+              : r.errorCode,
           baseOffset: big(r.baseOffset),
           logAppendTimeMs: big(r.logAppendTimeMs),
           logStartOffset: big(r.logStartOffset),
-          recordErrors: (r.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+          recordErrors: (r.recordErrors ?? []).map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
           errorMessage: r.errorCode === 0 ? null : r.errorMessage,
         });
       }

@@ -10,12 +10,12 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../error-codes.js';
-import {
-  ApiKey,
-  type SaslAuthenticateRequest,
-  type SaslAuthenticateResponse,
-  type SaslHandshakeRequest,
-  type SaslHandshakeResponse,
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type {
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
+  SaslHandshakeRequest,
+  SaslHandshakeResponse,
 } from '../protocol/messages.generated.js';
 import { EMPTY_BUFFER } from '../protocol/types.js';
 import { defineHandler, type RequestContext } from './handler.js';

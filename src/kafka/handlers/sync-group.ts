@@ -1,5 +1,6 @@
 /** SyncGroup (14): the leader's assignments in, each member's assignment out (verbatim bytes). */
-import { ApiKey, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/messages.generated.js';
+import { ApiKey } from '../protocol/api-table.generated.js';
+import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/messages.generated.js';
 import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupResponse>(

@@ -9,8 +9,9 @@
  *   ResponseHeader => correlation_id:int32 (v0) + tagged fields (v1, flexible APIs), except that
  *                     ApiVersions responses always use v0 so old clients can read them.
  */
+import { API_TABLE, type ApiInfo } from './api-table.generated.js';
 import { KafkaProtocolError } from './errors.js';
-import { API_CODECS, readRequestHeader, writeResponseHeader, type ApiCodec } from './messages.generated.js';
+import { readRequestHeader, writeResponseHeader } from './messages/header.generated.js';
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 
@@ -19,7 +20,7 @@ const CONTROLLED_SHUTDOWN_KEY = 7;
 const REQUEST_HEADER_MIN_BYTES = 8;
 
 export function requestHeaderVersion(apiKey: number, apiVersion: number): number {
-  const codec = API_CODECS.get(apiKey);
+  const codec = API_TABLE.get(apiKey);
   if (codec && codec.flexibleMin >= 0 && apiVersion >= codec.flexibleMin) return 2;
   if (apiKey === CONTROLLED_SHUTDOWN_KEY && apiVersion === 0) return 0;
   return 1;
@@ -27,7 +28,7 @@ export function requestHeaderVersion(apiKey: number, apiVersion: number): number
 
 export function responseHeaderVersion(apiKey: number, apiVersion: number): number {
   if (apiKey === API_VERSIONS_KEY) return 0;
-  const codec = API_CODECS.get(apiKey);
+  const codec = API_TABLE.get(apiKey);
   return codec && codec.flexibleMin >= 0 && apiVersion >= codec.flexibleMin ? 1 : 0;
 }
 
@@ -36,9 +37,9 @@ export interface RequestFrame {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
-  /** The API's codec, or undefined for an unknown api key. */
-  codec: ApiCodec | undefined;
-  /** True when the codec knows this version; otherwise `body` was not positioned past the header. */
+  /** The API's versions and codec loader, or undefined for an unknown api key. */
+  api: ApiInfo | undefined;
+  /** True when the schemas know this version; otherwise `body` was not positioned past the header. */
   versionKnown: boolean;
   /** Positioned at the start of the request body. */
   body: Reader;
@@ -54,9 +55,8 @@ export function parseRequestFrame(payload: Buffer): RequestFrame {
   const apiKey = payload.readInt16BE(0);
   const apiVersion = payload.readInt16BE(2);
   const correlationId = payload.readInt32BE(4);
-  const codec = API_CODECS.get(apiKey);
-  const versionKnown =
-    codec !== undefined && apiVersion >= codec.minVersion && apiVersion <= codec.maxVersion;
+  const api = API_TABLE.get(apiKey);
+  const versionKnown = api !== undefined && apiVersion >= api.minVersion && apiVersion <= api.maxVersion;
   const r = new Reader(payload);
   let clientId: string | null;
   if (versionKnown) {
@@ -70,7 +70,7 @@ export function parseRequestFrame(payload: Buffer): RequestFrame {
       clientId = null;
     }
   }
-  return { apiKey, apiVersion, correlationId, clientId, codec, versionKnown, body: r };
+  return { apiKey, apiVersion, correlationId, clientId, api, versionKnown, body: r };
 }
 
 /**
@@ -90,26 +90,4 @@ export function encodeResponseFrame(
   const parts = w.finish();
   parts[0]!.writeInt32BE(w.length - 4, 0);
   return parts;
-}
-
-export function encodeRequestFrame(
-  apiKey: number,
-  apiVersion: number,
-  correlationId: number,
-  clientId: string | null,
-  body: unknown,
-): Buffer {
-  const codec = API_CODECS.get(apiKey);
-  if (!codec) throw new TypeError(`unknown api key ${apiKey}`);
-  const w = new Writer();
-  w.int32(0);
-  w.int16(apiKey);
-  w.int16(apiVersion);
-  w.int32(correlationId);
-  w.nullableString(clientId);
-  if (requestHeaderVersion(apiKey, apiVersion) >= 2) w.uvarint(0);
-  codec.writeRequest(w, apiVersion, body);
-  const b = w.toBuffer();
-  b.writeInt32BE(b.length - 4, 0);
-  return b;
 }

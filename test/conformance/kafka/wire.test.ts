@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { encodeRequestFrame } from '../../../src/kafka/protocol/frame.js';
+import { encodeRequestFrame } from '../../../src/kafka/protocol/request-frame.js';
 import {
   ApiKey,
   readApiVersionsResponse,
