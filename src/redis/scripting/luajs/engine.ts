@@ -137,7 +137,12 @@ export class LuajsEngine {
     for (const g of gen.globals) if (this.unsupported.has(g)) return null;
     if (gen.methods && !this.hasStringLib) return null;
     // The generated source escapes all Lua text (codegen.ts).
-    const factory = new Function('R', gen.source) as (R: Record<string, unknown>) => LuaFunction;
+    let factory: (R: Record<string, unknown>) => LuaFunction;
+    try {
+      factory = new Function('R', gen.source) as typeof factory;
+    } catch {
+      return null; // a construct the generator got wrong: the interpreter still runs it correctly
+    }
     return { main: factory(this.R), source: gen.source };
   }
 

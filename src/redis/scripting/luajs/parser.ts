@@ -38,6 +38,8 @@ interface FuncState {
   /** Block scopes, innermost last. */
   scopes: Array<Map<string, LocalVar>>;
   active: number;
+  /** Enclosing loops in this function (`break` needs one). */
+  loops: number;
 }
 
 export function parseChunk(src: string, chunkName: string): FuncBody {
@@ -56,7 +58,7 @@ class Parser {
 
   chunk(): FuncBody {
     const body: FuncBody = { params: [], vararg: true, body: [], line: 0, name: 'main chunk' };
-    this.fs = { body, scopes: [new Map()], active: 0 };
+    this.fs = { body, scopes: [new Map()], active: 0, loops: 0 };
     body.body = this.block();
     if (this.lx.kind !== 'eof') this.lx.error("'<eof>' expected");
     return body;
@@ -154,6 +156,7 @@ class Parser {
         break;
       }
       if (this.lx.kind === 'break') {
+        if (this.fs.loops === 0) this.lx.error('no loop to break', false);
         this.lx.next();
         out.push({ k: 'break' });
         this.accept(';');
@@ -205,7 +208,9 @@ class Parser {
       case 'repeat': {
         this.lx.next();
         this.openScope();
+        this.fs.loops++;
         const body = this.block();
+        this.fs.loops--;
         this.match('until', 'repeat', line);
         const cond = this.expr(); // sees the body's locals
         this.closeScope();
@@ -227,7 +232,10 @@ class Parser {
   }
 
   private loopBody(): Stat[] {
-    return this.scopedBlock();
+    this.fs.loops++;
+    const b = this.scopedBlock();
+    this.fs.loops--;
+    return b;
   }
 
   private ifstat(line: number): Stat {
@@ -258,7 +266,9 @@ class Parser {
       this.openScope();
       const v = this.declare(n1);
       this.activate([v]);
+      this.fs.loops++;
       const body = this.block();
+      this.fs.loops--;
       this.closeScope();
       this.match('end', 'for', line);
       return { k: 'numfor', v, start, limit, step, body, line };
@@ -272,7 +282,9 @@ class Parser {
     this.openScope();
     const vars = names.map((n) => this.declare(n));
     this.activate(vars);
+    this.fs.loops++;
     const body = this.block();
+    this.fs.loops--;
     this.closeScope();
     this.match('end', 'for', line);
     return { k: 'genfor', vars, exprs, body, line };
@@ -329,7 +341,7 @@ class Parser {
   private funcBody(method: boolean, line: number, name: string): FuncBody {
     this.enter();
     const body: FuncBody = { params: [], vararg: false, body: [], line, name };
-    const fs: FuncState = { body, scopes: [new Map()], active: 0 };
+    const fs: FuncState = { body, scopes: [new Map()], active: 0, loops: 0 };
     this.outer.set(fs, this.fs);
     const saved = this.fs;
     this.fs = fs;
