@@ -153,7 +153,7 @@ export class BlobStore {
   async write(source: AsyncIterable<Buffer>, opts: BlobWriteOptions): Promise<BlobWriteResult> {
     const id = randomBytes(16).toString('hex');
     const it = source[Symbol.asyncIterator]();
-    let head: Buffer[] = [];
+    const head: Buffer[] = [];
     if (opts.allowInline) {
       // Read up to INLINE_BYTES_MAX + 1 bytes before deciding between inline and a file.
       let n = 0;
@@ -175,13 +175,12 @@ export class BlobStore {
         if (n > INLINE_BYTES_MAX) break;
       }
     }
+    // The chunks read ahead, then the source's own iterator (returned as is: no extra promise per chunk).
     const rest: AsyncIterable<Buffer> = {
       [Symbol.asyncIterator]: () => ({
-        next: async () => {
+        next: (): Promise<IteratorResult<Buffer>> => {
           const h = head.shift();
-          if (h) return { done: false, value: h };
-          head = [];
-          return it.next();
+          return h ? Promise.resolve({ done: false, value: h }) : it.next();
         },
       }),
     };
@@ -233,7 +232,8 @@ export class BlobStore {
       for await (const chunk of source) {
         if (batches.size + chunk.length > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
         for (const [, d] of local) d.update(chunk);
-        await batches.push(chunk);
+        const full = batches.push(chunk);
+        if (full) await full;
       }
       await batches.finish();
     } catch (err) {
@@ -353,16 +353,33 @@ class BatchRing {
     private readonly free: ArrayBuffer[],
   ) {}
 
-  async push(chunk: Buffer): Promise<void> {
+  /**
+   * Copies `chunk` into batches; returns a promise only when it has to wait for a batch to come
+   * back (most chunks need no await: one promise per chunk is measurable at 16+ chunks per MiB).
+   */
+  push(chunk: Buffer): Promise<void> | undefined {
     this.size += chunk.length;
-    let off = 0;
+    return this.copyFrom(chunk, 0);
+  }
+
+  private copyFrom(chunk: Buffer, start: number): Promise<void> | undefined {
+    let off = start;
     while (off < chunk.length) {
-      const b = this.current ?? (this.current = await this.take());
-      const n = chunk.copy(b, this.fill, off);
+      if (!this.current) {
+        if (this.inFlight.length >= BATCHES_IN_FLIGHT) {
+          return this.inFlight.shift()!.then((ab) => {
+            this.recycle(ab);
+            return this.copyFrom(chunk, off);
+          });
+        }
+        this.current = Buffer.from(this.free.pop() ?? new ArrayBuffer(WRITE_BATCH_BYTES));
+      }
+      const n = chunk.copy(this.current, this.fill, off);
       this.fill += n;
       off += n;
-      if (this.fill === b.length) this.send();
+      if (this.fill === this.current.length) this.send();
     }
+    return undefined;
   }
 
   /** Sends the partial last batch and waits for every batch to come back. */
@@ -380,16 +397,11 @@ class BatchRing {
   private send(): void {
     const b = this.current!;
     const p = this.job.write(b.buffer as ArrayBuffer, this.fill, this.position);
-    p.catch(() => undefined); // awaited in take()/finish(); this only marks it handled meanwhile
+    p.catch(() => undefined); // awaited in copyFrom()/finish(); this only marks it handled meanwhile
     this.inFlight.push(p);
     this.position += this.fill;
     this.fill = 0;
     this.current = null;
-  }
-
-  private async take(): Promise<Buffer> {
-    if (this.inFlight.length >= BATCHES_IN_FLIGHT) this.recycle(await this.inFlight.shift()!);
-    return Buffer.from(this.free.pop() ?? new ArrayBuffer(WRITE_BATCH_BYTES));
   }
 
   private recycle(ab: ArrayBuffer): void {
