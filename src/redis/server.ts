@@ -262,7 +262,7 @@ export class RedisServer {
     if (c.closing) return;
     this.stats.netInputBytes += n;
     c.lastInteractionMs = this.keyspace.nowMs = this.clock.now();
-    c.parser.feed(n === buf.length ? buf : buf.subarray(0, n));
+    c.parser.feed(buf, n);
     this.inBatch = true;
     try {
       this.processInput(c);

@@ -25,6 +25,18 @@ interface StreamHandle {
   writeQueueSize: number;
 }
 type WriteReqCtor = new () => WriteReq;
+interface StreamWrapBinding {
+  WriteWrap?: unknown;
+  streamBaseState?: unknown;
+  kLastWriteWasAsync?: unknown;
+}
+
+/**
+ * Node's per-write result flags: `streamBaseState[kLastWriteWasAsync]` is 0 when the last write
+ * went to the kernel at once, in which case libuv never took hold of the request object and the
+ * next write may use it again (saving an object instantiation per reply).
+ */
+let lastWriteState: { state: Int32Array | Uint32Array; index: number } | null = null;
 
 const loadedWriteWrap: WriteReqCtor | null = loadWriteWrap();
 let WriteWrap = loadedWriteWrap;
@@ -32,7 +44,11 @@ let WriteWrap = loadedWriteWrap;
 function loadWriteWrap(): WriteReqCtor | null {
   if (process.env.NIMBUS_REDIS_STREAM_WRITES === '1') return null;
   try {
-    const binding = (process as unknown as { binding(name: string): { WriteWrap?: unknown } }).binding('stream_wrap');
+    const binding = (process as unknown as { binding(name: string): StreamWrapBinding }).binding('stream_wrap');
+    const st = binding.streamBaseState;
+    const idx = binding.kLastWriteWasAsync;
+    if ((st instanceof Int32Array || st instanceof Uint32Array) && typeof idx === 'number' && idx < st.length)
+      lastWriteState = { state: st, index: idx };
     return typeof binding.WriteWrap === 'function' ? (binding.WriteWrap as WriteReqCtor) : null;
   } catch {
     return null;
@@ -49,6 +65,8 @@ export class SocketWriter {
   /** The write request class this socket was set up with (forceStreamWrites may change it later). */
   private readonly Wrap: WriteReqCtor | null;
   private readonly oncomplete: (status: number) => void;
+  /** A request object the kernel-completed last write left unused (see lastWriteState). */
+  private spare: WriteReq | null = null;
 
   /**
    * `onDrained` runs when a write that libuv had to queue (the peer was not reading) completes and
@@ -75,9 +93,18 @@ export class SocketWriter {
       socket.write(s, 'latin1');
       return;
     }
-    const req = new (this.Wrap as WriteReqCtor)();
-    req.oncomplete = this.oncomplete;
-    if (h.writeLatin1String(req, s) < 0) socket.destroy();
+    let req = this.spare;
+    if (req === null) {
+      req = new (this.Wrap as WriteReqCtor)();
+      req.oncomplete = this.oncomplete;
+    }
+    this.spare = null;
+    if (h.writeLatin1String(req, s) < 0) {
+      socket.destroy();
+      return;
+    }
+    const lw = lastWriteState;
+    if (lw !== null && lw.state[lw.index] === 0) this.spare = req;
   }
 
   /** Bytes accepted but not yet handed to the kernel (libuv's queue plus the stream's). */

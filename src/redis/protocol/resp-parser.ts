@@ -41,6 +41,8 @@ export interface ParserLimits {
 export class RespParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
+  /** End of the valid bytes in buf (the server feeds its shared read buffer without slicing it). */
+  private end = 0;
   /** Arguments still expected in the current multibulk request (0 = between requests). */
   private remaining = 0;
   private argv: string[] = [];
@@ -60,25 +62,29 @@ export class RespParser {
 
   /** Bytes held for requests not yet complete: what the query buffer limit is checked against. */
   bufferedBytes(): number {
-    return this.buf.length - this.pos + this.argvBytes + this.bigFilled;
+    return this.end - this.pos + this.argvBytes + this.bigFilled;
   }
 
-  feed(chunk: Buffer): void {
+  /** Adds the first `n` bytes of `chunk` (all of it by default) to the input. */
+  feed(chunk: Buffer, n = chunk.length): void {
     if (this.big !== null) {
       const need = this.big.length - this.bigFilled;
-      const n = Math.min(need, chunk.length);
-      chunk.copy(this.big, this.bigFilled, 0, n);
-      this.bigFilled += n;
-      chunk = chunk.subarray(n);
+      const k = Math.min(need, n);
+      chunk.copy(this.big, this.bigFilled, 0, k);
+      this.bigFilled += k;
+      chunk = chunk.subarray(k, n);
+      n -= k;
       if (this.bigFilled < this.big.length) return;
       this.finishBig();
     }
-    if (this.pos >= this.buf.length) {
+    if (this.pos >= this.end) {
       this.buf = chunk;
       this.pos = 0;
-    } else if (chunk.length > 0) {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.end = n;
+    } else if (n > 0) {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos, this.end), chunk.subarray(0, n)]);
       this.pos = 0;
+      this.end = this.buf.length;
     }
   }
 
@@ -87,8 +93,9 @@ export class RespParser {
    * parsing a chunk whose memory the caller reuses (the server's shared read buffer).
    */
   retain(): void {
-    this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+    this.buf = this.pos < this.end ? Buffer.from(this.buf.subarray(this.pos, this.end)) : EMPTY;
     this.pos = 0;
+    this.end = this.buf.length;
   }
 
   private finishBig(): void {
@@ -107,7 +114,7 @@ export class RespParser {
     for (;;) {
       if (this.big !== null) return null;
       if (this.remaining === 0 && !this.inRequest) {
-        if (this.pos >= this.buf.length) return null;
+        if (this.pos >= this.end) return null;
         if (this.buf[this.pos] === 42 /* '*' */) {
           const r = this.readCount();
           if (r === null) return null;
@@ -137,13 +144,13 @@ export class RespParser {
   /** Parses `*<n>\r\n`; returns null when incomplete. */
   private readCount(): number | null {
     const buf = this.buf;
-    const cr = findCR(buf, this.pos);
+    const cr = findCR(buf, this.pos, this.end);
     if (cr === -1) {
-      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+      if (this.end - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
         throw new RespProtocolError('Protocol error: too big mbulk count string');
       return null;
     }
-    if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
+    if (cr + 1 >= this.end) return null; // the LF has not arrived yet
     const n = parseStrictInt(buf, this.pos + 1, cr);
     if (n === null || n > MULTIBULK_COUNT_MAX) throw new RespProtocolError('Protocol error: invalid multibulk length');
     this.pos = cr + 2;
@@ -156,14 +163,14 @@ export class RespParser {
     const max = this.limits.protoMaxBulkLenBytes;
     while (this.remaining > 0) {
       if (this.bulkLen === -1) {
-        if (this.pos >= buf.length) return false;
-        const cr = findCR(buf, this.pos);
+        if (this.pos >= this.end) return false;
+        const cr = findCR(buf, this.pos, this.end);
         if (cr === -1) {
-          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+          if (this.end - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
             throw new RespProtocolError('Protocol error: too big bulk count string');
           return false;
         }
-        if (cr + 1 >= buf.length) return false;
+        if (cr + 1 >= this.end) return false;
         const c = buf[this.pos] as number;
         if (c !== 36 /* '$' */)
           throw new RespProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(c)}'`);
@@ -173,14 +180,14 @@ export class RespParser {
         this.bulkLen = len;
       }
       const len = this.bulkLen;
-      const avail = buf.length - this.pos;
+      const avail = this.end - this.pos;
       if (avail < len + 2) {
         if (len >= BIG_ARG_BYTES) {
           // Assemble in a dedicated buffer so a 512 MB value is copied once, not once per chunk.
           this.big = Buffer.allocUnsafe(len + 2);
-          buf.copy(this.big, 0, this.pos, buf.length);
+          buf.copy(this.big, 0, this.pos, this.end);
           this.bigFilled = avail;
-          this.pos = buf.length;
+          this.pos = this.end;
         }
         return false;
       }
@@ -196,9 +203,10 @@ export class RespParser {
 
   private readInline(): string[] | null {
     const buf = this.buf;
-    const lf = buf.indexOf(LF, this.pos);
+    let lf = buf.indexOf(LF, this.pos);
+    if (lf >= this.end) lf = -1;
     if (lf === -1) {
-      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
+      if (this.end - this.pos > PROTO_INLINE_MAX_SIZE_BYTES)
         throw new RespProtocolError('Protocol error: too big inline request');
       return null;
     }
@@ -215,11 +223,13 @@ export class RespParser {
 /** Header lines (`*2`, `$16`) are a few bytes: scanning them in JS beats a native indexOf call. */
 const SHORT_SCAN_BYTES = 24;
 
-function findCR(buf: Buffer, from: number): number {
-  const end = buf.length;
+/** Index of the first CR in buf[from, end), or -1. */
+function findCR(buf: Buffer, from: number, end: number): number {
   const stop = from + SHORT_SCAN_BYTES < end ? from + SHORT_SCAN_BYTES : end;
   for (let i = from; i < stop; i++) if (buf[i] === CR) return i;
-  return stop === end ? -1 : buf.indexOf(CR, stop);
+  if (stop === end) return -1;
+  const i = buf.indexOf(CR, stop);
+  return i < end ? i : -1;
 }
 
 /** Command names up to this length are interned (the longest real one is 23 bytes). */
