@@ -31,13 +31,15 @@ export type Expr =
   | { k: 'paren'; e: Expr }
   | { k: 'table'; pos: Expr[]; keyed: Array<[Expr, Expr]>; line: number };
 
+export type CallExpr = Extract<Expr, { k: 'call' | 'method' }>;
+
 export type BinOp = '+' | '-' | '*' | '/' | '%' | '^' | '..' | '==' | '~=' | '<' | '<=' | '>' | '>=';
 
 export type Stat =
   | { k: 'local'; vars: LocalVar[]; exprs: Expr[]; line: number }
   | { k: 'localfunc'; v: LocalVar; f: FuncBody; line: number }
   | { k: 'assign'; targets: Expr[]; exprs: Expr[]; line: number }
-  | { k: 'call'; e: Expr; line: number }
+  | { k: 'call'; e: CallExpr; line: number }
   | { k: 'do'; body: Stat[] }
   | { k: 'while'; cond: Expr; body: Stat[]; line: number }
   | { k: 'repeat'; body: Stat[]; cond: Expr; line: number }

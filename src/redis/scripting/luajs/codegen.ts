@@ -13,7 +13,7 @@
 //
 // Lua locals are JS `let` bindings declared in the JS block of their Lua block, so closures
 // capture them as Lua upvalues and loop bodies get a fresh binding per iteration.
-import type { Expr, FuncBody, LocalVar, Stat } from './ast.js';
+import type { CallExpr, Expr, FuncBody, LocalVar, Stat } from './ast.js';
 
 interface FnCtx {
   body: FuncBody;
@@ -80,6 +80,8 @@ class Gen {
   readonly globals = new Set<string>();
   methods = false;
   private ctx!: FnCtx;
+  /** The line the current statement set; calls on other lines (multi-line statements) set theirs. */
+  private stmtLine = 0;
 
   private localName(v: LocalVar): string {
     return `${v.name}$${v.id}`;
@@ -107,6 +109,7 @@ class Gen {
 
   func(f: FuncBody, main = false): string {
     const saved = this.ctx;
+    const savedLine = this.stmtLine;
     this.ctx = { body: f, temps: 0, main };
     const params = f.params.map((p) => this.localName(p));
     if (f.vararg) params.push('...va');
@@ -122,6 +125,7 @@ class Gen {
           ? 'return EMPTY;\n'
           : 'S.line = $ln;\nreturn EMPTY;\n';
     this.ctx = saved;
+    this.stmtLine = savedLine;
     return `function (${params.join(', ')}) {\n${prologue}${decl}${body}${epilogue}}`;
   }
 
@@ -140,6 +144,7 @@ class Gen {
       case 'break':
         return 'break;\n';
       default:
+        this.stmtLine = s.line;
         return `S.line = ${s.line};\n${this.statBody(s)}`;
     }
   }
@@ -346,7 +351,15 @@ class Gen {
     return `[${this.ex(e)}]`;
   }
 
-  private callExpr(e: Expr): string {
+  private callExpr(e: CallExpr): string {
+    if (e.line !== this.stmtLine) {
+      // Errors in a call on a later line of a multi-line statement name that line, as in Lua.
+      const saved = this.stmtLine;
+      this.stmtLine = e.line;
+      const code = `(S.line = ${e.line}, ${this.callExpr(e)})`;
+      this.stmtLine = saved;
+      return code;
+    }
     if (e.k === 'call') {
       const d = this.desc(e.fn);
       return `fn(${this.ex(e.fn)}${d ? ', ' + d : ''})(${this.args(e.args)})`;

@@ -277,3 +277,15 @@ test('ScriptRuntime runs compiled scripts and pins a busy one to fengari', () =>
   fengariOnly.eval(quick, [], [], false);
   assert.equal(fengariOnly.isCompiled(sha1hex(quick)), false);
 });
+
+test('a call on a later line of a multi-line statement reports its own line', () => {
+  const { exec } = testEngine();
+  assert.deepEqual(
+    exec("local x = 1 +\n  redis.call('nope')"),
+    err("ERR unknown command 'nope' script: f_test, on @user_script:2."),
+  );
+  assert.deepEqual(
+    exec("local f = function()\n  return 1\nend\nlocal y = f() + redis.call('nope')"),
+    err("ERR unknown command 'nope' script: f_test, on @user_script:4."),
+  );
+});

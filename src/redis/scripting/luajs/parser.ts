@@ -332,7 +332,7 @@ class Parser {
       const exprs = this.exprList();
       return { k: 'assign', targets, exprs, line };
     }
-    if (e.k !== 'call' && e.k !== 'method') this.lx.error('syntax error');
+    if (e.k !== 'call' && e.k !== 'method') return this.lx.error('syntax error');
     return { k: 'call', e, line };
   }
 
