@@ -40,47 +40,51 @@ const ESCAPES: string[] = (() => {
   t[127] = '\\u007f';
   return t;
 })();
-/** Appends a JSON string: runs of plain bytes as slices, escapes from the table. */
-function encodeString(out: string[], s: string): void {
-  out.push('"');
+/** A JSON string: runs of plain bytes as slices, escapes from the table. */
+function jsonString(s: string): string {
+  let out = '"';
   let lit = 0;
   for (let i = 0; i < s.length; i++) {
     const e = ESCAPES[s.charCodeAt(i)];
     if (!e) continue;
-    if (i > lit) out.push(s.substring(lit, i));
-    out.push(e);
+    if (i > lit) out += s.substring(lit, i);
+    out += e;
     lit = i + 1;
   }
-  if (lit < s.length) out.push(s.substring(lit));
-  out.push('"');
+  return (lit === 0 ? out + s : lit < s.length ? out + s.substring(lit) : out) + '"';
 }
 
+// The output is built by string concatenation of whole tokens: V8 keeps it as a rope and
+// flattens it once, which is cheaper than an array of small pieces joined at the end.
 class Encoder {
-  readonly out: string[] = [];
+  out = '';
   constructor(private readonly cfg: CjsonConfig) {}
 
   number(n: number): string {
     if (!Number.isFinite(n) && !this.cfg.encodeInvalidNumbers)
       luaError('Cannot serialise number: must not be NaN or Inf');
-    return formatG(n, this.cfg.precision);
+    const p = this.cfg.precision;
+    // Integers with at most `precision` digits print as themselves under %.<p>g.
+    if (Number.isInteger(n) && Math.abs(n) < 10 ** p && !Object.is(n, -0)) return String(n);
+    return formatG(n, p);
   }
 
   value(v: LuaValue, depth: number): void {
     switch (typeof v) {
       case 'string':
-        encodeString(this.out, v);
+        this.out += jsonString(v);
         return;
       case 'number':
-        this.out.push(this.number(v));
+        this.out += this.number(v);
         return;
       case 'boolean':
-        this.out.push(v ? 'true' : 'false');
+        this.out += v ? 'true' : 'false';
         return;
       case 'undefined':
-        this.out.push('null');
+        this.out += 'null';
         return;
     }
-    if (v === CJSON_NULL) this.out.push('null');
+    if (v === CJSON_NULL) this.out += 'null';
     else if (v instanceof LuaTable) this.table(v, depth + 1);
     else luaError(`Cannot serialise ${typeName(v)}: type not supported`);
   }
@@ -108,30 +112,44 @@ class Encoder {
 
   private table(t: LuaTable, depth: number): void {
     if (depth > this.cfg.encodeMaxDepth) luaError(`Cannot serialise, excessive nesting (${depth})`);
-    const out = this.out;
     const len = this.arrayLength(t);
     if (len > 0) {
-      out.push('[');
+      this.out += '[';
       for (let i = 1; i <= len; i++) {
-        if (i > 1) out.push(',');
+        if (i > 1) this.out += ',';
         this.value(t.get(i), depth);
       }
-      out.push(']');
+      this.out += ']';
       return;
     }
-    out.push('{');
+    // The order of next(): the array part, then the hash part in insertion order. Nothing can
+    // change the table while it is encoded, so both parts are walked directly.
+    this.out += '{';
     let first = true;
-    for (let kv = t.next(undefined); kv !== undefined; kv = t.next(kv[0])) {
-      if (!first) out.push(',');
+    const arr = t.arr;
+    for (let i = 0; i < arr.length; i++) {
+      if (arr[i] === undefined) continue;
+      if (!first) this.out += ',';
       first = false;
-      const k = kv[0];
-      if (typeof k === 'string') encodeString(out, k);
-      else if (typeof k === 'number') out.push('"', this.number(k), '"');
-      else luaError('Cannot serialise table: table key must be a number or string');
-      out.push(':');
-      this.value(kv[1], depth);
+      this.out += '"' + this.number(i + 1) + '":';
+      this.value(arr[i], depth);
     }
-    out.push('}');
+    if (t.hash !== null) {
+      for (const [k, v] of t.hash) {
+        if (!first) this.out += ',';
+        first = false;
+        this.member(k, v, depth);
+      }
+    }
+    this.out += '}';
+  }
+
+  private member(k: LuaValue, v: LuaValue, depth: number): void {
+    if (typeof k === 'string') this.out += jsonString(k);
+    else if (typeof k === 'number') this.out += '"' + this.number(k) + '"';
+    else luaError('Cannot serialise table: table key must be a number or string');
+    this.out += ':';
+    this.value(v, depth);
   }
 }
 
@@ -365,7 +383,7 @@ export function createCjsonLib(): LuaTable {
     if (arguments.length !== 1) argError(1, 'encode', 'expected 1 argument');
     const enc = new Encoder(cfg);
     enc.value(v, 0);
-    return [enc.out.join('')];
+    return [enc.out];
   }
 
   function decode(this: void, s?: LuaValue): LuaValue[] {

@@ -13,41 +13,27 @@ export const MAX_DECODE_NESTING = 1000;
 /** Values one unpack call may return (Lua 5.1's LUAI_MAXCSTACK: lua_checkstack fails beyond). */
 export const MAX_UNPACK_VALUES = 8000;
 
+/** Writes the low `n` bytes of v big-endian (v < 2^32 in magnitude; negative v as two's complement). */
+function bigEndian(w: ByteWriter, tag: number, v: number, n: number): void {
+  w.byte(tag);
+  for (let shift = (n - 1) * 8; shift >= 0; shift -= 8) w.byte((v >>> shift) & 0xff);
+}
+
 function encodeInteger(w: ByteWriter, n: number): void {
   if (n >= 0) {
     if (n < 128) w.byte(n);
-    else if (n < 0x100) {
-      w.byte(0xcc);
-      w.byte(n);
-    } else if (n < 0x10000)
-      w.view(3, (d) => {
-        d.setUint8(0, 0xcd);
-        d.setUint16(1, n);
-      });
-    else if (n < 0x100000000)
-      w.view(5, (d) => {
-        d.setUint8(0, 0xce);
-        d.setUint32(1, n);
-      });
+    else if (n < 0x100) bigEndian(w, 0xcc, n, 1);
+    else if (n < 0x10000) bigEndian(w, 0xcd, n, 2);
+    else if (n < 0x100000000) bigEndian(w, 0xce, n, 4);
     else
       w.view(9, (d) => {
         d.setUint8(0, 0xcf);
         d.setBigUint64(1, BigInt(n));
       });
   } else if (n >= -32) w.byte(n & 0xff);
-  else if (n >= -128) {
-    w.byte(0xd0);
-    w.byte(n & 0xff);
-  } else if (n >= -32768)
-    w.view(3, (d) => {
-      d.setUint8(0, 0xd1);
-      d.setInt16(1, n);
-    });
-  else if (n >= -2147483648)
-    w.view(5, (d) => {
-      d.setUint8(0, 0xd2);
-      d.setInt32(1, n);
-    });
+  else if (n >= -128) bigEndian(w, 0xd0, n, 1);
+  else if (n >= -32768) bigEndian(w, 0xd1, n, 2);
+  else if (n >= -2147483648) bigEndian(w, 0xd2, n, 4);
   else
     w.view(9, (d) => {
       d.setUint8(0, 0xd3);
@@ -74,30 +60,16 @@ function encodeNumber(w: ByteWriter, n: number): void {
 
 function header(w: ByteWriter, n: number, fix: number, b16: number, b32: number): void {
   if (n < 16) w.byte(fix | n);
-  else if (n < 0x10000)
-    w.view(3, (d) => {
-      d.setUint8(0, b16);
-      d.setUint16(1, n);
-    });
-  else
-    w.view(5, (d) => {
-      d.setUint8(0, b32);
-      d.setUint32(1, n);
-    });
+  else if (n < 0x10000) bigEndian(w, b16, n, 2);
+  else bigEndian(w, b32, n, 4);
 }
 
 function encodeString(w: ByteWriter, s: string): void {
   const n = s.length;
   if (n < 32) w.byte(0xa0 | n);
-  else if (n < 0x100) {
-    w.byte(0xd9);
-    w.byte(n);
-  } else if (n < 0x10000) header(w, n, 0, 0xda, 0xdb);
-  else
-    w.view(5, (d) => {
-      d.setUint8(0, 0xdb);
-      d.setUint32(1, n);
-    });
+  else if (n < 0x100) bigEndian(w, 0xd9, n, 1);
+  else if (n < 0x10000) bigEndian(w, 0xda, n, 2);
+  else bigEndian(w, 0xdb, n, 4);
   w.ascii(s);
 }
 
@@ -140,9 +112,18 @@ function encodeTable(w: ByteWriter, t: LuaTable, level: number): void {
     return;
   }
   header(w, mapSize(t), 0x80, 0xde, 0xdf);
-  for (let kv = t.next(undefined); kv !== undefined; kv = t.next(kv[0])) {
-    encodeValue(w, kv[0], level);
-    encodeValue(w, kv[1], level);
+  // next()'s order: the array part, then the hash part (nothing can change the table meanwhile).
+  const arr = t.arr;
+  for (let i = 0; i < arr.length; i++) {
+    if (arr[i] === undefined) continue;
+    encodeInteger(w, i + 1);
+    encodeValue(w, arr[i], level);
+  }
+  if (t.hash !== null) {
+    for (const [k, v] of t.hash) {
+      encodeValue(w, k, level);
+      encodeValue(w, v, level);
+    }
   }
 }
 

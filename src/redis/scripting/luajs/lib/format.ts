@@ -117,12 +117,26 @@ function fixed(a: number, p: number): string {
 
 /** %.<p>e of a finite a >= 0 as [mantissa "d.ddd", decimal exponent]. */
 function exponential(a: number, p: number): [string, number] {
-  let s = a.toExponential(p);
-  // A tie at p + 1 significant digits shows as a final 5 when printed with one digit more.
-  const probe = a.toExponential(p + 1);
-  if (a !== 0 && probe.charCodeAt(probe.indexOf('e') - 1) === 0x35) s = exactExponential(a, p);
+  const s = a !== 0 && mayTieAt(a, p + 2) ? exactExponential(a, p) : a.toExponential(p);
   const e = s.indexOf('e');
   return [s.substring(0, e), Number(s.substring(e + 1))];
+}
+
+/**
+ * Whether a's exact decimal expansion may have exactly `digits` significant digits (the only
+ * way rounding it to digits - 1 can meet an exact tie). With k binary fraction bits the
+ * expansion has at least 0.69 k significant digits, which rules out most numbers at once.
+ */
+function mayTieAt(a: number, digits: number): boolean {
+  if (Number.isInteger(a)) {
+    if (a >= 2 ** 53) return true; // rare: let the exact path decide
+    let s = String(a);
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 0x30) end--;
+    s = s.substring(0, end);
+    return s.length === digits && s.charCodeAt(end - 1) === 0x35;
+  }
+  return Number.isInteger(a * 2 ** (Math.ceil(digits * 1.45) + 1));
 }
 
 function exactExponential(a: number, p: number): string {
@@ -243,19 +257,26 @@ export function format(args: LuaValue[]): string {
   const n = fmt.length;
   let pct = fmt.indexOf('%');
   if (pct < 0) return fmt;
-  const out: string[] = [];
+  let out = ''; // concatenated whole items: a rope, flattened once
   let lit = 0;
   let arg = 0;
   while (pct >= 0) {
-    if (pct > lit) out.push(fmt.substring(lit, pct));
+    if (pct > lit) out += fmt.substring(lit, pct);
     let i = pct + 1;
     if (i < n && fmt.charCodeAt(i) === 0x25) {
-      out.push('%');
+      out += '%';
       lit = i + 1;
       pct = fmt.indexOf('%', lit);
       continue;
     }
     if (++arg >= argc) argError(arg + 1, 'format', 'no value');
+    const simple = i < n ? simpleItem(fmt.charCodeAt(i), args[arg]) : null;
+    if (simple !== null) {
+      out += simple;
+      lit = i + 1;
+      pct = lit < n ? fmt.indexOf('%', lit) : -1;
+      continue;
+    }
     const spec: Spec = {
       minus: false,
       plus: false,
@@ -287,12 +308,21 @@ export function format(args: LuaValue[]): string {
     }
     if (i < n && isDigit(fmt.charCodeAt(i))) luaError('invalid format (width or precision too long)');
     const conv = i < n ? fmt.charCodeAt(i) : 0;
-    out.push(formatItem(conv, args[arg], arg + 1, argc, spec, hasDot));
+    out += formatItem(conv, args[arg], arg + 1, argc, spec, hasDot);
     lit = i + 1;
     pct = lit < n ? fmt.indexOf('%', lit) : -1;
   }
-  if (lit < n) out.push(fmt.substring(lit));
-  return out.join('');
+  return lit < n ? out + fmt.substring(lit) : out;
+}
+
+/** The common items without flags, width or precision (%d of a safe integer, %s of a short string). */
+function simpleItem(conv: number, v: LuaValue): string | null {
+  if (conv === 0x64 && typeof v === 'number') {
+    const t = Math.trunc(v);
+    return t >= -Number.MAX_SAFE_INTEGER && t <= Number.MAX_SAFE_INTEGER ? String(t) : null;
+  }
+  if (conv === 0x73 && typeof v === 'string' && (v.length >= 100 || v.indexOf('\0') < 0)) return v;
+  return null;
 }
 
 function formatItem(

@@ -56,11 +56,17 @@ function insert(this: void, t?: LuaValue, a?: LuaValue, b?: LuaValue): LuaValue[
   if (pos > e) e = pos;
   const arr = tbl.arr;
   if (pos >= 1 && e === arr.length + 1 && pos < e && e <= MAX_ARRAY_PART) {
-    // Shift the array part in place: append the last element (set() keeps the border invariant),
-    // move the rest up by one.
-    tbl.set(e, arr[e - 2]);
-    arr.copyWithin(pos, pos - 1, e - 2);
-    arr[pos - 1] = b;
+    // Everything moves inside the array part. It grows to e, so a key e + 1 waiting in the hash
+    // part joins it (the border invariant of LuaTable).
+    arr.splice(pos - 1, 0, b);
+    const h = tbl.hash;
+    if (h !== null && h.size > 0) {
+      const next = h.get(e + 1);
+      if (next !== undefined) {
+        h.delete(e + 1);
+        tbl.set(e + 1, next);
+      }
+    }
     return [];
   }
   for (let k = e; k > pos; k--) tbl.set(k, tbl.get(k - 1));
@@ -75,10 +81,11 @@ function remove(this: void, t?: LuaValue, p?: LuaValue): LuaValue[] {
   const pos = optInt(p, 2, 'remove', argc, e);
   if (!(1 <= pos && pos <= e)) return [];
   const v = tbl.get(pos);
-  if (pos < e) {
-    if (e === tbl.arr.length) tbl.arr.copyWithin(pos - 1, pos);
-    else for (let k = pos; k < e; k++) tbl.set(k, tbl.get(k + 1));
+  if (pos < e && e === tbl.arr.length) {
+    tbl.arr.splice(pos - 1, 1); // the last element stays last, so the border is unchanged
+    return [v];
   }
+  for (let k = pos; k < e; k++) tbl.set(k, tbl.get(k + 1));
   tbl.set(e, undefined);
   return [v];
 }
@@ -130,43 +137,45 @@ function foreach(this: void, t?: LuaValue, f?: LuaValue): LuaValue[] {
   return [];
 }
 
-/** ltablib.c's auxsort: median-of-three quicksort, recursing into the smaller half. */
+/**
+ * ltablib.c's auxsort: median-of-three quicksort, recursing into the smaller half. It works on
+ * the table's array part, which holds every element 1..n (the length is the array part's); reads
+ * past either end give nil, as rawgeti does.
+ */
 class Sorter {
   constructor(
-    private readonly t: LuaTable,
+    private readonly a: LuaValue[],
     private readonly less: (a: LuaValue, b: LuaValue) => boolean,
     private readonly interrupt: (() => void) | undefined,
   ) {}
 
-  private get(i: number): LuaValue {
-    return this.t.get(i);
-  }
-
   private swap(i: number, j: number): void {
-    const vi = this.t.get(i);
-    this.t.set(i, this.t.get(j));
-    this.t.set(j, vi);
+    const a = this.a;
+    const vi = a[i - 1];
+    a[i - 1] = a[j - 1];
+    a[j - 1] = vi;
   }
 
   sort(l: number, u: number): void {
     const less = this.less;
+    const a = this.a;
     while (l < u) {
       this.interrupt?.();
-      if (less(this.get(u), this.get(l))) this.swap(l, u);
+      if (less(a[u - 1], a[l - 1])) this.swap(l, u);
       if (u - l === 1) break;
       let i = (l + u) >>> 1;
-      if (less(this.get(i), this.get(l))) this.swap(i, l);
-      else if (less(this.get(u), this.get(i))) this.swap(i, u);
+      if (less(a[i - 1], a[l - 1])) this.swap(i, l);
+      else if (less(a[u - 1], a[i - 1])) this.swap(i, u);
       if (u - l === 2) break;
-      const pivot = this.get(i);
+      const pivot = a[i - 1];
       this.swap(i, u - 1);
       i = l;
       let j = u - 1;
       for (;;) {
-        while (less(this.get(++i), pivot)) {
+        while (less(a[++i - 1], pivot)) {
           if (i > u) luaError('invalid order function for sorting');
         }
-        while (less(pivot, this.get(--j))) {
+        while (less(pivot, a[--j - 1])) {
           if (j < l) luaError('invalid order function for sorting');
         }
         if (j < i) break;
@@ -200,7 +209,10 @@ export function createTableLib(hooks: StdlibHooks): LuaTable {
       const f: LuaFunction = comp;
       less = (a, b) => truthy(f(a, b)[0]);
     }
-    new Sorter(tbl, less, hooks.interrupt).sort(1, n);
+    const arr = tbl.arr;
+    new Sorter(arr, less, hooks.interrupt).sort(1, n);
+    // Holes (nils) may have been moved to the end: keep the last element non-nil.
+    while (arr.length > 0 && arr[arr.length - 1] === undefined) arr.pop();
     return [];
   }
 

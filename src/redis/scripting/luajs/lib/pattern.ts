@@ -117,8 +117,10 @@ export class MatchState {
   /** The pattern's end: its length, or its first NUL. */
   pEnd = 0;
   level = 0;
-  readonly capInit = new Int32Array(MAX_CAPTURES);
-  readonly capLen = new Int32Array(MAX_CAPTURES);
+  // Plain arrays (of small integers): cheaper to create than typed arrays, and they only grow
+  // to the number of captures the pattern opens (at most MAX_CAPTURES).
+  readonly capInit: number[] = [];
+  readonly capLen: number[] = [];
   private depth = 0;
   private steps = 0;
 
