@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../../platform/clock.js';
 import { S3Error } from '../protocol/errors.js';
 import { BlobStore, BlobTooLargeError, type BlobWriteResult, type Digester } from '../storage/blob-store.js';
+import type { FileRange } from '../storage/range-sender.js';
 import {
   INLINE_PREFIX,
   IndexDurabilityError,
@@ -242,6 +243,36 @@ export class S3Engine {
     if (v.segments.length !== 1 || !first?.b.startsWith(INLINE_PREFIX)) return null;
     const data = this.index.getInline(first.b) ?? Buffer.alloc(0);
     return end >= start ? data.subarray(start, end + 1) : Buffer.alloc(0);
+  }
+
+  /**
+   * The files and offsets holding bytes [start, end] (inclusive) of a file-backed version, pinned
+   * (a concurrent overwrite or delete cannot unlink them) until `release()`; null when inline.
+   */
+  fileRanges(v: VersionRow, start: number, end: number): { ranges: FileRange[]; release(): void } | null {
+    if (v.segments.some((s) => s.b.startsWith(INLINE_PREFIX))) return null;
+    const ids = v.segments.map((s) => s.b);
+    const ranges: FileRange[] = [];
+    let offset = 0;
+    for (const s of v.segments) {
+      const segStart = offset;
+      offset += s.n;
+      if (s.n === 0 || segStart + s.n - 1 < start) continue;
+      if (segStart > end) break;
+      const from = Math.max(start, segStart) - segStart;
+      const to = Math.min(end, segStart + s.n - 1) - segStart;
+      ranges.push({ path: this.blobs.path(s.b), from, to });
+    }
+    this.pin(ids);
+    let released = false;
+    return {
+      ranges,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.unpin(ids);
+      },
+    };
   }
 
   /** Streams bytes [start, end] (inclusive) of a version across its segments. */

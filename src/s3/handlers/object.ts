@@ -20,6 +20,7 @@ import { requireLength, writeBodyFor } from './body.js';
 import { headerTags, objectHeaders, storageClass, storedHeaders, validateTags } from './object-headers.js';
 import { checksumDigester, checksumAlgorithm, decodeBody, header } from './wire.js';
 import type { Digester } from '../storage/blob-store.js';
+import { sendRanges } from '../storage/range-sender.js';
 
 function versioned(ctx: Ctx, bucket: string): boolean {
   return ctx.engine.bucket(bucket).versioning !== '';
@@ -178,6 +179,19 @@ export async function serveVersion(ctx: Ctx, bucket: string, v: VersionRow, okSt
   ctx.res.writeHead(status, headers);
   if (inline) {
     ctx.res.end(inline);
+    return;
+  }
+  const files = ctx.engine.fileRanges(v, start, end);
+  if (files) {
+    try {
+      await sendRanges(files.ranges, ctx.res);
+      if (!ctx.res.destroyed) ctx.res.end();
+    } catch {
+      // The disk failed mid-body: nothing more can be said on this socket.
+      ctx.res.destroy();
+    } finally {
+      files.release();
+    }
     return;
   }
   const stream = ctx.engine.openRead(v, start, end);

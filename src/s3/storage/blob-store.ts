@@ -17,6 +17,7 @@ import { createReadStream, mkdirSync, readdirSync, rmSync, type ReadStream } fro
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { READ_CHUNK_BYTES } from './range-sender.js';
 import { WritePool, type PoolHash, type WriteJob } from './write-pool.js';
 
 /** Bytes gathered before one disk write and one worker message: amortises syscalls and messages. */
@@ -43,8 +44,6 @@ function defaultWriteWorkers(): number {
  * the body is still being hashed and the final fsync finds little left to write.
  */
 export const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
-/** Read-side chunk size for GET bodies. */
-export const READ_CHUNK_BYTES = 256 * 1024;
 
 /** A streaming digest (MD5, SHA, CRC ...): fed every body chunk once. */
 export interface Digester {
