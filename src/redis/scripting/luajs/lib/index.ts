@@ -15,8 +15,11 @@
 //   sorts and may throw to stop the script; `index` and `lessThan` give gsub's table lookup and
 //   sort's default comparison the engine's metamethod semantics (the defaults handle __index and
 //   numbers/strings only).
-// - Also exported: `luaPow` (C pow, for the ^ operator), `CJSON_NULL` (the cjson.null userdata),
-//   `format` (string.format on an argument array), `rawLessThan`.
+// - Also exported: `luaToString` (tostring without metamethods: numbers as %.14g, tables as
+//   "table: 0x…"), `luaNumberToString` (Lua 5.1 number → string; value.ts's numberToString
+//   prints integers from 1e14 to 1e15 as digits where Lua prints "1e+14"), `luaPow` (C pow, for
+//   the ^ operator: pow(1, nan) and pow(-1, ±inf) are 1), `CJSON_NULL` (the cjson.null
+//   userdata), `format` (string.format on an argument array), `rawLessThan` (the < of sort).
 import { LuaUserdata, type LuaTable } from '../value.js';
 import type { StdlibHooks } from './hooks.js';
 import { createStringLib } from './lstring.js';
@@ -52,5 +55,6 @@ export function createStdlib(hooks: StdlibHooks = {}): Stdlib {
 export type { StdlibHooks };
 export { CJSON_NULL, LuaUserdata };
 export { luaPow } from './lmath.js';
-export { format } from './format.js';
+export { format, luaNumberToString } from './format.js';
+export { luaToString } from './tostring.js';
 export { rawLessThan } from './ltable.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LuaError, LuaTable, type LuaFunction, type LuaValue } from '../value.js';
-import { createStdlib, luaPow } from './index.js';
+import { createStdlib, luaPow, luaToString } from './index.js';
 import { luaNumberToString } from './format.js';
 import { MAX_MATCH_DEPTH } from './pattern.js';
 
@@ -214,4 +214,20 @@ test('cjson and cmsgpack decoders never crash on arbitrary bytes', () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test('luaToString prints like Lua 5.1 tostring', () => {
+  assert.equal(luaToString(undefined), 'nil');
+  assert.equal(luaToString(false), 'false');
+  assert.equal(luaToString(10 / 2), '5');
+  assert.equal(luaToString(1e14), '1e+14');
+  assert.equal(luaToString(0.1), '0.1');
+  assert.equal(luaToString(-0), '-0');
+  assert.equal(luaToString(0 / 0), '-nan');
+  assert.equal(luaToString(1 / 0), 'inf');
+  const t = new LuaTable();
+  assert.match(luaToString(t), /^table: 0x[0-9a-f]{12}$/);
+  assert.equal(luaToString(t), luaToString(t));
+  assert.notEqual(luaToString(t), luaToString(new LuaTable()));
+  assert.match(luaToString(fn(createStdlib().string, 'len')), /^function: 0x/);
 });

@@ -451,9 +451,52 @@ function mathCases(): Case[] {
   return out;
 }
 
+function tostringCases(): Case[] {
+  const rnd = prng(3);
+  const values: Arg[] = [
+    undefined,
+    true,
+    false,
+    'str',
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    1 / 3,
+    2 / 3,
+    1e14,
+    1e15,
+    1e16,
+    99999999999999,
+    123456789012345.6,
+    2 ** 53,
+    2 ** 63,
+    1e-4,
+    1e-5,
+    123.456,
+    1e300,
+    5e-324,
+    Infinity,
+    -Infinity,
+    NaN,
+    0.5,
+    2.5e-10,
+  ];
+  for (let i = 0; i < 300; i++) values.push(randomNumber(rnd));
+  return values.map((v) => ({ f: 'tostring', args: [v] }));
+}
+
 /** Every case of the lua5.1 differential test. */
 export function stdlibCorpus(): Case[] {
-  return [...patternCases(), ...formatCases(), ...basicStringCases(), ...tableCases(), ...mathCases()];
+  return [
+    ...patternCases(),
+    ...formatCases(),
+    ...basicStringCases(),
+    ...tableCases(),
+    ...mathCases(),
+    ...tostringCases(),
+  ];
 }
 
 // ---- generated cases (fixed seed, so failures reproduce) -----------------------------------------

@@ -4,6 +4,7 @@
 // same way (JSON with numbers as %.17g text and strings as hex), canonicalised before comparing.
 import { LuaError, LuaTable, type LuaFunction, type LuaValue } from '../../value.js';
 import { luaNumberToString } from '../format.js';
+import { luaToString } from '../tostring.js';
 import { CJSON_NULL, type Stdlib } from '../index.js';
 
 /** An argument: a plain value, a table, or one of the named callbacks. */
@@ -176,6 +177,7 @@ function pack(values: LuaValue[]): LuaTable {
 }
 
 function jsFunction(lib: Stdlib, name: string): LuaFunction {
+  if (name === 'tostring') return (v) => [luaToString(v)];
   if (name === 'gmatch_all') {
     const gmatch = lib.string.get('gmatch') as LuaFunction;
     return (s, p) => {
