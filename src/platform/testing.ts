@@ -3,7 +3,7 @@
  * data dir, ephemeral ports on 127.0.0.1, a silent logger and (optionally) a ManualClock.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { GatewayRouter, serveRouter } from '../gateway/router.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,8 @@ export async function startStandalone<C>(
   let http: HttpServer | null = null;
   let baseUrl: string | null = null;
   if (opts.serveGateway) {
+    // node:http is imported only here: services without HTTP routes start without it.
+    const { createServer } = await import('node:http');
     http = createServer();
     serveRouter(http, router);
     const port = await listenOn(http, 'gateway', '127.0.0.1', 0);
