@@ -23,7 +23,7 @@ import {
   type LuaState,
 } from './lua-vm.js';
 import { pushReply, popReply, pushNumber } from './convert.js';
-import { errorReply, type ScriptReply } from './reply.js';
+import { errorReply, isErrorReply, type ScriptReply } from './reply.js';
 import { openBit } from './libs/bit.js';
 import { openCjson } from './libs/cjson.js';
 import { openCmsgpack } from './libs/cmsgpack.js';
@@ -646,16 +646,7 @@ export class ScriptRuntime {
     }
     const resp3 = run.resp3;
     const reply = this.host.call(argv, resp3);
-    if (
-      raise &&
-      reply !== null &&
-      typeof reply === 'object' &&
-      !Buffer.isBuffer(reply) &&
-      !Array.isArray(reply) &&
-      reply.kind === 'error'
-    ) {
-      return this.callError(L, true, reply.text);
-    }
+    if (raise && isErrorReply(reply)) return this.callError(L, true, reply.text);
     // The reply goes on top of the arguments: Lua takes the top value as the result, and clearing
     // the arguments first (lua_settop) costs a delete per slot in fengari.
     pushReply(L, reply, resp3);

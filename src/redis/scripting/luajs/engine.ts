@@ -20,7 +20,7 @@ import { createBaseLib, READONLY_ERROR, type BaseLib } from './baselib.js';
 import { parseChunk } from './parser.js';
 import { generate } from './codegen.js';
 import { MAX_SOURCE_CHARS } from './lexer.js';
-import type { ScriptReply } from '../reply.js';
+import { isErrorReply, type ScriptReply } from '../reply.js';
 import { createHash } from 'node:crypto';
 import type { StdlibFactory } from './stdlib-loader.js';
 
@@ -330,15 +330,7 @@ export class LuajsEngine {
     if (cmd.length <= 8 && SIDE_EFFECT_COMMANDS.has(cmd.toLowerCase())) this.sideEffects = true;
     const resp3 = run.resp3;
     const reply = this.host.call(argv, resp3);
-    if (
-      raise &&
-      reply !== null &&
-      typeof reply === 'object' &&
-      !Buffer.isBuffer(reply) &&
-      !Array.isArray(reply) &&
-      reply.kind === 'error'
-    )
-      return callError(true, reply.text);
+    if (raise && isErrorReply(reply)) return callError(true, reply.text);
     return [replyToLua(reply, resp3, 0)];
   }
 

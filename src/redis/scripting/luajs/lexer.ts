@@ -37,6 +37,17 @@ const KEYWORDS = new Set([
   'while',
 ]);
 
+/** Lua 5.1's one-letter escapes by char code: \a \b \f \n \r \t \v. */
+const SIMPLE_ESCAPES: Record<number, string> = {
+  97: '\x07',
+  98: '\b',
+  102: '\f',
+  110: '\n',
+  114: '\r',
+  116: '\t',
+  118: '\v',
+};
+
 const C_NL = 10;
 const C_CR = 13;
 
@@ -299,32 +310,14 @@ export class Lexer {
   private escape(): string {
     const s = this.src;
     const c = s.charCodeAt(this.pos);
-    switch (c) {
-      case 97:
-        this.pos++;
-        return '\x07';
-      case 98:
-        this.pos++;
-        return '\b';
-      case 102:
-        this.pos++;
-        return '\f';
-      case 110:
-        this.pos++;
-        return '\n';
-      case 114:
-        this.pos++;
-        return '\r';
-      case 116:
-        this.pos++;
-        return '\t';
-      case 118:
-        this.pos++;
-        return '\v';
-      case C_NL:
-      case C_CR:
-        this.newline();
-        return '\n';
+    const simple = SIMPLE_ESCAPES[c];
+    if (simple !== undefined) {
+      this.pos++;
+      return simple;
+    }
+    if (c === C_NL || c === C_CR) {
+      this.newline();
+      return '\n';
     }
     if (Number.isNaN(c)) return '';
     if (!isDigit(c)) {
