@@ -33,6 +33,13 @@ const CALL_ARGS_ERROR = 'Lua redis lib command arguments must be strings or inte
 /** Commands whose effect a re-run would repeat although they leave the dataset unchanged. */
 const SIDE_EFFECT_COMMANDS = new Set(['publish', 'spublish']);
 
+/** Whether a command name is one of SIDE_EFFECT_COMMANDS; no lower-casing for the others. */
+function mayHaveSideEffect(cmd: string): boolean {
+  const c = cmd.charCodeAt(0) | 0x20; // ASCII lower case
+  if (c !== 0x70 /* p */ && c !== 0x73 /* s */) return false;
+  return SIDE_EFFECT_COMMANDS.has(cmd.toLowerCase());
+}
+
 /** Thrown through the script (past pcall) to abandon a run that is past busy-reply-threshold. */
 export class BusyAbort extends Error {
   constructor() {
@@ -327,7 +334,7 @@ export class LuajsEngine {
       else return callError(raise, `ERR ${CALL_ARGS_ERROR}`);
     }
     const cmd = argv[0] as string;
-    if (cmd.length <= 8 && SIDE_EFFECT_COMMANDS.has(cmd.toLowerCase())) this.sideEffects = true;
+    if (!this.sideEffects && mayHaveSideEffect(cmd)) this.sideEffects = true;
     const resp3 = run.resp3;
     const reply = this.host.call(argv, resp3);
     if (raise && isErrorReply(reply)) return callError(true, reply.text);

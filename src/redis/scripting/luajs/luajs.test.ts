@@ -289,3 +289,10 @@ test('a call on a later line of a multi-line statement reports its own line', ()
     err("ERR unknown command 'nope' script: f_test, on @user_script:4."),
   );
 });
+
+test('a script that published is not re-run past the busy threshold (the message would repeat)', () => {
+  const t = testEngine({ busyThresholdMs: 5 });
+  const r = t.exec("redis.pcall('PUBLISH', 'ch', 'm') local n = 0 for i = 1, 2e7 do n = n + 1 end return n");
+  assert.equal(r, 2e7);
+  assert.equal(t.run.timedOut, true);
+});
