@@ -1,6 +1,7 @@
 // Child process for the Kafka benchmark: starts the compiled Nimbus Kafka service on its own
 // (no other services) and reports `READY <endpoint> <ms from process start> <CPU ms>`, then idles
 // until killed. Run `npm run build` first.
+import module from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { setInterval } from 'node:timers';
 
 const t0 = performance.timeOrigin;
+// As the `nimbus` executable does (src/cli/bin.ts): V8's on-disk compile cache on Node >= 22.1, a
+// no-op on Node 20. Off with BENCH_NO_COMPILE_CACHE=1, to measure a cold compile.
+if (process.env.BENCH_NO_COMPILE_CACHE !== '1') module.enableCompileCache?.();
 const { startStandalone } = await import(join(process.cwd(), 'dist/src/platform/testing.js'));
 const { kafkaService } = await import(join(process.cwd(), 'dist/src/kafka/index.js'));
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'nimbus-kafka-bench-'));
