@@ -19,7 +19,8 @@ export function createS3Service(ctx: ServiceContext<S3Config>): Service {
   let lifecycleRunning = false;
   return {
     async start() {
-      blobs = new BlobStore(ctx.dataDir);
+      const workers = ctx.config.writeWorkers;
+      blobs = new BlobStore(ctx.dataDir, workers === 'auto' ? undefined : workers);
       blobs.init();
       index = new IndexStore(join(ctx.dataDir, 'index.sqlite'));
       engine = new S3Engine(blobs, index, ctx.clock, ctx.config.region);
