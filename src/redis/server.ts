@@ -124,7 +124,13 @@ export class RedisServer {
   private nextClientId = 1;
   private net: Server | null = null;
   /** Clients with replies to write this turn (each at most once: Client.flushQueued). */
-  private readonly pending: Client[] = [];
+  /**
+   * Clients with replies to flush at the end of this loop turn: pending[0, pendingCount). The
+   * array is reused (slots cleared after use) because `length = 0` is a runtime call that also
+   * frees the backing store, costing a regrow on the next turn.
+   */
+  private readonly pending: Array<Client | null> = [];
+  private pendingCount = 0;
   /** Every client's reads land here (see socket-reader.ts). */
   private readonly readBuffer = Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
   private flushScheduled = false;
@@ -565,7 +571,7 @@ export class RedisServer {
   private markPending(c: Client): void {
     if (c.flushQueued) return;
     c.flushQueued = true;
-    this.pending.push(c);
+    this.pending[this.pendingCount++] = c;
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -576,16 +582,18 @@ export class RedisServer {
   }
 
   flushPending(): void {
+    if (this.pendingCount === 0) return;
     const pending = this.pending;
-    if (pending.length === 0) return;
     const durable = this.persistence?.durable() ?? null;
-    for (let i = 0; i < pending.length; i++) {
+    // Count re-read each time: a flush may mark more clients pending.
+    for (let i = 0; i < this.pendingCount; i++) {
       const c = pending[i] as Client;
+      pending[i] = null;
       c.flushQueued = false;
       if (durable === null && c.writeChain === null) this.flushClient(c, c.out.take());
       else this.flushAfterDurable(c, durable);
     }
-    pending.length = 0;
+    this.pendingCount = 0;
   }
 
   /**
