@@ -22,7 +22,8 @@
  *
  * Usage: npm run build && node bench/s3/run.mjs [--seconds 3] [--large-mib 64] [--large-reps 3]
  *          [--clients sdk,raw,wire] [--targets nimbus,s3rver] [--phases small,large]
- * `--baseline /tmp/old/dist/src` adds an older Nimbus build as target `base` (before/after in one run).
+ * `--baseline /tmp/old/dist/src` adds an older Nimbus build as target `base` (before/after in one run);
+ * target `nimbus1t` is this build without the write worker (`--targets nimbus,nimbus1t`).
  * NIMBUS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Nimbus child.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -97,29 +98,40 @@ async function startChild(code, nodeArgs = []) {
       child.send(what);
     });
   const rss = () => ask('rss');
-  const cpu = () => ask('cpu');
+  const cpuBoth = () => ask('cpu');
+  const cpu = async () => (await cpuBoth())[0];
   const stop = () =>
     new Promise((r) => {
       child.once('exit', r);
       child.send('stop');
     });
-  return { url, rss, cpu, stop };
+  return { url, rss, cpu, cpuBoth, stop };
 }
 
+// 'cpu' answers [all threads, main thread] in µs; the main thread's share is read from /proc
+// (clock ticks; NaN where there is no /proc), since Node 20 has no per-thread CPU API.
 const IPC = `
+  const { readFileSync: readProc } = await import('node:fs');
+  const mainThreadUs = () => {
+    try {
+      const st = readProc('/proc/self/task/' + process.pid + '/stat', 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10000;
+    } catch { return NaN; }
+  };
   process.on('message', async (m) => {
     if (m === 'rss') process.send(['rss', process.memoryUsage().rss]);
-    if (m === 'cpu') { const c = process.cpuUsage(); process.send(['cpu', c.user + c.system]); }
+    if (m === 'cpu') { const c = process.cpuUsage(); process.send(['cpu', [c.user + c.system, mainThreadUs()]]); }
     if (m === 'stop') { await stop(); process.exit(0); }
   });`;
 
-function startNimbus(distDir = dist) {
+function startNimbus(distDir = dist, config = {}) {
   const imp = (p) => JSON.stringify(pathToFileURL(join(distDir, p)).href);
   const extra = (process.env.NIMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startChild(
     `const { startStandalone } = await import(${imp('platform/testing.js')});
      const { s3Service } = await import(${imp('s3/index.js')});
-     const s = await startStandalone(s3Service, { serveGateway: true });
+     const s = await startStandalone(s3Service, { serveGateway: true, config: ${JSON.stringify(config)} });
      const stop = () => s.close();
      console.log('URL ' + s.gatewayUrl);
      ${IPC}`,
@@ -414,6 +426,7 @@ function largeBodyStream(totalBytes) {
 /** Each server's built-in key pair (s3rver verifies signatures against its own). */
 const CREDENTIALS = {
   nimbus: { accessKeyId: 'test', secretAccessKey: 'test' },
+  nimbus1t: { accessKeyId: 'test', secretAccessKey: 'test' },
   base: { accessKeyId: 'test', secretAccessKey: 'test' },
   s3rver: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
 };
@@ -492,20 +505,26 @@ async function runWorkload(client, server) {
   let getBest = 0;
   let putCpu = 0;
   let getCpu = 0;
+  let putMain = 0;
+  let getMain = 0;
   let rssPeak = 0;
   const rss0 = await server.rss();
   const sampler = setInterval(async () => (rssPeak = Math.max(rssPeak, (await server.rss()) - rss0)), 50);
   for (let r = 0; PHASES.includes('large') && r < LARGE_REPS; r++) {
-    let c0 = await server.cpu();
+    let [c0, m0] = await server.cpuBoth();
     let t = performance.now();
     await client.putLarge(bucket, `large-${r}`, LARGE_BYTES);
     putBest = Math.max(putBest, mbps(LARGE_BYTES, performance.now() - t));
-    putCpu += (await server.cpu()) - c0;
-    c0 = await server.cpu();
+    let [c1, m1] = await server.cpuBoth();
+    putCpu += c1 - c0;
+    putMain += m1 - m0;
+    [c0, m0] = await server.cpuBoth();
     t = performance.now();
     const n = await (client.getLarge ?? client.get)(bucket, `large-${r}`);
     getBest = Math.max(getBest, mbps(n, performance.now() - t));
-    getCpu += (await server.cpu()) - c0;
+    [c1, m1] = await server.cpuBoth();
+    getCpu += c1 - c0;
+    getMain += m1 - m0;
   }
   clearInterval(sampler);
   const perMiB = (us) => us / 1000 / (LARGE_REPS * LARGE_MIB);
@@ -516,6 +535,8 @@ async function runWorkload(client, server) {
     getBest,
     putMsPerMiB: perMiB(putCpu),
     getMsPerMiB: perMiB(getCpu),
+    putMainMsPerMiB: perMiB(putMain),
+    getMainMsPerMiB: perMiB(getMain),
     rssPeakMiB: rssPeak / MiB,
   };
 }
@@ -537,7 +558,13 @@ console.log(
     `${limits.loopback.put.toFixed(0)} MiB/s, GET ${limits.loopback.get.toFixed(0)} MiB/s`,
 );
 const putLimit = Math.min(limits.md5, limits.disk);
-const starters = { nimbus: () => startNimbus(), base: () => startNimbus(BASELINE), s3rver: startS3rver };
+const starters = {
+  nimbus: () => startNimbus(),
+  // The same build with every body hashed and written on the event loop thread (no write worker).
+  nimbus1t: () => startNimbus(dist, { writeWorkers: 0 }),
+  base: () => startNimbus(BASELINE),
+  s3rver: startS3rver,
+};
 const results = {};
 for (const kind of CLIENT_KINDS) {
   for (const name of TARGETS) {
@@ -552,19 +579,20 @@ for (const kind of CLIENT_KINDS) {
       const r = await runWorkload(client, server);
       results[`${kind}/${name}`] = r;
       console.log(
-        `${kind.padEnd(3)} ${name.padEnd(6)} 4KiB PUT ${r.put.ops.toFixed(0)} ops/s · GET ${r.get.ops.toFixed(0)} ops/s ` +
+        `${kind.padEnd(3)} ${name.padEnd(8)} 4KiB PUT ${r.put.ops.toFixed(0)} ops/s · GET ${r.get.ops.toFixed(0)} ops/s ` +
           `(CPU µs/op server ${r.put.serverCpuUs.toFixed(0)}/${r.get.serverCpuUs.toFixed(0)}, client ` +
           `${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)}) · ${LARGE_MIB}MiB PUT ` +
           `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)) · ` +
           `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback) · ` +
-          `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
+          `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB ` +
+          `(main thread ${r.putMainMsPerMiB.toFixed(2)}/${r.getMainMsPerMiB.toFixed(2)}) · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
       );
     } finally {
       client.close();
       await server.stop();
     }
   }
-  for (const other of ['s3rver', 'base']) {
+  for (const other of ['s3rver', 'base', 'nimbus1t']) {
     const n = results[`${kind}/nimbus`];
     const s = results[`${kind}/${other}`];
     if (!n || !s) continue;
