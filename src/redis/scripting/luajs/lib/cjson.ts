@@ -147,225 +147,350 @@ class Encoder {
   private member(k: LuaValue, v: LuaValue, depth: number): void {
     if (typeof k === 'string') this.out += jsonString(k);
     else if (typeof k === 'number') this.out += '"' + this.number(k) + '"';
-    else luaError('Cannot serialise table: table key must be a number or string');
+    else luaError(`Cannot serialise ${typeName(k)}: table key must be a number or string`);
     this.out += ':';
     this.value(v, depth);
   }
 }
 
 // ---- decoding -------------------------------------------------------------------------------------
+//
+// lua-cjson's tokenizer and error texts: "Expected <what> but found <token or error> at
+// character N". Numbers are read by strtod (so hex, a leading '+' or zeros, "1.", inf and nan are
+// accepted), a NUL byte ends the input, and strings end at an unescaped quote.
 
-interface Frame {
-  /** The array being filled, or null for an object. */
-  arr: LuaValue[] | null;
-  obj: LuaTable | null;
-  key: string;
+const enum T {
+  OBJ_BEGIN,
+  OBJ_END,
+  ARR_BEGIN,
+  ARR_END,
+  STRING,
+  NUMBER,
+  BOOLEAN,
+  NULL,
+  COLON,
+  COMMA,
+  END,
+  WHITESPACE,
+  ERROR,
+  UNKNOWN,
+}
+const TOKEN_NAMES = [
+  'T_OBJ_BEGIN',
+  'T_OBJ_END',
+  'T_ARR_BEGIN',
+  'T_ARR_END',
+  'T_STRING',
+  'T_NUMBER',
+  'T_BOOLEAN',
+  'T_NULL',
+  'T_COLON',
+  'T_COMMA',
+  'T_END',
+  'T_WHITESPACE',
+  'T_ERROR',
+  'T_UNKNOWN',
+];
+const CH2TOKEN: Uint8Array = (() => {
+  const t = new Uint8Array(256).fill(T.ERROR);
+  t[0] = T.END;
+  t[0x20] = t[0x09] = t[0x0a] = t[0x0d] = T.WHITESPACE;
+  t[0x7b] = T.OBJ_BEGIN;
+  t[0x7d] = T.OBJ_END;
+  t[0x5b] = T.ARR_BEGIN;
+  t[0x5d] = T.ARR_END;
+  t[0x2c] = T.COMMA;
+  t[0x3a] = T.COLON;
+  for (const c of 'fiInNt"+-0123456789') t[c.charCodeAt(0)] = T.UNKNOWN;
+  return t;
+})();
+const ESCAPE2CHAR: Record<number, string> = {
+  0x22: '"',
+  0x5c: '\\',
+  0x2f: '/',
+  0x62: '\b',
+  0x66: '\f',
+  0x6e: '\n',
+  0x72: '\r',
+  0x74: '\t',
+};
+
+interface Token {
+  type: T;
+  /** 0-based position (of the token, or where the error was found). */
+  index: number;
+  value: LuaValue;
+  /** The error text of a T_ERROR token. */
+  error: string;
 }
 
-const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
-const HEX_RE = /^-?0[xX][0-9a-fA-F]+$/;
-const HEX4_RE = /^[0-9a-fA-F]{4}$/;
+/** glibc strtod's longest accepted prefix at s[i..]: [value, end] (end === i when none). */
+export function strtod(s: string, i: number): [number, number] {
+  const m = STRTOD_RE.exec(s.substring(i, i + 400));
+  if (m === null || m[0] === '' || m[0] === '+' || m[0] === '-') return [0, i];
+  const text = m[0];
+  const neg = text.charCodeAt(0) === 0x2d;
+  const body = neg || text.charCodeAt(0) === 0x2b ? text.substring(1) : text;
+  const lower = body.toLowerCase();
+  let v: number;
+  if (lower.startsWith('inf')) v = Infinity;
+  else if (lower.startsWith('nan')) v = NaN;
+  else if (lower.startsWith('0x')) v = hexFloat(lower.substring(2));
+  else v = Number(body);
+  return [neg ? -v : v, i + text.length];
+}
+// sign, then: infinity | inf | nan(chars) | nan | hex float with at least one digit | decimal.
+// A decimal needs a digit; an exponent only counts with digits after it; "0x" alone is "0".
+const STRTOD_RE =
+  /^[+-]?(?:infinity|inf|nan\([0-9a-z_]*\)|nan|0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)?/i;
+
+function hexFloat(h: string): number {
+  const p = h.indexOf('p');
+  const mant = p < 0 ? h : h.substring(0, p);
+  const exp = p < 0 ? 0 : Number(h.substring(p + 1));
+  const dot = mant.indexOf('.');
+  const digits = dot < 0 ? mant : mant.substring(0, dot) + mant.substring(dot + 1);
+  const fracDigits = dot < 0 ? 0 : mant.length - dot - 1;
+  if (digits === '') return 0;
+  return Number(BigInt('0x' + digits)) * 2 ** (exp - 4 * fracDigits);
+}
 
 class JsonDecoder {
-  private i = 0;
-  private readonly stack: Frame[] = [];
+  private ptr = 0;
+  /** Input end: the first NUL byte, where lua-cjson's C string scan stops. */
+  private readonly end: number;
+  private depth = 0;
+  private readonly tok: Token = { type: T.END, index: 0, value: undefined, error: '' };
 
   constructor(
     private readonly s: string,
     private readonly cfg: CjsonConfig,
-  ) {}
-
-  private fail(expected: string): never {
-    const found = this.i >= this.s.length ? 'T_END' : 'invalid token';
-    return luaError(`Expected ${expected} but found ${found} at character ${this.i + 1}`);
+  ) {
+    const nul = s.indexOf('\0');
+    this.end = nul < 0 ? s.length : nul;
   }
 
-  private ws(): void {
-    const s = this.s;
-    while (this.i < s.length) {
-      const c = s.charCodeAt(this.i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.i++;
-      else break;
-    }
+  private ch(i: number): number {
+    return i < this.end ? this.s.charCodeAt(i) : 0;
   }
 
-  decode(): LuaValue {
+  private fail(expected: string, t: Token): never {
+    const found = t.type === T.ERROR ? t.error : TOKEN_NAMES[t.type];
+    return luaError(`Expected ${expected} but found ${found} at character ${t.index + 1}`);
+  }
+
+  private tokenError(error: string): void {
+    const t = this.tok;
+    t.type = T.ERROR;
+    t.index = this.ptr;
+    t.error = error;
+  }
+
+  /** json_next_token. */
+  private next(): Token {
+    const t = this.tok;
+    let c: number;
     for (;;) {
-      this.ws();
-      let v = this.openOrScalar();
-      if (v === OPENED) continue; // a non-empty container: read its first value
-      // A complete value: attach it to the enclosing containers, closing those that end.
-      for (;;) {
-        const top = this.stack[this.stack.length - 1];
-        if (!top) {
-          this.ws();
-          if (this.i !== this.s.length) this.fail('the end');
-          return v;
-        }
-        if (top.arr !== null) top.arr.push(v);
-        else top.obj!.set(top.key, v);
-        this.ws();
-        const c = this.s.charCodeAt(this.i);
-        if (c === 0x2c) {
-          this.i++;
-          if (top.arr === null) top.key = this.readKey();
-          break;
-        }
-        if (c === (top.arr !== null ? 0x5d : 0x7d)) {
-          this.i++;
-          this.stack.pop();
-          v = top.arr !== null ? new LuaTable(top.arr) : top.obj!;
-          continue;
-        }
-        this.fail(top.arr !== null ? 'comma or array end' : 'comma or object end');
-      }
+      c = this.ch(this.ptr);
+      t.type = c < 256 ? (CH2TOKEN[c] as T) : T.ERROR;
+      if (t.type !== T.WHITESPACE) break;
+      this.ptr++;
     }
-  }
-
-  /** Reads `"key":` of an object member. */
-  private readKey(): string {
-    this.ws();
-    if (this.s.charCodeAt(this.i) !== 0x22) this.fail('object key string');
-    const k = this.readString();
-    this.ws();
-    if (this.s.charCodeAt(this.i) !== 0x3a) this.fail('colon');
-    this.i++;
-    return k;
-  }
-
-  /** A scalar or an empty container, or OPENED after pushing a frame for a non-empty one. */
-  private openOrScalar(): LuaValue | typeof OPENED {
-    const c = this.s.charCodeAt(this.i);
-    if (c === 0x7b || c === 0x5b) {
-      const isArray = c === 0x5b;
-      this.i++;
-      if (this.stack.length + 1 > this.cfg.decodeMaxDepth)
-        luaError(`Found too many nested data structures (${this.stack.length + 1}) at character ${this.i}`);
-      this.ws();
-      if (this.s.charCodeAt(this.i) === (isArray ? 0x5d : 0x7d)) {
-        this.i++;
-        return new LuaTable();
-      }
-      if (isArray) this.stack.push({ arr: [], obj: null, key: '' });
-      else {
-        const frame: Frame = { arr: null, obj: new LuaTable(), key: '' };
-        this.stack.push(frame);
-        frame.key = this.readKey();
-      }
-      return OPENED;
-    }
-    if (c === 0x22) return this.readString();
-    if (this.word('true')) return true;
-    if (this.word('false')) return false;
-    if (this.word('null')) return CJSON_NULL;
-    return this.readNumber();
+    t.index = this.ptr;
+    if (t.type === T.ERROR) this.tokenError('invalid token');
+    else if (t.type === T.END) return t;
+    else if (t.type !== T.UNKNOWN) this.ptr++;
+    else if (c === 0x22) this.stringToken();
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.numberToken();
+    else if (this.word('true')) this.literal(T.BOOLEAN, true, 4);
+    else if (this.word('false')) this.literal(T.BOOLEAN, false, 5);
+    else if (this.word('null')) this.literal(T.NULL, CJSON_NULL, 4);
+    else if (this.cfg.decodeInvalidNumbers && this.isInvalidNumber()) this.numberToken();
+    else this.tokenError('invalid token');
+    return t;
   }
 
   private word(w: string): boolean {
-    if (!this.s.startsWith(w, this.i)) return false;
-    this.i += w.length;
-    return true;
+    return this.s.startsWith(w, this.ptr) && this.ptr + w.length <= this.end;
   }
 
-  private readNumber(): number {
-    const s = this.s;
-    const start = this.i;
-    while (this.i < s.length) {
-      const c = s.charCodeAt(this.i);
-      if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45)
-        this.i++;
-      else break;
-    }
-    const text = s.substring(start, this.i);
-    if (!NUMBER_RE.test(text) && !HEX_RE.test(text)) {
-      this.i = start;
-      if (this.cfg.decodeInvalidNumbers && (this.word('nan') || this.word('NaN'))) return NaN;
-      this.fail('value');
-    }
-    return Number(text);
+  private literal(type: T, value: LuaValue, len: number): void {
+    this.tok.type = type;
+    this.tok.value = value;
+    this.ptr += len;
   }
 
-  private readString(): string {
+  /** json_is_invalid_number: a leading '+', hex, leading zeros, inf or nan. */
+  private isInvalidNumber(): boolean {
+    let p = this.ptr;
+    const c0 = this.ch(p);
+    if (c0 === 0x2b) return true;
+    if (c0 === 0x2d) p++;
+    const c = this.ch(p);
+    if (c === 0x30) {
+      const c2 = this.ch(p + 1);
+      return (c2 | 0x20) === 0x78 || (c2 >= 0x30 && c2 <= 0x39);
+    }
+    if (c <= 0x39) return false;
+    const w = this.s.substring(p, Math.min(p + 3, this.end)).toLowerCase();
+    return w === 'inf' || w === 'nan';
+  }
+
+  private numberToken(): void {
+    const [v, endp] = strtod(this.s.substring(0, this.end), this.ptr);
+    if (endp === this.ptr) {
+      this.tokenError('invalid number');
+      return;
+    }
+    this.tok.type = T.NUMBER;
+    this.tok.value = v;
+    this.ptr = endp;
+  }
+
+  private stringToken(): void {
     const s = this.s;
-    const start = ++this.i; // past the opening quote
-    // Fast path: no escapes before the closing quote.
-    const q = s.indexOf('"', start);
-    if (q < 0) {
-      this.i = s.length;
-      this.fail('string end');
-    }
-    const bs = s.indexOf('\\', start);
-    if (bs < 0 || bs > q) {
-      this.i = q + 1;
-      return s.substring(start, q);
-    }
-    const out: string[] = [];
-    let lit = start;
+    let lit = ++this.ptr; // past the opening quote
+    let out = '';
     for (;;) {
-      if (this.i >= s.length) this.fail('string end');
-      const c = s.charCodeAt(this.i);
+      const c = this.ch(this.ptr);
       if (c === 0x22) break;
+      if (c === 0) {
+        this.tokenError('unexpected end of string');
+        return;
+      }
       if (c !== 0x5c) {
-        this.i++;
+        this.ptr++;
         continue;
       }
-      if (this.i > lit) out.push(s.substring(lit, this.i));
-      this.i++;
-      out.push(this.escape());
-      lit = this.i;
+      if (this.ptr > lit) out += s.substring(lit, this.ptr);
+      const e = this.ch(this.ptr + 1);
+      if (e === 0x75) {
+        const u = this.unicodeEscape();
+        if (u === null) {
+          this.tokenError('invalid unicode escape code');
+          return;
+        }
+        out += u;
+      } else {
+        const r = ESCAPE2CHAR[e];
+        if (r === undefined) {
+          this.tokenError('invalid escape code');
+          return;
+        }
+        out += r;
+        this.ptr += 2;
+      }
+      lit = this.ptr;
     }
-    if (this.i > lit) out.push(s.substring(lit, this.i));
-    this.i++;
-    return out.join('');
+    if (this.ptr > lit) out += s.substring(lit, this.ptr);
+    this.ptr++; // the closing quote
+    this.tok.type = T.STRING;
+    this.tok.value = out;
   }
 
-  /** The bytes of one escape (after the backslash). */
-  private escape(): string {
-    const e = this.s.charCodeAt(this.i++);
-    switch (e) {
-      case 0x22:
-      case 0x5c:
-      case 0x2f:
-        return String.fromCharCode(e);
-      case 0x62:
-        return '\b';
-      case 0x66:
-        return '\f';
-      case 0x6e:
-        return '\n';
-      case 0x72:
-        return '\r';
-      case 0x74:
-        return '\t';
-      case 0x75:
-        return this.unicodeEscape();
-      default:
-        return this.fail('valid escape');
+  private hex4(at: number): number {
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const c = this.ch(at + k);
+      const d =
+        c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
     }
+    return v;
   }
 
-  private hex4(): number {
-    const t = this.s.substring(this.i, this.i + 4);
-    if (!HEX4_RE.test(t)) this.fail('unicode escape');
-    this.i += 4;
-    return parseInt(t, 16);
-  }
-
-  private unicodeEscape(): string {
-    let cp = this.hex4();
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-      if (this.s.charCodeAt(this.i) !== 0x5c || this.s.charCodeAt(this.i + 1) !== 0x75)
-        this.fail('low surrogate');
-      this.i += 2;
-      const lo = this.hex4();
-      if (lo < 0xdc00 || lo > 0xdfff) this.fail('low surrogate');
-      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+  /** json_append_unicode_escape at "\u": the UTF-8 bytes, or null when invalid. */
+  private unicodeEscape(): string | null {
+    let cp = this.hex4(this.ptr + 2);
+    if (cp < 0) return null;
+    let len = 6;
+    if ((cp & 0xf800) === 0xd800) {
+      if (cp & 0x400) return null; // a low surrogate first
+      if (this.ch(this.ptr + 6) !== 0x5c || this.ch(this.ptr + 7) !== 0x75) return null;
+      const lo = this.hex4(this.ptr + 8);
+      if (lo < 0 || (lo & 0xfc00) !== 0xdc00) return null;
+      cp = (((cp & 0x3ff) << 10) | (lo & 0x3ff)) + 0x10000;
+      len = 12;
     }
+    this.ptr += len;
     return Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1');
   }
-}
 
-const OPENED: unique symbol = Symbol('opened');
+  decode(): LuaValue {
+    if (this.s.length >= 2 && (this.s.charCodeAt(0) === 0 || this.s.charCodeAt(1) === 0))
+      luaError('JSON parser does not support UTF-16 or UTF-32');
+    const v = this.value(this.next());
+    const t = this.next();
+    if (t.type !== T.END) this.fail('the end', t);
+    return v;
+  }
+
+  /**
+   * json_process_value, with the containers it opens parsed on an explicit stack (no recursion):
+   * each frame is a table being filled and, for objects, the pending key.
+   */
+  private value(first: Token): LuaValue {
+    const stack: Array<{ table: LuaTable; n: number; key: string | null }> = [];
+    let t = first;
+    for (;;) {
+      let v: LuaValue;
+      // A value starts at t.
+      if (t.type === T.OBJ_BEGIN || t.type === T.ARR_BEGIN) {
+        const isObj = t.type === T.OBJ_BEGIN;
+        this.descend();
+        const table = new LuaTable();
+        t = this.next();
+        if (t.type === (isObj ? T.OBJ_END : T.ARR_END)) {
+          this.depth--;
+          v = table;
+        } else {
+          const frame = { table, n: 0, key: isObj ? this.key(t) : null };
+          stack.push(frame);
+          if (isObj) t = this.next();
+          continue;
+        }
+      } else if (t.type === T.STRING || t.type === T.NUMBER || t.type === T.BOOLEAN || t.type === T.NULL) {
+        v = t.value;
+      } else return this.fail('value', t);
+      // Attach v to the enclosing containers, closing those that end.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (top === undefined) return v;
+        if (top.key === null) top.table.set(++top.n, v);
+        else top.table.set(top.key, v);
+        t = this.next();
+        if (t.type === (top.key === null ? T.ARR_END : T.OBJ_END)) {
+          stack.pop();
+          this.depth--;
+          v = top.table;
+          continue;
+        }
+        if (t.type !== T.COMMA) this.fail(top.key === null ? 'comma or array end' : 'comma or object end', t);
+        t = this.next();
+        if (top.key !== null) {
+          top.key = this.key(t);
+          t = this.next();
+        }
+        break;
+      }
+    }
+  }
+
+  /** An object key and its colon: t is the key token. */
+  private key(t: Token): string {
+    if (t.type !== T.STRING) this.fail('object key string', t);
+    const k = t.value as string;
+    const c = this.next();
+    if (c.type !== T.COLON) this.fail('colon', c);
+    return k;
+  }
+
+  private descend(): void {
+    if (++this.depth > this.cfg.decodeMaxDepth)
+      luaError(`Found too many nested data structures (${this.depth}) at character ${this.ptr}`);
+  }
+}
 
 export function createCjsonLib(): LuaTable {
   const cfg: CjsonConfig = {

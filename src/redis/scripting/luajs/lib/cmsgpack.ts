@@ -3,15 +3,17 @@
 // Integral numbers use the smallest integer form, other numbers float32 when exact else float64;
 // tables that are 1..n sequences become arrays, others maps; nesting past MAX_ENCODE_NESTING
 // encodes nil. Decoding is iterative: open containers live in a frame stack.
-import { LuaTable, type LuaValue } from '../value.js';
+import { LuaError, LuaTable, type LuaValue } from '../value.js';
 import { ByteWriter } from '../../libs/bytes.js';
-import { argError, checkInteger, checkString, libTable, luaError, optInteger } from './args.js';
+import { argError, checkInteger, checkString, libTable, luaError, optInteger, toInt } from './args.js';
 
 export const MAX_ENCODE_NESTING = 16;
-/** Containers open at once while decoding. */
-export const MAX_DECODE_NESTING = 1000;
-/** Values one unpack call may return (Lua 5.1's LUAI_MAXCSTACK: lua_checkstack fails beyond). */
-export const MAX_UNPACK_VALUES = 8000;
+/**
+ * Lua 5.1's LUAI_MAXCSTACK: the stack slots a C function may use. lua-cmsgpack checks it while
+ * decoding (two slots per open container, one per returned value), so that is where Redis stops
+ * decoding with "stack overflow (...)"; the same accounting bounds nesting and results here.
+ */
+export const MAX_C_STACK = 8000;
 
 /** Writes the low `n` bytes of v big-endian (v < 2^32 in magnitude; negative v as two's complement). */
 function bigEndian(w: ByteWriter, tag: number, v: number, n: number): void {
@@ -189,6 +191,7 @@ class Decoder {
             f.key = v; // just read a key; read its value next
             break;
           }
+          checkKey(f.key);
           f.table.set(f.key, v);
         } else f.table.set(++f.index, v);
         if (f.left > 0) break;
@@ -217,13 +220,11 @@ class Decoder {
         return false;
       case 0xc3:
         return true;
-      case 0xc4:
+      // lua-cmsgpack 0.4 has no bin types (0xc4-0xc6): they are bad data, as in Redis.
       case 0xd9:
         return this.str(dv.getUint8(this.need(1)));
-      case 0xc5:
       case 0xda:
         return this.str(dv.getUint16(this.need(2)));
-      case 0xc6:
       case 0xdb:
         return this.str(dv.getUint32(this.need(4)));
       case 0xca:
@@ -260,23 +261,45 @@ class Decoder {
   }
 
   private open(frames: Frame[], isMap: boolean, n: number): LuaValue | typeof OPENED {
-    // Every element needs at least one byte: reject impossible counts before allocating.
-    if (n * (isMap ? 2 : 1) > this.buf.length - this.pos) throw new Missing();
-    if (frames.length >= MAX_DECODE_NESTING) throw new BadFormat();
+    // Slots in use: the input string, the values decoded so far, two per open container.
+    if (1 + this.results + 2 * (frames.length + 1) > MAX_C_STACK)
+      luaError(`stack overflow (in function ${isMap ? 'mp_decode_to_lua_hash' : 'mp_decode_to_lua_array'})`);
     const table = new LuaTable();
     if (n === 0) return table;
     frames.push({ table, isMap, left: isMap ? n * 2 : n, index: 0, key: undefined });
     return OPENED;
   }
+
+  /** Values already decoded by the caller (they hold stack slots too). */
+  results = 0;
 }
 
-/** Decodes up to `limit` values (0 = all) from `offset`; returns them and the next offset or -1. */
-function decodeMany(s: string, offset: number, limit: number): [LuaValue[], number] {
+/** lua_settable's key checks (raised without a position: the failing call is in C). */
+function checkKey(k: LuaValue): void {
+  if (k === undefined) throw new LuaError('table index is nil');
+  if (k !== k) throw new LuaError('table index is NaN');
+}
+
+const TOO_MANY_VALUES =
+  'stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)';
+
+/**
+ * mp_unpack_full: decodes up to `limit` values from `offset` (limit and offset both 0: all
+ * values, and no offset in the results); otherwise the results start with the next offset, -1
+ * at the end of the input.
+ */
+function unpackFull(s: string, limit: number, offset: number): LuaValue[] {
+  const decodeAll = limit === 0 && offset === 0;
+  if (offset < 0 || limit < 0)
+    luaError(`Invalid request to unpack with offset of ${offset} and limit of ${s.length}.`);
+  if (offset > s.length) luaError(`Start offset ${offset} greater than input length ${s.length}.`);
+  const max = decodeAll ? Infinity : limit;
   const d = new Decoder(s, offset);
   const values: LuaValue[] = [];
   try {
-    while (d.pos < s.length && (limit <= 0 || values.length < limit)) {
-      if (values.length >= MAX_UNPACK_VALUES) luaError('too many values to unpack');
+    while (d.pos < s.length && values.length < max) {
+      if (1 + values.length + 1 > MAX_C_STACK) luaError(TOO_MANY_VALUES);
+      d.results = values.length;
       values.push(d.one());
     }
   } catch (e) {
@@ -284,23 +307,9 @@ function decodeMany(s: string, offset: number, limit: number): [LuaValue[], numb
     if (e instanceof BadFormat) luaError('Bad data format in input.');
     throw e;
   }
-  return [values, d.pos >= s.length ? -1 : d.pos];
-}
-
-function unpackWithOffset(
-  fname: string,
-  argc: number,
-  str: LuaValue,
-  limit: number,
-  off: LuaValue,
-  offArg: number,
-): LuaValue[] {
-  const s = checkString(str, 1, fname, argc);
-  const offset = optInteger(off, offArg, fname, argc, 0);
-  if (offset < 0 || offset > s.length)
-    luaError(`Start offset ${offset} greater than input length ${s.length}.`);
-  const [values, next] = decodeMany(s, offset, limit);
-  values.unshift(next);
+  if (decodeAll) return values;
+  if (1 + values.length + 1 > MAX_C_STACK) luaError('stack overflow (in function mp_unpack_full)');
+  values.unshift(d.pos >= s.length ? -1 : d.pos);
   return values;
 }
 
@@ -312,15 +321,18 @@ export function createCmsgpackLib(): LuaTable {
     return [bytesToLatin1(w.result())];
   }
   function unpack(this: void, s?: LuaValue): LuaValue[] {
-    return decodeMany(checkString(s, 1, 'unpack', arguments.length), 0, 0)[0];
+    return unpackFull(checkString(s, 1, 'unpack', arguments.length), 0, 0);
   }
   function unpackOne(this: void, s?: LuaValue, off?: LuaValue): LuaValue[] {
-    return unpackWithOffset('unpack_one', arguments.length, s, 1, off, 2);
+    const argc = arguments.length;
+    const offset = toInt(optInteger(off, 2, 'unpack_one', argc, 0));
+    return unpackFull(checkString(s, 1, 'unpack_one', argc), 1, offset);
   }
   function unpackLimit(this: void, s?: LuaValue, limit?: LuaValue, off?: LuaValue): LuaValue[] {
     const argc = arguments.length;
-    const n = checkInteger(limit, 2, 'unpack_limit', argc);
-    return unpackWithOffset('unpack_limit', argc, s, n, off, 3);
+    const n = toInt(checkInteger(limit, 2, 'unpack_limit', argc));
+    const offset = toInt(optInteger(off, 3, 'unpack_limit', argc, 0));
+    return unpackFull(checkString(s, 1, 'unpack_limit', argc), n, offset);
   }
   return libTable({
     pack,

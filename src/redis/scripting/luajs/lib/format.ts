@@ -55,7 +55,7 @@ function formatSigned(d: number, spec: Spec): string {
 }
 
 /** (unsigned long)d as x86-64 code compiled by gcc computes it. */
-function toUnsigned(d: number): bigint {
+export function toUnsigned(d: number): bigint {
   if (d >= TWO63) {
     const hi = d - TWO63;
     return hi >= TWO63 ? 0n : BigInt(Math.trunc(hi)) + (1n << 63n);

@@ -7,11 +7,12 @@ import { ScriptRuntime } from '../../runtime.js';
 import { withBuffers } from '../../reply.js';
 import { LuaTable, type LuaFunction, type LuaValue } from '../value.js';
 import { createStdlib, CJSON_NULL } from './index.js';
-import { portsCorpus } from './testing/ports-corpus.js';
+import { FENGARI_DIFFERS, portsCorpus } from './testing/ports-corpus.js';
 import { canonLua, jsRun, luaCall, luaPrelude, sameCanon, showCanon, showCase } from './testing/diff.js';
 
 function runFengari(calls: string[]): string[] {
-  const rt = new ScriptRuntime({ host: { call: () => null } });
+  // The fengari engine explicitly: the default engine now runs scripts on luajs with this library.
+  const rt = new ScriptRuntime({ host: { call: () => null }, engine: 'fengari' });
   const script = `${luaPrelude()}\nlocal out = {}\n${calls.map((c) => `out[#out + 1] = ${c}`).join('\n')}\nreturn table.concat(out, '\\n')`;
   const r = rt.eval(Buffer.from(script, 'latin1'), [], [], false);
   assert.equal(r.status, 'done');
@@ -21,7 +22,7 @@ function runFengari(calls: string[]): string[] {
 }
 
 test('cjson, cmsgpack, bit and struct ports agree with the fengari libraries', () => {
-  const cases = portsCorpus();
+  const cases = portsCorpus().filter((c) => !FENGARI_DIFFERS.has(showCase(c)));
   const lines = runFengari(cases.map(luaCall));
   assert.equal(lines.length, cases.length);
   const mismatches: string[] = [];
@@ -31,11 +32,11 @@ test('cjson, cmsgpack, bit and struct ports agree with the fengari libraries', (
     if (!sameCanon(got, want, false))
       mismatches.push(`${showCase(c)}\n  fengari: ${showCanon(want)}\n  luajs:   ${showCanon(got)}`);
   });
-  assert.ok(cases.length > 300, `corpus has ${cases.length} cases`);
+  assert.ok(cases.length > 350, `corpus has ${cases.length} cases`);
   assert.equal(
     mismatches.length,
     0,
-    `${mismatches.length} of ${cases.length} differ:\n${mismatches.slice(0, 30).join('\n')}`,
+    `${mismatches.length} of ${cases.length} differ:\n${mismatches.slice(0, Number(process.env['DIFF_SHOW'] ?? 30)).join('\n')}`,
   );
 });
 

@@ -1,119 +1,132 @@
-// Roberto Ierusalimschy's `struct` library as Redis ships it (a port of ../../libs/struct.ts onto
-// latin1 strings): struct.pack(fmt, ...), struct.unpack(fmt, s [, init]), struct.size(fmt).
-// Format: '<' little, '>' big, '=' native (little), '!n' max alignment, 'x' pad byte,
+// Roberto Ierusalimschy's `struct` library as Redis ships it (struct.c): struct.pack(fmt, ...),
+// struct.unpack(fmt, s [, init]), struct.size(fmt). ../../libs/struct.ts is the fengari version;
+// it differs from Redis in some error texts and corner cases, and this one follows Redis.
+// Format: '<' little, '>' big, '!n' max alignment, 'x' pad byte,
 // 'b/B' char, 'h/H' short, 'l/L' long (8), 'T' size_t (8), 'i/In' int of n bytes (default 4),
 // 'f' float, 'd' double, 's' zero-terminated string, 'cn' fixed string (c0: length from the
 // previous value in unpack, whole string in pack), ' ' ignored.
 import type { LuaTable, LuaValue } from '../value.js';
-import { argError, checkNumber, checkString, libTable, luaError, optInteger } from './args.js';
+import { argError, checkNumber, checkString, libTable, luaError, optInteger, toInteger } from './args.js';
+import { toUnsigned } from './format.js';
 
 /** Largest integer size (bytes) for i/I. */
 const MAXINTSIZE = 32;
-const NATIVE_ALIGN = 8;
+const MAXALIGN = 8;
+/** LUAI_MAXCSTACK: unpack's results must fit Lua 5.1's C stack ("too many results"). */
+const MAX_C_STACK = 8000;
+const INT_MAX = 2147483647;
 
 interface Header {
   little: boolean;
   align: number;
 }
 
-interface Option {
-  opt: string;
-  size: number;
-}
-
-class FormatReader {
+/** Format reading as struct.c does it: one option character at a time, numbers after some. */
+class Format {
   i = 0;
-  constructor(private readonly fmt: string) {}
+  constructor(readonly fmt: string) {}
 
   get done(): boolean {
     return this.i >= this.fmt.length;
   }
 
-  private num(def: number): number {
-    const start = this.i;
-    let v = 0;
-    while (this.i < this.fmt.length) {
-      const c = this.fmt.charCodeAt(this.i);
-      if (c < 0x30 || c > 0x39) break;
-      v = v * 10 + c - 0x30;
-      this.i++;
-    }
-    return this.i === start ? def : v;
+  /** getnum: digits after an option, or the default. */
+  num(def: number): number {
+    const fmt = this.fmt;
+    let c = fmt.charCodeAt(this.i);
+    if (!(c >= 0x30 && c <= 0x39)) return def;
+    let a = 0;
+    do {
+      if (a > INT_MAX / 10 || a * 10 > INT_MAX - (c - 0x30)) luaError('integral size overflow');
+      a = a * 10 + c - 0x30;
+      c = fmt.charCodeAt(++this.i);
+    } while (c >= 0x30 && c <= 0x39);
+    return a;
   }
 
-  /** Reads one option, applying header-changing ones; returns null for those. */
-  next(h: Header): Option | null {
-    const opt = this.fmt[this.i++]!;
+  /** optsize: the size of a data option (0 for the others). */
+  size(opt: string): number {
     switch (opt) {
-      case 'b':
       case 'B':
+      case 'b':
       case 'x':
-        return { opt, size: 1 };
-      case 'h':
+        return 1;
       case 'H':
-        return { opt, size: 2 };
-      case 'l':
+      case 'h':
+        return 2;
       case 'L':
+      case 'l':
       case 'T':
       case 'd':
-        return { opt, size: 8 };
+        return 8;
       case 'f':
-        return { opt, size: 4 };
-      case 's':
-        return { opt, size: 0 };
+        return 4;
       case 'c':
-        return { opt, size: this.num(1) };
+        return this.num(1);
       case 'i':
       case 'I': {
-        const size = this.num(4);
-        if (size > MAXINTSIZE) luaError(`integral size ${size} is larger than limit of ${MAXINTSIZE}`);
-        return { opt, size };
-      }
-      case ' ':
-        return null;
-      case '>':
-        h.little = false;
-        return null;
-      case '<':
-      case '=':
-        h.little = true;
-        return null;
-      case '!': {
-        const a = this.num(NATIVE_ALIGN);
-        if (a & (a - 1)) luaError(`alignment ${a} is not a power of 2`);
-        h.align = a;
-        return null;
+        const sz = this.num(4);
+        if (sz > MAXINTSIZE) luaError(`integral size ${sz} is larger than limit of ${MAXINTSIZE}`);
+        return sz;
       }
       default:
-        return luaError(`invalid format option '${opt}'`);
+        return 0;
     }
   }
+
+  /** controloptions: endianness, alignment, spaces; anything else is an invalid option. */
+  control(opt: string, h: Header): void {
+    switch (opt) {
+      case ' ':
+        return;
+      case '>':
+        h.little = false;
+        return;
+      case '<':
+        h.little = true;
+        return;
+      case '!': {
+        const a = this.num(MAXALIGN);
+        if (a & (a - 1)) luaError(`alignment ${a} is not a power of 2`);
+        h.align = a;
+        return;
+      }
+      default:
+        argError(1, this.fname, `invalid format option '${opt}'`);
+    }
+  }
+
+  fname = 'pack';
 }
 
-function padding(len: number, h: Header, o: Option): number {
-  let size = o.size;
-  if (size === 0 || o.opt === 'c') return 0;
+function toAlign(len: number, h: Header, opt: string, size: number): number {
+  if (size === 0 || opt === 'c') return 0;
   if (size > h.align) size = h.align;
   return (size - (len & (size - 1))) & (size - 1);
 }
 
 const scratch = new DataView(new ArrayBuffer(8));
 
-function intBytes(value: number, size: number, little: boolean): string {
-  let v = BigInt.asUintN(size * 8, BigInt(Math.trunc(value)));
+/** putinteger: the value as a 64-bit integer (two's complement when negative), size bytes of it. */
+function intBytes(n: number, size: number, little: boolean): string {
+  let v = n < 0 ? BigInt.asUintN(64, BigInt(toInteger(n))) : toUnsigned(n);
   const bytes = new Array<string>(size);
   for (let k = 0; k < size; k++) {
     bytes[little ? k : size - 1 - k] = String.fromCharCode(Number(v & 0xffn));
-    v >>= 8n;
+    v >>= 8n; // past 8 bytes the 64-bit value is exhausted: zeros, as in C
   }
   return bytes.join('');
 }
 
+/** getinteger: the low 64 bits of the bytes, sign-extended from the size's top bit when signed. */
 function readInt(s: string, pos: number, size: number, little: boolean, signed: boolean): number {
   let v = 0n;
   for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(s.charCodeAt(little ? pos + size - 1 - k : pos + k));
-  if (signed) v = BigInt.asIntN(size * 8, v);
-  return Number(v);
+  v = BigInt.asUintN(64, v);
+  if (!signed) return Number(v);
+  const mask = BigInt.asUintN(64, ~0n << BigInt((size * 8 - 1) & 63)); // x86 masks shift counts to 6 bits
+  if (v & mask) v |= mask;
+  return Number(BigInt.asIntN(64, v));
 }
 
 function floatBytes(d: number, size: 4 | 8, little: boolean): string {
@@ -131,49 +144,63 @@ function readFloat(s: string, pos: number, size: 4 | 8, little: boolean): number
 
 function pack(this: void, ...args: LuaValue[]): LuaValue[] {
   const argc = args.length;
+  // struct.c pushes a nil mark after the arguments: one argument too many reads as "got nil".
+  const arg = (k: number): [LuaValue, number] => [args[k - 1], k === argc + 1 ? argc + 1 : argc];
   const fmt = checkString(args[0], 1, 'pack', argc);
   const h: Header = { little: true, align: 1 };
-  const r = new FormatReader(fmt);
+  const f = new Format(fmt);
   const out: string[] = [];
-  let len = 0;
-  let arg = 1;
+  let total = 0;
+  let a = 2;
   const num = (): number => {
-    const d = checkNumber(args[arg], arg + 1, 'pack', argc);
-    arg++;
-    return d;
+    const [v, n] = arg(a);
+    return checkNumber(v, a++, 'pack', n);
   };
-  while (!r.done) {
-    const o = r.next(h);
-    if (!o) continue;
-    const pad = padding(len, h, o);
+  while (!f.done) {
+    const opt = fmt[f.i++]!;
+    let size = f.size(opt);
+    const pad = toAlign(total, h, opt, size);
+    total += pad;
     if (pad > 0) out.push('\0'.repeat(pad));
-    len += pad;
-    let item: string;
-    switch (o.opt) {
+    switch (opt) {
+      case 'b':
+      case 'B':
+      case 'h':
+      case 'H':
+      case 'l':
+      case 'L':
+      case 'T':
+      case 'i':
+      case 'I':
+        out.push(intBytes(num(), size, h.little));
+        break;
       case 'x':
-        item = '\0';
+        out.push('\0');
         break;
       case 'f':
-        item = floatBytes(num(), 4, h.little);
+        out.push(floatBytes(num(), 4, h.little));
         break;
       case 'd':
-        item = floatBytes(num(), 8, h.little);
+        out.push(floatBytes(num(), 8, h.little));
         break;
       case 'c':
       case 's': {
-        const s = checkString(args[arg], arg + 1, 'pack', argc);
-        let n = o.size;
-        if (o.opt === 's' || n === 0) n = s.length;
-        if (s.length < n) argError(arg + 1, 'pack', 'string too short');
-        item = o.opt === 's' ? s.substring(0, n) + '\0' : s.substring(0, n);
-        arg++;
+        const [v, n] = arg(a);
+        const str = checkString(v, a++, 'pack', n);
+        if (size === 0) size = str.length;
+        // struct.c names the argument after the string in this error.
+        if (str.length < size) argError(a, 'pack', 'string too short');
+        out.push(str.substring(0, size));
+        if (opt === 's') {
+          out.push('\0');
+          size++;
+        }
         break;
       }
       default:
-        item = intBytes(num(), o.size, h.little);
+        f.control(opt, h);
     }
-    out.push(item);
-    len += item.length;
+    total += size;
   }
   return [out.join('')];
 }
@@ -182,17 +209,32 @@ function unpack(this: void, f?: LuaValue, d?: LuaValue, init?: LuaValue): LuaVal
   const argc = arguments.length;
   const fmt = checkString(f, 1, 'unpack', argc);
   const data = checkString(d, 2, 'unpack', argc);
-  let pos = optInteger(init, 3, 'unpack', argc, 1) - 1;
-  if (pos < 0 || pos > data.length) argError(3, 'unpack', 'offset out of range');
+  const ld = data.length;
+  let pos = optInteger(init, 3, 'unpack', argc, 1);
+  if (!(pos > 0)) argError(3, 'unpack', 'offset must be 1 or greater');
+  pos--;
   const h: Header = { little: true, align: 1 };
-  const r = new FormatReader(fmt);
+  const r = new Format(fmt);
+  r.fname = 'unpack';
   const out: LuaValue[] = [];
   while (!r.done) {
-    const o = r.next(h);
-    if (!o) continue;
-    pos += padding(pos, h, o);
-    if (o.size > data.length - pos) argError(2, 'unpack', 'data string too short');
-    switch (o.opt) {
+    const opt = fmt[r.i++]!;
+    let size = r.size(opt);
+    pos += toAlign(pos, h, opt, size);
+    if (!(size <= ld && pos <= ld - size)) argError(2, 'unpack', 'data string too short');
+    if (argc + out.length + 2 > MAX_C_STACK) luaError('stack overflow (too many results)');
+    switch (opt) {
+      case 'b':
+      case 'B':
+      case 'h':
+      case 'H':
+      case 'l':
+      case 'L':
+      case 'T':
+      case 'i':
+      case 'I':
+        out.push(readInt(data, pos, size, h.little, opt === opt.toLowerCase()));
+        break;
       case 'x':
         break;
       case 'f':
@@ -202,47 +244,51 @@ function unpack(this: void, f?: LuaValue, d?: LuaValue, init?: LuaValue): LuaVal
         out.push(readFloat(data, pos, 8, h.little));
         break;
       case 'c': {
-        let size = o.size;
         if (size === 0) {
           const prev = out[out.length - 1];
           if (out.length === 0 || typeof prev !== 'number') luaError("format 'c0' needs a previous size");
-          size = prev;
+          size = toInteger(prev);
           out.pop();
-          if (size > data.length - pos) argError(2, 'unpack', 'data string too short');
+          if (!(size <= ld && pos <= ld - size)) argError(2, 'unpack', 'data string too short');
         }
         out.push(data.substring(pos, pos + size));
-        pos += size;
-        continue;
+        break;
       }
       case 's': {
         const end = data.indexOf('\0', pos);
         if (end < 0) luaError('unfinished string in data');
+        size = end - pos + 1;
         out.push(data.substring(pos, end));
-        pos = end + 1;
-        continue;
+        break;
       }
       default:
-        out.push(readInt(data, pos, o.size, h.little, o.opt === o.opt.toLowerCase() && o.opt !== 'T'));
+        r.control(opt, h);
     }
-    pos += o.size;
+    pos += size;
   }
   out.push(pos + 1);
   return out;
 }
 
+const ALNUM = /[0-9A-Za-z]/;
+
 function size(this: void, f?: LuaValue): LuaValue[] {
   const fmt = checkString(f, 1, 'size', arguments.length);
   const h: Header = { little: true, align: 1 };
-  const r = new FormatReader(fmt);
-  let total = 0;
+  const r = new Format(fmt);
+  r.fname = 'size';
+  let pos = 0;
   while (!r.done) {
-    const o = r.next(h);
-    if (!o) continue;
-    if (o.opt === 's' || (o.opt === 'c' && o.size === 0))
-      argError(1, 'size', "options 'c0' - 's' have undefined sizes");
-    total += padding(total, h, o) + o.size;
+    const opt = fmt[r.i++]!;
+    const sz = r.size(opt);
+    pos += toAlign(pos, h, opt, sz);
+    if (opt === 's') argError(1, 'size', "option 's' has no fixed size");
+    else if (opt === 'c' && sz === 0) argError(1, 'size', "option 'c0' has no fixed size");
+    // Unknown letters count as size 0; other characters must be control options.
+    if (!ALNUM.test(opt)) r.control(opt, h);
+    pos += sz;
   }
-  return [total];
+  return [pos];
 }
 
 export function createStructLib(): LuaTable {

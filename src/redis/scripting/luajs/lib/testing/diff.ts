@@ -204,12 +204,12 @@ export function jsRun(lib: Stdlib, c: Case): Canon {
   const f = jsFunction(lib, c.f);
   let head: { ok: boolean; r?: Canon[]; e?: Canon };
   try {
-    head = { ok: true, r: f(...args).map(canon) };
+    head = { ok: true, r: f(...args).map((v) => canon(v)) };
   } catch (e) {
     if (!(e instanceof LuaError)) throw e;
     head = { ok: false, e: canon(e.value) };
   }
-  return { ...head, a: args.filter((a) => a instanceof LuaTable).map(canon) };
+  return { ...head, a: args.filter((a) => a instanceof LuaTable).map((v) => canon(v)) };
 }
 
 // ---- canonical forms ---------------------------------------------------------------------------------
