@@ -1,10 +1,18 @@
-// Micro-benchmark: the Redisson lock script through ScriptRuntime.runSha, in-process, on both Lua
-// engines (luajs compiled, fengari interpreted). redis.call goes to a fake host that answers
-// from constants, so this measures the script engine alone (argument tables, calls, conversions),
-// not the keyspace. Run after `npm run build`:
+// Micro-benchmark of the Redisson lock/unlock scripts on both Lua engines (luajs compiled,
+// fengari interpreted), in-process, two ways:
+// - engine: ScriptRuntime.runSha with a fake host that answers redis.call from constants, so
+//   only the script engine is measured (argument tables, calls, conversions);
+// - command: EVALSHA through a real RedisServer's command path (RedisServer.execute on a
+//   socket-less client with a capturing reply), i.e. the whole request minus the socket.
+// Run after `npm run build`:
 //   node bench/redis/lua-engine.mjs [--n 200000]
+import pino from 'pino';
 import { ScriptRuntime, sha1hex } from '../../dist/src/redis/scripting/runtime.js';
 import { LOCK, UNLOCK } from '../../dist/test/conformance/redis-scripting/lock-scripts.js';
+import { RedisServer } from '../../dist/src/redis/server.js';
+import { redisConfigSchema } from '../../dist/src/redis/config.js';
+import { SystemClock } from '../../dist/src/platform/clock.js';
+import { CaptureReply } from '../../dist/src/redis/scripting/capture-reply.js';
 
 const argIdx = process.argv.indexOf('--n');
 const N = argIdx > 0 ? Number(process.argv[argIdx + 1]) : 200_000;
@@ -68,6 +76,39 @@ function bench(engine) {
   };
 }
 
+/** EVALSHA lock then unlock through RedisServer.execute, as a client's request would run. */
+function benchCommand(engine) {
+  process.env.NIMBUS_LUA_ENGINE = engine;
+  const server = new RedisServer(redisConfigSchema.parse({}), new SystemClock(), pino({ level: 'silent' }));
+  const c = server.fakeClient();
+  const cap = new CaptureReply();
+  c.reply = cap;
+  const exec = (argv) => {
+    cap.reset(2);
+    server.execute(c, argv);
+    return cap.take();
+  };
+  const shaL = exec(['SCRIPT', 'LOAD', LOCK]);
+  const shaU = exec(['SCRIPT', 'LOAD', UNLOCK]);
+  // The scripts must really run: the lock is taken (nil) and the unlock releases it (1).
+  const probe = [
+    exec(['EVALSHA', shaL, '1', 'probe', '30000', 'id']),
+    exec(['EVALSHA', shaU, '2', 'probe', 'c', '0', '30000', 'id']),
+  ];
+  if (probe[0] !== null || probe[1] !== 1) throw new Error(`unexpected replies ${JSON.stringify(probe)}`);
+  let i = 0;
+  const once = () => {
+    const key = `lock:${i++ % 1000}`;
+    exec(['EVALSHA', shaL, '1', key, '30000', 'id']);
+    exec(['EVALSHA', shaU, '2', key, 'chan', '0', '30000', 'id']);
+  };
+  for (let k = 0; k < Math.min(N, 20_000); k++) once();
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < N; k++) once();
+  const cpu = process.cpuUsage(c0);
+  return { engine, usPerEvalCpu: (cpu.user + cpu.system) / (2 * N) };
+}
+
 const results = [bench('fengari'), bench('luajs')];
 for (const r of results)
   console.log(
@@ -76,4 +117,13 @@ for (const r of results)
 const [f, l] = results;
 console.log(
   `luajs/fengari CPU ratio: ${(l.usPerEvalCpu / f.usPerEvalCpu).toFixed(3)} (${(f.usPerEvalCpu / l.usPerEvalCpu).toFixed(1)}x faster)`,
+);
+
+const cmd = [benchCommand('fengari'), benchCommand('luajs')];
+for (const r of cmd)
+  console.log(
+    `${r.engine.padEnd(8)} EVALSHA through RedisServer.execute: ${r.usPerEvalCpu.toFixed(2)} µs/eval CPU`,
+  );
+console.log(
+  `command path luajs/fengari CPU ratio: ${(cmd[1].usPerEvalCpu / cmd[0].usPerEvalCpu).toFixed(3)}`,
 );
