@@ -11,7 +11,7 @@ import { startRealRedis, type RealRedis } from '../../../persistence/real-redis-
 import type { LuaFunction } from '../value.js';
 import { createStdlib } from './index.js';
 import { generatedFormatCases, generatedPatternCases, stdlibCorpus } from './testing/corpus.js';
-import { portsCorpus } from './testing/ports-corpus.js';
+import { portsCorpus, redisOnlyCorpus } from './testing/ports-corpus.js';
 import {
   canonLua,
   jsRun,
