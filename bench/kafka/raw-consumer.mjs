@@ -100,7 +100,10 @@ function openConnection() {
         host: HOST,
         port: Number(PORT),
         noDelay: true,
-        onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buf) => onBytes(buf.subarray(0, n)) },
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          callback: (n, buf) => onBytes(buf.subarray(0, n)),
+        },
       },
       () => resolve(conn),
     );
@@ -145,7 +148,9 @@ async function consume(conn, partitions, state) {
       forgottenTopicsData: [],
       rackId: '',
     };
-    const res = await conn.request(encodeRequestFrame(1, FETCH_VERSION, ++correlationId, 'raw-consumer', body));
+    const res = await conn.request(
+      encodeRequestFrame(1, FETCH_VERSION, ++correlationId, 'raw-consumer', body),
+    );
     state.fetches++;
     const r = new Reader(res);
     r.int32(); // correlation id (response header v0 below Fetch v12)

@@ -298,7 +298,10 @@ function nimbusUpOnce(env) {
     const child = spawn(
       process.execPath,
       ['dist/src/cli/bin.js', 'up', '--json', '--services', 'kafka', '--data-dir', dataDir],
-      { stdio: ['ignore', 'pipe', 'ignore'], env: { ...env, NIMBUS_KAFKA_PORT: '0', NIMBUS_GATEWAY_PORT: '0' } },
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...env, NIMBUS_KAFKA_PORT: '0', NIMBUS_GATEWAY_PORT: '0' },
+      },
     );
     let out = '';
     child.stdout.on('data', (d) => {
@@ -357,7 +360,10 @@ async function startMain() {
   );
   let best = Infinity;
   for (const [label, env] of envs) {
-    best = Math.min(best, printStart(`standalone broker (bench/kafka/broker.mjs), ${label}`, await startRuns(env)));
+    best = Math.min(
+      best,
+      printStart(`standalone broker (bench/kafka/broker.mjs), ${label}`, await startRuns(env)),
+    );
     printStart(`nimbus up --services kafka (CLI, host, gateway, info logging), ${label}`, await upRuns(env));
     console.log('');
   }
@@ -437,7 +443,7 @@ function report(broker, idleRss, peakRss, results, disk, diskBefore, diskAfter, 
     "CPU ms = the broker process's CPU time during that phase (steadier than rates on a shared machine); kcat CPU and",
   );
   console.log(
-    'client CPU ms = the client process\'s own CPU time. When a client\'s CPU is close to the phase\'s wall time, that client is the limit.',
+    "client CPU ms = the client process's own CPU time. When a client's CPU is close to the phase's wall time, that client is the limit.",
   );
   targets(results, disk, broker, idleRss);
   console.log('\npublished figures for comparison (other hardware):');

@@ -10,7 +10,7 @@
 import { connect, type Socket } from 'node:net';
 import { responseHeaderVersion } from '../protocol/frame.js';
 import { encodeRequestFrame } from '../protocol/request-frame.js';
-import { API_CODECS } from '../protocol/messages.generated.js';
+import { API_CODECS, ApiKey } from '../protocol/messages.generated.js';
 import { Reader } from '../protocol/reader.js';
 
 /** Largest response frame accepted (Fetch responses are bounded by the request's max bytes). */
@@ -19,28 +19,8 @@ export const RESPONSE_BYTES_MAX = 128 * 1024 * 1024;
 export const IN_FLIGHT_MAX = 1024;
 export { DEFAULT_BOOTSTRAP } from './defaults.js';
 
-export const API = {
-  Produce: 0,
-  Fetch: 1,
-  ListOffsets: 2,
-  Metadata: 3,
-  OffsetCommit: 8,
-  OffsetFetch: 9,
-  FindCoordinator: 10,
-  JoinGroup: 11,
-  Heartbeat: 12,
-  LeaveGroup: 13,
-  SyncGroup: 14,
-  DescribeGroups: 15,
-  ListGroups: 16,
-  ApiVersions: 18,
-  CreateTopics: 19,
-  DeleteTopics: 20,
-  InitProducerId: 22,
-  DescribeConfigs: 32,
-  CreatePartitions: 37,
-  DeleteGroups: 42,
-} as const;
+/** Api keys by name (the generated table; the client uses the ones in PREFERRED below). */
+export const API = ApiKey;
 
 /** The newest version of each API this client was written against. */
 const PREFERRED: Record<number, number> = {
