@@ -14,8 +14,8 @@ export const s3ConfigSchema = z.object({
   /** How often lifecycle rules are applied, ms of the injected clock. */
   lifecycleIntervalMs: z.number().int().positive().default(60_000),
   /**
-   * Threads that hash and write large PUT/UploadPart bodies (storage/write-pool.ts): 'auto' is one
-   * per CPU beyond the second, at least one with 2+ CPUs, at most 2; 0 keeps all on the event loop.
+   * Threads that hash and write large PUT/UploadPart bodies (storage/write-pool.ts): 'auto' is none
+   * below 4 CPUs, else one per CPU beyond the second, at most 2; 0 keeps all on the event loop.
    */
   writeWorkers: z.union([z.literal('auto'), z.number().int().min(0).max(2)]).default('auto'),
 });

@@ -33,13 +33,17 @@ export const WRITE_WORKERS_MAX = 2;
 export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 /**
- * One worker per CPU beyond the second, at least one with 2+ CPUs, at most WRITE_WORKERS_MAX. On
- * 2 vCPUs the worker takes MD5 off the thread that receives the body (main-thread CPU per MiB
- * about halves; process CPU +5-15 %), which is the only way past one core's receive + MD5.
+ * Fewer CPUs than this: no write worker by default. Measured on the 2-vCPU VM (docs/s3.md): the
+ * worker halves the receiving thread's CPU per MiB (3.4-4.2 → 1.9-2.5 ms) but adds 0.5-1 ms/MiB
+ * to the process (copy into batches, messages, a third busy thread), and with the client on the
+ * other vCPU total CPU, not one thread, sets the pace; same-run throughput was no better.
  */
+export const WRITE_WORKER_MIN_CPUS = 4;
+
+/** No worker below WRITE_WORKER_MIN_CPUS; above, one per CPU beyond the second, at most WRITE_WORKERS_MAX. */
 export function defaultWriteWorkers(): number {
   const n = availableParallelism();
-  return n < 2 ? 0 : Math.min(WRITE_WORKERS_MAX, Math.max(1, n - 2));
+  return n < WRITE_WORKER_MIN_CPUS ? 0 : Math.min(WRITE_WORKERS_MAX, n - 2);
 }
 /**
  * A background fdatasync is started after this many bytes, so the disk flushes while the rest of
