@@ -262,8 +262,10 @@ class Decoder {
 
   private open(frames: Frame[], isMap: boolean, n: number): LuaValue | typeof OPENED {
     // Slots in use: the input string, the values decoded so far, two per open container.
+    // Arrays check in mp_decode_to_lua_array; maps do not check, and redis-server then fails in
+    // the check of the results (its message is reproduced).
     if (1 + this.results + 2 * (frames.length + 1) > MAX_C_STACK)
-      luaError(`stack overflow (in function ${isMap ? 'mp_decode_to_lua_hash' : 'mp_decode_to_lua_array'})`);
+      luaError(isMap ? TOO_MANY_VALUES : 'stack overflow (in function mp_decode_to_lua_array)');
     const table = new LuaTable();
     if (n === 0) return table;
     frames.push({ table, isMap, left: isMap ? n * 2 : n, index: 0, key: undefined });

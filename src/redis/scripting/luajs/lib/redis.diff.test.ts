@@ -68,6 +68,7 @@ test('the stdlib agrees with redis-server 7 scripting', async (t) => {
 
     const cases = [
       ...portsCorpus(),
+      ...redisOnlyCorpus(),
       ...stdlibCorpus(),
       ...generatedPatternCases(500),
       ...generatedFormatCases(1000),
