@@ -62,7 +62,7 @@ const READ_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Frames responses off a socket and resolves each pending request in order. Reads go into one
- * reused buffer (net's `onread`) and are copied once into a buffer of the frame's own size.
+ * reused buffer (net's `onread`) and are copied once into the connection's frame buffer.
  */
 function openConnection() {
   return new Promise((resolve, reject) => {
@@ -71,6 +71,7 @@ function openConnection() {
     let sizeFill = 0;
     let frame = null;
     let frameFill = 0;
+    let frameBuf = Buffer.alloc(0);
     const onBytes = (chunk) => {
       let p = 0;
       while (p < chunk.length) {
@@ -80,7 +81,11 @@ function openConnection() {
           sizeFill += n;
           p += n;
           if (sizeFill < 4) return;
-          frame = Buffer.allocUnsafe(sizeBuf.readInt32BE(0));
+          const size = sizeBuf.readInt32BE(0);
+          // One Fetch in flight per connection: the previous response is done with before the
+          // next arrives, so its buffer is reused (fresh 10 MB buffers cost page faults).
+          if (frameBuf.length < size) frameBuf = Buffer.allocUnsafe(size);
+          frame = frameBuf.subarray(0, size);
           frameFill = 0;
           sizeFill = 0;
         }
