@@ -29,7 +29,7 @@ import { openCjson } from './libs/cjson.js';
 import { openCmsgpack } from './libs/cmsgpack.js';
 import { openStruct } from './libs/struct.js';
 import { adaptLua51Source } from './lua51-source.js';
-import { BusyAbort, LuajsEngine, type CompiledScript } from './luajs/engine.js';
+import { BusyAbort, InterpreterFallback, LuajsEngine, type CompiledScript } from './luajs/engine.js';
 import { createStdlib } from './luajs/stdlib-loader.js';
 
 /** Instructions between two hook calls; each call only reads the clock. */
@@ -432,7 +432,8 @@ export class ScriptRuntime {
    * Runs a luajs-compiled script. Past busy-reply-threshold before any write, the engine abandons
    * the run (BusyAbort) and it starts over on fengari, already past the threshold, so the
    * interpreter's hook yields at once and other clients get -BUSY. Either way the SHA is then
-   * pinned to fengari.
+   * pinned to fengari. A JS exception from a luajs bug before any write (InternalFallback) also
+   * re-runs the script on fengari, pinned and logged.
    */
   private runCompiled(
     sha: string,
@@ -450,9 +451,11 @@ export class ScriptRuntime {
       reply = (this.luajs as LuajsEngine).run(script, keys, args, funcName);
     } catch (e) {
       this.run = null;
-      if (!(e instanceof BusyAbort)) throw e;
+      if (!(e instanceof InterpreterFallback)) throw e;
       this.pinned.add(sha);
-      const co = this.begin(ref, funcName, clientResp3, run.startedMs);
+      if (!(e instanceof BusyAbort)) this.host.log?.(3, `${funcName}: ${e.message}`);
+      // After a busy abort the interpreter starts already past the threshold (it yields at once).
+      const co = this.begin(ref, funcName, clientResp3, e instanceof BusyAbort ? run.startedMs : undefined);
       if (co === null) return { status: 'done', reply: errorReply(E_ALREADY_RUNNING) };
       this.setArgTable(co, TS_KEYS, keys);
       this.setArgTable(co, TS_ARGV, args);

@@ -40,10 +40,25 @@ function mayHaveSideEffect(cmd: string): boolean {
   return SIDE_EFFECT_COMMANDS.has(cmd.toLowerCase());
 }
 
+/** A compiled run was abandoned before any effect: run the script on the interpreter instead. */
+export class InterpreterFallback extends Error {}
+
 /** Thrown through the script (past pcall) to abandon a run that is past busy-reply-threshold. */
-export class BusyAbort extends Error {
+export class BusyAbort extends InterpreterFallback {
   constructor() {
     super('luajs: script past busy-reply-threshold, re-run on the interpreter');
+  }
+}
+
+/**
+ * A JS exception that is no Lua error (a bug in luajs or its library) ended a run that had no
+ * effect yet: the interpreter runs it instead, and the reason is logged.
+ */
+export class InternalFallback extends InterpreterFallback {
+  constructor(override readonly cause: unknown) {
+    super(
+      `luajs internal error, script re-run on the interpreter: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
 }
 
@@ -88,6 +103,8 @@ export class LuajsEngine {
   private readonly hasStringLib: boolean;
   /** A command with an effect outside the dataset ran (a re-run would repeat it). */
   private sideEffects = false;
+  /** host.call threw (not an engine bug: a re-run would throw again). */
+  private hostThrew = false;
 
   constructor(
     private readonly host: LuajsHost,
@@ -169,21 +186,30 @@ export class LuajsEngine {
     const S = this.rt.S;
     S.line = 0;
     this.sideEffects = false;
+    this.hostThrew = false;
     let result: LuaValue[];
     try {
       result = script.main();
     } catch (e) {
-      if (e instanceof BusyAbort) throw e;
-      return this.errorReply(e, funcName);
+      return this.failed(e, funcName);
     }
     const run = this.host.run();
     const resp3 = run !== null && run.resp3;
     try {
       return result.length === 0 ? null : luaToReply(this.rt, result[0], resp3, 0);
     } catch (e) {
-      if (e instanceof BusyAbort) throw e;
-      return this.errorReply(e, funcName);
+      return this.failed(e, funcName);
     }
+  }
+
+  /** A run ended by an exception: a Lua error becomes the error reply; see InterpreterFallback. */
+  private failed(e: unknown, funcName: string): ScriptReply {
+    if (e instanceof InterpreterFallback) throw e;
+    const luaError = e instanceof LuaError || (e instanceof RangeError && /call stack/i.test(e.message));
+    const run = this.host.run();
+    if (!luaError && !this.hostThrew && run !== null && !run.wrote && !this.sideEffects)
+      throw new InternalFallback(e);
+    return this.errorReply(e, funcName);
   }
 
   /** Formats a failed run as Redis 7 does: "<msg> script: <func>, on @user_script:<line>." */
@@ -336,7 +362,13 @@ export class LuajsEngine {
     const cmd = argv[0] as string;
     if (!this.sideEffects && mayHaveSideEffect(cmd)) this.sideEffects = true;
     const resp3 = run.resp3;
-    const reply = this.host.call(argv, resp3);
+    let reply: ScriptReply;
+    try {
+      reply = this.host.call(argv, resp3);
+    } catch (e) {
+      this.hostThrew = true;
+      throw e;
+    }
     if (raise && isErrorReply(reply)) return callError(true, reply.text);
     return [replyToLua(reply, resp3, 0)];
   }

@@ -296,3 +296,25 @@ test('a script that published is not re-run past the busy threshold (the message
   assert.equal(r, 2e7);
   assert.equal(t.run.timedOut, true);
 });
+
+test('a JS exception in compiled code before any write re-runs the script on fengari (pinned, logged)', () => {
+  const logs: string[] = [];
+  const rt = new ScriptRuntime({
+    host: { call: () => 1, log: (_l, m) => logs.push(m) },
+    engine: 'luajs',
+  });
+  const body = Buffer.from("return redis.call('x') + 41");
+  const sha = sha1hex(body);
+  assert.equal(rt.load(body), sha);
+  assert.equal(rt.isCompiled(sha), true);
+  // Simulate a luajs bug: the compiled function throws a TypeError.
+  const compiled = (rt as unknown as { compiled: Map<string, { main: () => unknown }> }).compiled;
+  const script = compiled.get(sha);
+  assert.ok(script);
+  script.main = () => {
+    throw new TypeError('simulated bug');
+  };
+  assert.deepEqual(rt.runSha(sha, [], [], false), { status: 'done', reply: 42 });
+  assert.equal(rt.isCompiled(sha), false);
+  assert.match(logs.join('\n'), /simulated bug/);
+});
