@@ -197,15 +197,12 @@ function formatFloat(d: number, conv: number, spec: Spec): string {
   return pad(spec, sign, body, true);
 }
 
-const G14: Spec = {
-  minus: false,
-  plus: false,
-  space: false,
-  hash: false,
-  zero: false,
-  width: 0,
-  precision: 14,
-};
+/** A spec without flags or width. */
+function plainSpec(precision: number): Spec {
+  return { minus: false, plus: false, space: false, hash: false, zero: false, width: 0, precision };
+}
+
+const G14 = plainSpec(14);
 
 /**
  * Lua 5.1's number → string (LUAI_NUMFFORMAT "%.14g"), as tostring, concatenation and the
@@ -277,15 +274,7 @@ export function format(args: LuaValue[]): string {
       pct = lit < n ? fmt.indexOf('%', lit) : -1;
       continue;
     }
-    const spec: Spec = {
-      minus: false,
-      plus: false,
-      space: false,
-      hash: false,
-      zero: false,
-      width: 0,
-      precision: -1,
-    };
+    const spec = plainSpec(-1);
     const flagsStart = i;
     for (; i < n; i++) {
       const c = fmt.charCodeAt(i);

@@ -8,7 +8,7 @@ import { withBuffers } from '../../reply.js';
 import { LuaTable, type LuaFunction, type LuaValue } from '../value.js';
 import { createStdlib, CJSON_NULL } from './index.js';
 import { FENGARI_DIFFERS, portsCorpus } from './testing/ports-corpus.js';
-import { canonLua, jsRun, luaCall, luaPrelude, sameCanon, showCanon, showCase } from './testing/diff.js';
+import { diffCases, luaCall, luaPrelude, mismatchReport, showCase } from './testing/diff.js';
 
 function runFengari(calls: string[]): string[] {
   // The fengari engine explicitly: the default engine now runs scripts on luajs with this library.
@@ -23,21 +23,11 @@ function runFengari(calls: string[]): string[] {
 
 test('cjson, cmsgpack, bit and struct ports agree with the fengari libraries', () => {
   const cases = portsCorpus().filter((c) => !FENGARI_DIFFERS.has(showCase(c)));
+  assert.ok(cases.length > 350, `corpus has ${cases.length} cases`);
   const lines = runFengari(cases.map(luaCall));
   assert.equal(lines.length, cases.length);
-  const mismatches: string[] = [];
-  cases.forEach((c, i) => {
-    const got = jsRun(createStdlib(), c);
-    const want = canonLua(lines[i]!);
-    if (!sameCanon(got, want, false))
-      mismatches.push(`${showCase(c)}\n  fengari: ${showCanon(want)}\n  luajs:   ${showCanon(got)}`);
-  });
-  assert.ok(cases.length > 350, `corpus has ${cases.length} cases`);
-  assert.equal(
-    mismatches.length,
-    0,
-    `${mismatches.length} of ${cases.length} differ:\n${mismatches.slice(0, Number(process.env['DIFF_SHOW'] ?? 30)).join('\n')}`,
-  );
+  const mismatches = diffCases(createStdlib, cases, lines, 'fengari');
+  assert.equal(mismatches.length, 0, mismatchReport(mismatches, cases.length));
 });
 
 const lib = createStdlib();

@@ -12,16 +12,7 @@ import type { LuaFunction } from '../value.js';
 import { createStdlib } from './index.js';
 import { generatedFormatCases, generatedPatternCases, stdlibCorpus } from './testing/corpus.js';
 import { portsCorpus, redisOnlyCorpus } from './testing/ports-corpus.js';
-import {
-  canonLua,
-  jsRun,
-  luaCall,
-  luaPrelude,
-  sameCanon,
-  showCanon,
-  showCase,
-  type Case,
-} from './testing/diff.js';
+import { diffCases, luaCall, luaPrelude, mismatchReport, type Case } from './testing/diff.js';
 
 /** Cases per EVAL: keeps each script well inside Lua's per-function constant limits. */
 const CASES_PER_SCRIPT = 800;
@@ -38,12 +29,7 @@ async function compare(r: RealRedis, cases: Case[]): Promise<string[]> {
     const chunk = cases.slice(start, start + CASES_PER_SCRIPT);
     const lines = await evalLines(r, chunk.map(luaCall));
     assert.equal(lines.length, chunk.length);
-    chunk.forEach((c, i) => {
-      const got = jsRun(createStdlib(), c);
-      const want = canonLua(lines[i]!);
-      if (!sameCanon(got, want, c.tol === true))
-        mismatches.push(`${showCase(c)}\n  redis: ${showCanon(want)}\n  js:    ${showCanon(got)}`);
-    });
+    mismatches.push(...diffCases(createStdlib, chunk, lines, 'redis'));
   }
   return mismatches;
 }
@@ -74,11 +60,7 @@ test('the stdlib agrees with redis-server 7 scripting', async (t) => {
       ...generatedFormatCases(1000),
     ];
     const mismatches = await compare(r, cases);
-    assert.equal(
-      mismatches.length,
-      0,
-      `${mismatches.length} of ${cases.length} differ:\n${mismatches.slice(0, Number(process.env['DIFF_SHOW'] ?? 25)).join('\n')}`,
-    );
+    assert.equal(mismatches.length, 0, mismatchReport(mismatches, cases.length));
   } finally {
     await r.stop();
     rmSync(dir, { recursive: true, force: true });

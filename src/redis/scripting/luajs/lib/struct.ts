@@ -105,6 +105,9 @@ function toAlign(len: number, h: Header, opt: string, size: number): number {
   return (size - (len & (size - 1))) & (size - 1);
 }
 
+/** The integer options (lower case signed, upper case unsigned). */
+const INT_OPTIONS = new Set(['b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I']);
+
 const scratch = new DataView(new ArrayBuffer(8));
 
 /** putinteger: the value as a 64-bit integer (two's complement when negative), size bytes of it. */
@@ -162,18 +165,12 @@ function pack(this: void, ...args: LuaValue[]): LuaValue[] {
     const pad = toAlign(total, h, opt, size);
     total += pad;
     if (pad > 0) out.push('\0'.repeat(pad));
+    if (INT_OPTIONS.has(opt)) {
+      out.push(intBytes(num(), size, h.little));
+      total += size;
+      continue;
+    }
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I':
-        out.push(intBytes(num(), size, h.little));
-        break;
       case 'x':
         out.push('\0');
         break;
@@ -223,18 +220,12 @@ function unpack(this: void, f?: LuaValue, d?: LuaValue, init?: LuaValue): LuaVal
     pos += toAlign(pos, h, opt, size);
     if (!(size <= ld && pos <= ld - size)) argError(2, 'unpack', 'data string too short');
     if (argc + out.length + 2 > MAX_C_STACK) luaError('stack overflow (too many results)');
+    if (INT_OPTIONS.has(opt)) {
+      out.push(readInt(data, pos, size, h.little, opt === opt.toLowerCase()));
+      pos += size;
+      continue;
+    }
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I':
-        out.push(readInt(data, pos, size, h.little, opt === opt.toLowerCase()));
-        break;
       case 'x':
         break;
       case 'f':

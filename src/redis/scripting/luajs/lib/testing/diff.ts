@@ -316,3 +316,24 @@ export function showCanon(c: Canon): string {
 export function showCase(c: Case): string {
   return `${c.f}(${c.args.map((a) => JSON.stringify(a) ?? 'nil').join(', ')})`;
 }
+
+/**
+ * Compares reference output lines (one per case) with the JS library, a fresh one per case so
+ * no state (random seed, cjson settings) leaks between cases. Returns readable mismatches.
+ */
+export function diffCases(lib: () => Stdlib, cases: Case[], lines: string[], label: string): string[] {
+  const mismatches: string[] = [];
+  cases.forEach((c, i) => {
+    const got = jsRun(lib(), c);
+    const want = canonLua(lines[i]!);
+    if (!sameCanon(got, want, c.tol === true))
+      mismatches.push(`${showCase(c)}\n  ${label}: ${showCanon(want)}\n  js: ${showCanon(got)}`);
+  });
+  return mismatches;
+}
+
+/** The assertion message for mismatches (DIFF_SHOW=n shows more of them). */
+export function mismatchReport(mismatches: string[], total: number): string {
+  const show = Number(process.env['DIFF_SHOW'] ?? 25);
+  return `${mismatches.length} of ${total} differ:\n${mismatches.slice(0, show).join('\n')}`;
+}
