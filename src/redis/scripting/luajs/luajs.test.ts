@@ -71,10 +71,15 @@ test('error replies carry the line of the failing statement, in Redis 7 format',
     err('ERR user_script:2: attempt to concatenate a nil value script: f_test, on @user_script:2.'),
   );
   assert.deepEqual(exec('error()'), err('ERR execution failure script: f_test, on @user_script:1.'));
-  assert.match(
-    String((exec('local function r() return 1 + r() end return r()') as { text: string }).text),
-    /stack overflow/,
+  // An uncaught JS stack overflow goes to the interpreter (deeper stack); caught by pcall it is
+  // Lua's "stack overflow" error.
+  assert.throws(() => exec('local function r() return 1 + r() end return r()'), /Maximum call stack/);
+  assert.equal(
+    exec('local function r() return 1 + r() end local ok, e = pcall(r) return e'),
+    'user_script:1: stack overflow',
   );
+  const wrote = exec("redis.call('set', 'k', 'v') local function r() return 1 + r() end return r()");
+  assert.match(String((wrote as { text: string }).text), /stack overflow/);
 });
 
 test('redis.call / pcall: argument rules, error tables, reply conversion', () => {
@@ -317,4 +322,13 @@ test('a JS exception in compiled code before any write re-runs the script on fen
   assert.deepEqual(rt.runSha(sha, [], [], false), { status: 'done', reply: 42 });
   assert.equal(rt.isCompiled(sha), false);
   assert.match(logs.join('\n'), /simulated bug/);
+});
+
+test('recursion deeper than the JS stack allows runs on fengari instead', () => {
+  const rt = new ScriptRuntime({ host: { call: () => 1 }, engine: 'luajs' });
+  const body = Buffer.from(
+    'local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(12000)',
+  );
+  assert.deepEqual(rt.eval(body, [], [], false), { status: 'done', reply: 12000 });
+  assert.equal(rt.isCompiled(sha1hex(body)), false);
 });
