@@ -107,3 +107,22 @@ export function libTable(entries: Record<string, LuaValue>): LuaTable {
   for (const [k, v] of Object.entries(entries)) t.set(k, v);
   return t;
 }
+
+/**
+ * The integer-key shape of a table, for the serialisers' array tests: the largest key and the
+ * number of keys, or null when some key is not a positive integer.
+ */
+export function arrayShape(t: LuaTable): { max: number; items: number } | null {
+  const arr = t.arr;
+  let items = 0;
+  for (let i = 0; i < arr.length; i++) if (arr[i] !== undefined) items++;
+  let max = arr.length;
+  if (t.hash !== null) {
+    for (const k of t.hash.keys()) {
+      if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return null;
+      if (k > max) max = k;
+      items++;
+    }
+  }
+  return { max, items };
+}

@@ -5,7 +5,7 @@
 // containers on an explicit stack bounded by the decode depth limit.
 import { LuaTable, LuaUserdata, typeName, type LuaValue } from '../value.js';
 import { formatG } from '../../libs/numfmt.js';
-import { argError, checkInteger, checkString, libTable, luaError, truthy } from './args.js';
+import { argError, arrayShape, checkInteger, checkString, libTable, luaError, truthy } from './args.js';
 
 /** cjson.null: a light userdata, compared by identity. */
 export const CJSON_NULL = new LuaUserdata('cjson.null');
@@ -91,23 +91,14 @@ class Encoder {
 
   /** The array length when every key is a positive integer (and not too sparse), else -1. */
   private arrayLength(t: LuaTable): number {
-    const arr = t.arr;
-    let items = 0;
-    for (let i = 0; i < arr.length; i++) if (arr[i] !== undefined) items++;
-    let max = arr.length;
-    if (t.hash !== null) {
-      for (const k of t.hash.keys()) {
-        if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return -1;
-        if (k > max) max = k;
-        items++;
-      }
-    }
+    const shape = arrayShape(t);
+    if (shape === null) return -1;
     const cfg = this.cfg;
-    if (cfg.sparseRatio > 0 && max > items * cfg.sparseRatio && max > cfg.sparseSafe) {
+    if (cfg.sparseRatio > 0 && shape.max > shape.items * cfg.sparseRatio && shape.max > cfg.sparseSafe) {
       if (!cfg.sparseConvert) luaError('Cannot serialise table: excessively sparse array');
       return -1;
     }
-    return max;
+    return shape.max;
   }
 
   private table(t: LuaTable, depth: number): void {

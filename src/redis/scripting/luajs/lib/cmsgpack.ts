@@ -5,7 +5,16 @@
 // encodes nil. Decoding is iterative: open containers live in a frame stack.
 import { LuaError, LuaTable, type LuaValue } from '../value.js';
 import { ByteWriter } from '../../libs/bytes.js';
-import { argError, checkInteger, checkString, libTable, luaError, optInteger, toInt } from './args.js';
+import {
+  argError,
+  arrayShape,
+  checkInteger,
+  checkString,
+  libTable,
+  luaError,
+  optInteger,
+  toInt,
+} from './args.js';
 
 export const MAX_ENCODE_NESTING = 16;
 /**
@@ -77,18 +86,8 @@ function encodeString(w: ByteWriter, s: string): void {
 
 /** Array length if the table is a 1..n sequence, else -1. */
 function sequenceLength(t: LuaTable): number {
-  const arr = t.arr;
-  let count = 0;
-  for (let i = 0; i < arr.length; i++) if (arr[i] !== undefined) count++;
-  let max = arr.length;
-  if (t.hash !== null) {
-    for (const k of t.hash.keys()) {
-      if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) return -1;
-      if (k > max) max = k;
-      count++;
-    }
-  }
-  return max === count ? count : -1;
+  const shape = arrayShape(t);
+  return shape !== null && shape.max === shape.items ? shape.items : -1;
 }
 
 function mapSize(t: LuaTable): number {

@@ -1,5 +1,10 @@
 // The Lua 5.1 standard library for the compiled engine (luajs), as Redis 7.2 ships it.
 //
+// Checked by differential tests: stdlib.diff.test.ts runs ~11k string/table/math/tostring calls
+// in lua5.1, redis.diff.test.ts runs ~9k calls (with cjson, cmsgpack, bit, struct) inside
+// redis-server's EVAL, ports.test.ts compares with the fengari libraries in ../../libs (except
+// the listed cases where those differ from redis-server; this library follows redis-server).
+//
 // Contract for the compiler:
 // - `createStdlib(hooks?)` returns fresh library tables { string, table, math, cjson, bit, struct,
 //   cmsgpack }. Create one per scripting engine (the math.random state and the cjson settings
