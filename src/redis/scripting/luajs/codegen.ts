@@ -19,6 +19,8 @@ interface FnCtx {
   body: FuncBody;
   temps: number;
   main: boolean;
+  /** The body reads `...` (otherwise the rest parameter, an array per call, is left out). */
+  usesVa: boolean;
 }
 
 export interface Generated {
@@ -110,10 +112,10 @@ class Gen {
   func(f: FuncBody, main = false): string {
     const saved = this.ctx;
     const savedLine = this.stmtLine;
-    this.ctx = { body: f, temps: 0, main };
+    this.ctx = { body: f, temps: 0, main, usesVa: false };
     const params = f.params.map((p) => this.localName(p));
-    if (f.vararg) params.push('...va');
     const body = this.block(f.body);
+    if (f.vararg && this.ctx.usesVa) params.push('...va');
     const temps = this.ctx.temps;
     const last = f.body[f.body.length - 1];
     const decl = temps > 0 ? `let ${Array.from({ length: temps }, (_, i) => `$${i}`).join(', ')};\n` : '';
@@ -346,7 +348,10 @@ class Gen {
   }
 
   private multi(e: Expr): string {
-    if (e.k === 'vararg') return 'va';
+    if (e.k === 'vararg') {
+      this.ctx.usesVa = true;
+      return 'va';
+    }
     if (e.k === 'call' || e.k === 'method') return this.callExpr(e);
     return `[${this.ex(e)}]`;
   }
@@ -408,6 +413,7 @@ class Gen {
       case 'str':
         return q(e.v);
       case 'vararg':
+        this.ctx.usesVa = true;
         return 'va[0]';
       case 'func':
         return `(${this.func(e.f)})`;
