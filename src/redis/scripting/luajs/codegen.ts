@@ -102,6 +102,8 @@ class Gen {
         return q(`global '${e.name}'`);
       case 'index':
         return e.key.k === 'str' ? q(`field '${e.key.v}'`) : '';
+      case 'paren':
+        return this.desc(e.e); // (x) is still the variable x to Lua's error messages
       default:
         return '';
     }
