@@ -2,7 +2,7 @@
 // no value)"). Library functions take positional parameters; `argc` is the number of arguments
 // the Lua call passed (arguments.length, lua_gettop in C), needed only to tell "no value" from
 // "nil" on the error path.
-import { LuaError, LuaTable, stringToNumber, typeName, type LuaValue } from '../value.js';
+import { LuaError, LuaTable, stringToNumber, typeName, type LuaFunction, type LuaValue } from '../value.js';
 import { luaNumberToString } from './format.js';
 
 /** A library error at the calling Lua line (luaL_error). */
@@ -125,4 +125,23 @@ export function arrayShape(t: LuaTable): { max: number; items: number } | null {
     }
   }
   return { max, items };
+}
+
+const OUT_OF_MEMORY =
+  /Invalid string length|Invalid array length|Invalid typed array length|Array buffer allocation failed/;
+
+/**
+ * Wraps a function that builds strings or buffers: a result beyond V8's limits (a RangeError
+ * from join, concatenation or a typed array) becomes Lua's "not enough memory" error instead of
+ * a JS crash. Other errors, including stack overflows, pass through.
+ */
+export function guardMemory(f: LuaFunction): LuaFunction {
+  return function (this: void, ...args: LuaValue[]): LuaValue[] {
+    try {
+      return f(...args);
+    } catch (e) {
+      if (e instanceof RangeError && OUT_OF_MEMORY.test(e.message)) throw new LuaError('not enough memory');
+      throw e;
+    }
+  };
 }

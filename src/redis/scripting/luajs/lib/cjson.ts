@@ -5,7 +5,16 @@
 // containers on an explicit stack bounded by the decode depth limit.
 import { LuaTable, LuaUserdata, typeName, type LuaValue } from '../value.js';
 import { formatG } from '../../libs/numfmt.js';
-import { argError, arrayShape, checkInteger, checkString, libTable, luaError, truthy } from './args.js';
+import {
+  argError,
+  arrayShape,
+  guardMemory,
+  checkInteger,
+  checkString,
+  libTable,
+  luaError,
+  truthy,
+} from './args.js';
 
 /** cjson.null: a light userdata, compared by identity. */
 export const CJSON_NULL = new LuaUserdata('cjson.null');
@@ -540,7 +549,7 @@ export function createCjsonLib(): LuaTable {
   }
 
   return libTable({
-    encode,
+    encode: guardMemory(encode),
     decode,
     encode_max_depth: intOption('encode_max_depth', 'encodeMaxDepth'),
     decode_max_depth: intOption('decode_max_depth', 'decodeMaxDepth'),

@@ -9,6 +9,7 @@ import {
   argError,
   arrayShape,
   checkInteger,
+  guardMemory,
   checkString,
   libTable,
   luaError,
@@ -336,7 +337,7 @@ export function createCmsgpackLib(): LuaTable {
     return unpackFull(checkString(s, 1, 'unpack_limit', argc), n, offset);
   }
   return libTable({
-    pack,
+    pack: guardMemory(pack),
     unpack,
     unpack_one: unpackOne,
     unpack_limit: unpackLimit,

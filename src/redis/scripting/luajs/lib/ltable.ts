@@ -6,6 +6,7 @@ import {
   checkInt,
   checkTable,
   isStringLike,
+  guardMemory,
   libTable,
   luaError,
   optInt,
@@ -216,5 +217,5 @@ export function createTableLib(hooks: StdlibHooks): LuaTable {
     return [];
   }
 
-  return libTable({ concat, foreach, foreachi, getn, insert, maxn, remove, setn, sort });
+  return libTable({ concat: guardMemory(concat), foreach, foreachi, getn, insert, maxn, remove, setn, sort });
 }

@@ -231,3 +231,14 @@ test('luaToString prints like Lua 5.1 tostring', () => {
   assert.notEqual(luaToString(t), luaToString(new LuaTable()));
   assert.match(luaToString(fn(createStdlib().string, 'len')), /^function: 0x/);
 });
+
+test('results beyond the string length limit are "not enough memory", not a JS crash', () => {
+  const lib = createStdlib();
+  // 600 references to one 1 MiB string: joining them passes V8's ~512 MiB string limit, which is
+  // checked before anything is allocated.
+  const mib = 'x'.repeat(1 << 20);
+  const many = Array.from({ length: 600 }, () => mib);
+  const oom = (e: unknown): boolean => e instanceof LuaError && e.value === 'not enough memory';
+  assert.throws(() => fn(lib.table, 'concat')(new LuaTable(many)), oom);
+  assert.throws(() => fn(lib.string, 'format')('%s'.repeat(600), ...many), oom);
+});

@@ -6,7 +6,16 @@
 // 'f' float, 'd' double, 's' zero-terminated string, 'cn' fixed string (c0: length from the
 // previous value in unpack, whole string in pack), ' ' ignored.
 import type { LuaTable, LuaValue } from '../value.js';
-import { argError, checkNumber, checkString, libTable, luaError, optInteger, toInteger } from './args.js';
+import {
+  argError,
+  checkNumber,
+  guardMemory,
+  checkString,
+  libTable,
+  luaError,
+  optInteger,
+  toInteger,
+} from './args.js';
 import { toUnsigned } from './format.js';
 
 /** Largest integer size (bytes) for i/I. */
@@ -283,5 +292,5 @@ function size(this: void, f?: LuaValue): LuaValue[] {
 }
 
 export function createStructLib(): LuaTable {
-  return libTable({ pack, unpack, size });
+  return libTable({ pack: guardMemory(pack), unpack, size });
 }
