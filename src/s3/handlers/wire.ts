@@ -20,6 +20,7 @@ import {
   type ChecksumAlgorithm,
 } from '../protocol/checksums.js';
 import { S3Error } from '../protocol/errors.js';
+import { bodyChunks } from './body-chunks.js';
 import { poolableDigester, type Digester } from '../storage/blob-store.js';
 
 export interface Address {
@@ -135,8 +136,8 @@ export function isChunked(auth: AuthResult, req: IncomingMessage): boolean {
  */
 export function decodeBody(req: IncomingMessage, auth: AuthResult): DecodedBody {
   const opts = auth.raw ? awsChunkedOptions(auth.raw, req.headersDistinct, false) : undefined;
-  if (!opts) return { chunks: req, trailers: new Map() };
-  const d = decodeAwsChunked(req, opts);
+  if (!opts) return { chunks: bodyChunks(req), trailers: new Map() };
+  const d = decodeAwsChunked(bodyChunks(req), opts);
   return { chunks: d.chunks, trailers: d.trailers };
 }
 
