@@ -3,7 +3,9 @@
  * INFLIGHT_REQUESTS_MAX requests in flight and resumes as they complete; responses leave in
  * request order even when handlers finish in reverse; a handler's unexpected error closes only
  * that connection; a frame whose API is still loading (Dispatcher.prepare) holds back the frames
- * behind it, which are then dispatched in arrival order, even after the client has closed.
+ * behind it, which are then dispatched in arrival order, even after the client has closed; a
+ * dispatcher's afterWrite functions run once the response is written, and never for a connection
+ * that died first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,7 @@ interface Pending {
   frame: RequestFrame;
   resolve: (r: DispatchResult) => void;
   reject: (e: Error) => void;
+  afterWrite?: (release: () => void) => void;
 }
 
 /** Stands in for Dispatcher.prepare: null (ready), or a promise the test settles. */
@@ -37,8 +40,10 @@ async function withServer(
       metrics: new MetricsRegistry().scope('t_'),
     },
     {
-      dispatch: (frame) =>
-        new Promise<DispatchResult>((resolve, reject) => pending.push({ frame, resolve, reject })),
+      dispatch: (frame, _conn, afterWrite) =>
+        new Promise<DispatchResult>((resolve, reject) =>
+          pending.push({ frame, resolve, reject, ...(afterWrite ? { afterWrite } : {}) }),
+        ),
       ...(prepare ? { prepare } : {}),
     },
   );
@@ -164,4 +169,32 @@ test('a failed module load closes the connection', async () => {
     await closed;
     assert.equal(pending.length, 0);
   }, g.prepare);
+});
+
+test('afterWrite runs once the response is written, not for a connection that died first', async () => {
+  await withServer(async (port, pending) => {
+    const s = await open(port);
+    const got = new Promise<void>((r) => s.once('data', () => r()));
+    s.write(frame(1));
+    await tick();
+    let released = 0;
+    pending[0]!.afterWrite!(() => released++);
+    assert.equal(released, 0, 'nothing runs before the response exists');
+    pending[0]!.resolve((w) => w.raw(Buffer.alloc(64 * 1024, 7)));
+    await got;
+    await tick();
+    assert.equal(released, 1);
+    const dead = await open(port);
+    dead.write(frame(2));
+    await tick();
+    const p = pending.find((x) => x.frame.correlationId === 2)!;
+    let deadReleased = 0;
+    p.afterWrite!(() => deadReleased++);
+    dead.destroy();
+    await tick();
+    p.resolve((w) => w.int16(0));
+    await tick();
+    assert.equal(deadReleased, 0);
+    s.destroy();
+  });
 });

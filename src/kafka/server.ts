@@ -63,8 +63,14 @@ export interface Dispatcher {
   /**
    * Handles one parsed request. Runs synchronously up to its first await in arrival order.
    * Throwing KafkaProtocolError closes the connection; any other error is logged and closes it too.
+   * `afterWrite` registers a function to run once this request's response has been handed to the
+   * kernel (buffers it refers to may then be reused); it never runs if the connection dies first.
    */
-  dispatch(frame: RequestFrame, conn: ConnectionState): DispatchResult | Promise<DispatchResult>;
+  dispatch(
+    frame: RequestFrame,
+    conn: ConnectionState,
+    afterWrite?: (release: () => void) => void,
+  ): DispatchResult | Promise<DispatchResult>;
 }
 
 export interface KafkaServerOptions {
@@ -77,6 +83,8 @@ export interface KafkaServerOptions {
 interface Slot {
   done: boolean;
   out: Buffer[] | null;
+  /** Run once `out` is written (Dispatcher.dispatch's afterWrite). */
+  afterWrite: (() => void)[] | null;
 }
 
 class Connection implements ConnectionState {
@@ -220,11 +228,11 @@ class Connection implements ConnectionState {
   }
 
   private dispatchFrame(frame: RequestFrame): void {
-    const slot: Slot = { done: false, out: null };
+    const slot: Slot = { done: false, out: null, afterWrite: null };
     this.slots.push(slot);
     let result: DispatchResult | Promise<DispatchResult>;
     try {
-      result = this.server.dispatcher.dispatch(frame, this);
+      result = this.server.dispatcher.dispatch(frame, this, (fn) => (slot.afterWrite ??= []).push(fn));
     } catch (e) {
       this.fail(frame, e);
       return;
@@ -278,8 +286,16 @@ class Connection implements ConnectionState {
       if (s.out) {
         if (!wrote) this.socket.cork();
         wrote = true;
-        for (const b of s.out) this.socket.write(b);
-      }
+        const last = s.out.length - 1;
+        for (let i = 0; i < last; i++) this.socket.write(s.out[i]!);
+        // Writes complete in order: the last one's callback means the whole response is out.
+        const after = s.afterWrite;
+        if (after) {
+          this.socket.write(s.out[last]!, (err) => {
+            if (!err) for (const f of after) f();
+          });
+        } else this.socket.write(s.out[last]!);
+      } else s.afterWrite?.forEach((f) => f());
     }
     if (wrote) this.socket.uncork();
     if (this.closing && this.slots.length === 0) {

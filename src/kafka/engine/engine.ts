@@ -493,7 +493,7 @@ export class KafkaEngine {
     if (!ps) return readError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     try {
       const r = ps.log.read(offset, maxBytes);
-      return { errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records };
+      return { errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, release: r.release ?? null };
     } catch (e) {
       if (e instanceof OffsetOutOfRangeError) {
         const r = readError(ErrorCode.OFFSET_OUT_OF_RANGE);

@@ -109,6 +109,8 @@ export interface ReadPartitionResult {
   logStartOffset: number;
   /** Whole batches; empty when none. */
   records: Buffer;
+  /** Returns `records`' pooled buffer for reuse once it has been sent (see storage/read-pool.ts). */
+  release?: (() => void) | null;
 }
 
 export interface ListOffsetsResult {

@@ -78,7 +78,11 @@ export class HandlerDispatcher implements Dispatcher {
     this.loading.delete(entry.apiKey);
   }
 
-  dispatch(frame: RequestFrame, conn: ConnectionState): DispatchResult | Promise<DispatchResult> {
+  dispatch(
+    frame: RequestFrame,
+    conn: ConnectionState,
+    afterWrite?: (release: () => void) => void,
+  ): DispatchResult | Promise<DispatchResult> {
     const entry = this.byKey.get(frame.apiKey);
     if (!entry || !frame.api) throw new KafkaProtocolError(`unsupported api key ${frame.apiKey}`);
     const api = this.loaded.get(frame.apiKey);
@@ -93,7 +97,13 @@ export class HandlerDispatcher implements Dispatcher {
       throw new KafkaProtocolError(`${frame.api.name} before SASL authentication`);
     }
     const req = api.codec.readRequest(frame.body, v);
-    const ctx = { env: this.env, conn, apiVersion: v, clientId: frame.clientId };
+    const ctx = {
+      env: this.env,
+      conn,
+      apiVersion: v,
+      clientId: frame.clientId,
+      ...(afterWrite ? { afterResponse: afterWrite } : {}),
+    };
     const r = api.handler.handle(req, ctx);
     if (r instanceof Promise) return r.then((res) => toWriter(res, api.codec.writeResponse, v));
     return toWriter(r, api.codec.writeResponse, v);

@@ -54,17 +54,33 @@ function resolveTopics(req: FetchRequest, ctx: RequestContext): Wanted[] {
 
 type PartOut = Init<FetchResponse>['responses'] extends (infer T)[] | undefined ? T : never;
 
+interface Collected {
+  topics: PartOut[];
+  bytes: number;
+  error: boolean;
+  /** Pooled read buffers the response refers to: returned once it is written (or discarded). */
+  releases: (() => void)[];
+}
+
+/** Hands the collected reads' buffers back to the pool once the response is written. */
+function releaseAfterResponse(c: Collected, ctx: RequestContext): PartOut[] {
+  if (ctx.afterResponse) for (const r of c.releases) ctx.afterResponse(r);
+  return c.topics;
+}
+
+/** For a collect whose records are not sent (a long poll that read too little). */
+function releaseNow(c: Collected): void {
+  for (const r of c.releases) r();
+}
+
 /** Reads every wanted partition within the byte budget; returns the response topics and bytes. */
-function collect(
-  wanted: Wanted[],
-  maxBytes: number,
-  ctx: RequestContext,
-): { topics: PartOut[]; bytes: number; error: boolean } {
+function collect(wanted: Wanted[], maxBytes: number, ctx: RequestContext): Collected {
   const { broker } = ctx.env;
   const unknownCode =
     ctx.apiVersion >= TOPIC_ID_VERSION ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   let bytes = 0;
   let error = false;
+  const releases: (() => void)[] = [];
   const topics = wanted.map((t) => ({
     topic: t.topic,
     topicId: t.topicId,
@@ -87,7 +103,11 @@ function collect(
               : emptyRead(ctx, t.topic, p.partition);
           // Only the first non-empty partition may exceed the budget (KIP-74); the log returns
           // at least one batch, so drop an oversized one from later partitions.
-          if (bytes > 0 && r.records.length > budget) r = { ...r, records: EMPTY_BUFFER };
+          if (bytes > 0 && r.records.length > budget) {
+            r.release?.();
+            r = { ...r, records: EMPTY_BUFFER, release: null };
+          }
+          if (r.release) releases.push(r.release);
         } catch (e) {
           r = {
             errorCode: errorCodeOf(e),
@@ -112,7 +132,7 @@ function collect(
       };
     }),
   }));
-  return { topics, bytes, error };
+  return { topics, bytes, error, releases };
 }
 
 /** Offsets and watermarks without data, for partitions past the response budget. */
@@ -142,7 +162,10 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>(ApiKey.Fe
   });
   const first = collect(wanted, maxBytes, ctx);
   const waitMs = Math.min(Math.max(req.maxWaitMs, 0), FETCH_MAX_WAIT_MS_MAX);
-  if (first.bytes >= req.minBytes || first.error || waitMs === 0) return reply(first.topics);
+  if (first.bytes >= req.minBytes || first.error || waitMs === 0) {
+    return reply(releaseAfterResponse(first, ctx));
+  }
+  releaseNow(first);
   return longPoll(wanted, maxBytes, req.minBytes, waitMs, ctx).then(reply);
 });
 
@@ -170,7 +193,8 @@ async function longPoll(
     w.cancel();
     if (r === 'timeout') break;
     const now = collect(wanted, maxBytes, ctx);
-    if (now.bytes >= minBytes || now.error) return now.topics;
+    if (now.bytes >= minBytes || now.error) return releaseAfterResponse(now, ctx);
+    releaseNow(now);
   }
-  return collect(wanted, maxBytes, ctx).topics;
+  return releaseAfterResponse(collect(wanted, maxBytes, ctx), ctx);
 }

@@ -35,6 +35,11 @@ export interface RequestContext {
   readonly conn: ConnectionState;
   readonly apiVersion: number;
   readonly clientId: string | null;
+  /**
+   * Runs `release` once the response has been written to the socket (not at all if the connection
+   * dies first). Fetch returns pooled read buffers this way. Absent outside the socket loop.
+   */
+  readonly afterResponse?: (release: () => void) => void;
 }
 
 export type HandlerResult<Res> = Init<Res> | typeof NO_RESPONSE;

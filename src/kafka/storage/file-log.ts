@@ -61,6 +61,7 @@ import {
   writeFileReplace,
 } from './segment-files.js';
 import type { RecordCodecs } from './cleaner.js';
+import { ReadBufferPool } from './read-pool.js';
 import {
   CLEANED_SUFFIX,
   buildOffsetMap,
@@ -80,6 +81,8 @@ export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const RECOVERY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Upper bound of one read() result beyond its first batch. */
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
+/** Fetch read buffers, shared by every partition of the process (bounded: read-pool.ts). */
+const READ_POOL = new ReadBufferPool();
 /** Producer batches remembered from the recovery scan for rebuilding idempotence state. */
 export const RECOVERED_PRODUCER_BATCHES_MAX = 10_000;
 /** Positions are u32 in the index files, like Kafka's int32 segment.bytes. */
@@ -459,8 +462,8 @@ export class FileLog implements PartitionLog {
       const seg = this.segments[si]!;
       const found = this.findBatch(seg, offset);
       if (found < 0) continue;
-      result.records = this.readWhole(seg, found, maxBytes);
-      return result;
+      const whole = this.readWhole(seg, found, maxBytes);
+      return { ...result, records: whole.records, release: whole.release };
     }
     return result;
   }
@@ -499,14 +502,21 @@ export class FileLog implements PartitionLog {
     return h;
   }
 
-  /** Reads whole batches from pos: up to maxBytes, but always the first batch entirely. */
-  private readWhole(seg: Segment, pos: number, maxBytes: number): Buffer {
+  /**
+   * Reads whole batches from pos: up to maxBytes, but always the first batch entirely. The bytes
+   * go into a pooled buffer (read-pool.ts) when the size suits the pool.
+   */
+  private readWhole(seg: Segment, pos: number, maxBytes: number): { records: Buffer; release: (() => void) | null } {
     const first = this.readHeader(seg, pos);
     const avail = seg.readableBytes - pos;
     const want = Math.min(avail, Math.max(first.sizeBytes, Math.min(maxBytes, READ_BYTES_MAX)));
-    const buf = Buffer.allocUnsafe(want);
+    const pooled = READ_POOL.take(want);
+    const buf = pooled.buf.subarray(0, want);
     const n = readSync(seg.fd, buf, 0, want, pos);
-    if (n !== want) throw new KafkaStorageError(`short read at ${pos}: ${n} of ${want}`);
+    if (n !== want) {
+      pooled.release?.();
+      throw new KafkaStorageError(`short read at ${pos}: ${n} of ${want}`);
+    }
     // Trim to whole batches.
     let end = 0;
     while (end + BATCH_LOG_OVERHEAD_BYTES <= want) {
@@ -514,7 +524,7 @@ export class FileLog implements PartitionLog {
       if (end + size > want) break;
       end += size;
     }
-    return end === want ? buf : buf.subarray(0, end);
+    return { records: end === want ? buf : buf.subarray(0, end), release: pooled.release };
   }
 
   offsetForTimestamp(timestampMs: number): TimestampLookup | null {

@@ -65,6 +65,11 @@ export interface ReadResult {
   records: Buffer;
   highWatermark: number;
   logStartOffset: number;
+  /**
+   * Set when `records` lives in a pooled buffer (read-pool.ts): call it once nothing refers to
+   * the bytes any more, so the buffer is reused. Never calling it is safe.
+   */
+  release?: (() => void) | null;
 }
 
 export interface TimestampLookup {
