@@ -101,7 +101,8 @@ class Gen {
       case 'global':
         return q(`global '${e.name}'`);
       case 'index':
-        return e.key.k === 'str' ? q(`field '${e.key.v}'`) : '';
+        // Lua 5.1 names only constant string keys; any other key is "field '?'".
+        return q(`field '${e.key.k === 'str' ? e.key.v : '?'}'`);
       case 'paren':
         return this.desc(e.e); // (x) is still the variable x to Lua's error messages
       default:

@@ -1,7 +1,8 @@
 // Differential fuzz: random expressions (every operator, mixed types: numbers, numeric strings,
-// other strings, nil, booleans) evaluated by lua5.1 and luajs must give the same values or the
-// same error. Operands are locals, so lua5.1's constant folding (which merges 0 and -0
-// constants) does not make the reference differ from plain Lua semantics. Deterministic seed.
+// other strings, nil, booleans) and random statement sequences (assignments, tables, if, numeric
+// for, ipairs, while, repeat, local functions and closures) run by lua5.1 and luajs must give the
+// same values or the same error. Operands are locals, so lua5.1's constant folding (which merges
+// 0 and -0 constants) does not make the reference differ from plain Lua semantics. Fixed seeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,14 +18,18 @@ const LOCALS =
 const VARS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
 const BINOPS = ['+', '-', '*', '/', '%', '^', '..', '==', '~=', '<', '<=', '>', '>=', 'and', 'or'];
 
-const exprArb: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
-  e: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(...VARS),
-    fc.tuple(fc.constantFrom('-', 'not ', '#'), tie('e')).map(([op, x]) => `${op}(${x})`),
-    fc.tuple(tie('e'), fc.constantFrom(...BINOPS), tie('e')).map(([x, op, y]) => `(${x} ${op} ${y})`),
-  ),
-})).e;
+const exprOver = (vars: string[]): fc.Arbitrary<string> =>
+  fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(...vars),
+      fc.tuple(fc.constantFrom('-', 'not ', '#'), tie('e')).map(([op, x]) => `${op}(${x})`),
+      fc.tuple(tie('e'), fc.constantFrom(...BINOPS), tie('e')).map(([x, op, y]) => `(${x} ${op} ${y})`),
+    ),
+  })).e;
+const exprArb = exprOver(VARS);
+/** Expressions for the statement fuzz: its locals only (others would be unknown globals). */
+const stExpr = exprOver(['a', 'b', 'c', 'd', 'e', 't[1]', '#t']);
 
 /** Prints one result: ok flag, type and value (tostring). */
 const PRINT =
@@ -66,5 +71,68 @@ test('random expressions: luajs matches lua5.1 (values and error texts)', (t) =>
     failures.length,
     0,
     `${failures.length} of ${exprs.length} differ:\n${failures.slice(0, 10).join('\n')}`,
+  );
+});
+
+/** Random statement blocks over the locals a..e and the table t; every loop is bounded. */
+const blockArb: fc.Arbitrary<string> = fc.letrec<{ block: string; stat: string }>((tie) => ({
+  block: fc.array(tie('stat'), { minLength: 1, maxLength: 4 }).map((ss) => ss.join('\n')),
+  stat: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), stExpr).map(([v, x]) => `${v} = ${x}`),
+    fc.tuple(fc.constantFrom('1', '2', '3', '"x"', 'a', '#t + 1'), stExpr).map(([k, x]) => `t[${k}] = ${x}`),
+    fc.tuple(stExpr, tie('block'), tie('block')).map(([c, x, y]) => `if ${c} then\n${x}\nelse\n${y}\nend`),
+    fc
+      .tuple(
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.constantFrom('1', '-1', '0.5', '2'),
+        tie('block'),
+      )
+      .map(([x, y, st, b]) => `for n = ${x}, ${y}, ${st} do\nd = n\n${b}\nend`),
+    tie('block').map((b) => `for i, v in ipairs(t) do\ne = v\n${b}\nend`),
+    tie('block').map((b) => `do\nlocal w = 0\nwhile w < 3 do\nw = w + 1\n${b}\nend\nend`),
+    tie('block').map((b) => `do\nlocal r = 0\nrepeat\nlocal q = r\nr = r + 1\n${b}\nuntil q >= 2\nend`),
+    fc
+      .tuple(tie('block'), stExpr)
+      .map(([b, x]) => `do\nlocal function fx(p)\nlocal a = p\n${b}\nreturn ${x}\nend\nc = fx(a)\nend`),
+    fc.tuple(stExpr).map(([x]) => `do\nlocal cap = ${x}\nfs[#fs + 1] = function() return cap end\nend`),
+  ),
+})).block;
+
+const STAT_PRINT =
+  'local function show(v) local ty = type(v) return (ty == "table" or ty == "function") and ty or tostring(v) end ' +
+  'local ok, err = pcall(function()\nBODY\nend) ' +
+  'local out = tostring(ok) .. " " .. show(err) ' +
+  'for _, v in ipairs({a, b, c, d, e, t[1], t[2], t[3], t.x, #t}) do out = out .. " " .. show(v) end ' +
+  'for n = 1, #fs do out = out .. " f" .. show(fs[n]()) end return out';
+
+function statChunk(body: string): string {
+  return `local a, b, c, d, e = 3, "10", nil, true, 0.5\nlocal t, fs = {1, "x"}, {}\n${STAT_PRINT.replace('BODY', body)}`;
+}
+
+test('random statement blocks: luajs matches lua5.1', (t) => {
+  const lua = requireTool(t, 'lua5.1');
+  if (!lua) return;
+  const blocks = fc.sample(blockArb, { numRuns: 300, seed: 1126 });
+  const driver =
+    'local chunks = {\n' +
+    blocks.map((b) => `[==[${statChunk(b)}]==]`).join(',\n') +
+    "\n}\nfor _, src in ipairs(chunks) do local f = assert(loadstring(src, '=user_script')) io.write((f():gsub('\\n', ' ')), '\\n') end\n";
+  const r = spawnSync(lua, ['-'], { input: driver, maxBuffer: 16 << 20 });
+  assert.equal(r.status, 0, r.stderr.toString());
+  const expected = r.stdout.toString('latin1').split('\n');
+  const { exec } = testEngine();
+  const failures: string[] = [];
+  blocks.forEach((b, n) => {
+    const got = exec(statChunk(b));
+    const norm = typeof got === 'string' ? normalize(b, got.replace(/\n/g, ' ')) : got;
+    if (norm !== normalize(b, expected[n] ?? ''))
+      failures.push(`${b}\n  lua5.1: ${expected[n]}\n  luajs:  ${JSON.stringify(got)}`);
+  });
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} of ${blocks.length} differ:\n${failures.slice(0, 5).join('\n')}`,
   );
 });
