@@ -29,7 +29,7 @@ const exprOver = (vars: string[]): fc.Arbitrary<string> =>
   })).e;
 const exprArb = exprOver(VARS);
 /** Expressions for the statement fuzz: its locals only (others would be unknown globals). */
-const stExpr = exprOver(['a', 'b', 'c', 'd', 'e', 't[1]', '#t']);
+const stExpr = exprOver(['a', 'b', 'c', 'd', 'e', 't[1]', '#t', 't', 't.zz']);
 
 /** Prints one result: ok flag, type and value (tostring). */
 const PRINT =
@@ -97,6 +97,15 @@ const blockArb: fc.Arbitrary<string> = fc.letrec<{ block: string; stat: string }
       .tuple(tie('block'), stExpr)
       .map(([b, x]) => `do\nlocal function fx(p)\nlocal a = p\n${b}\nreturn ${x}\nend\nc = fx(a)\nend`),
     fc.tuple(stExpr).map(([x]) => `do\nlocal cap = ${x}\nfs[#fs + 1] = function() return cap end\nend`),
+    fc.tuple(stExpr, stExpr).map(([x, y]) => `a, b, c = ${x}, ${y}`),
+    fc
+      .tuple(stExpr, stExpr)
+      .map(
+        ([x, y]) =>
+          `do\nlocal function mr(...) return ..., select('#', ...) end\nb, c, d, e = mr(${x}, ${y})\nend`,
+      ),
+    fc.constant('setmetatable(t, MT)'),
+    fc.constant('setmetatable(t, nil)'),
   ),
 })).block;
 
@@ -107,8 +116,24 @@ const STAT_PRINT =
   'for _, v in ipairs({a, b, c, d, e, t[1], t[2], t[3], t.x, #t}) do out = out .. " " .. show(v) end ' +
   'for n = 1, #fs do out = out .. " f" .. show(fs[n]()) end return out';
 
+/** A metatable the blocks may give t: arithmetic, concat, order, __index and __newindex. */
+const METATABLE =
+  'local MT = {__add = function(x, y) return 7 end, __sub = function() return "s" end, ' +
+  '__concat = function(x, y) return "cc" end, __lt = function() return true end, __le = function() return false end, ' +
+  '__unm = function() return -1 end, __index = function(_, k) return tostring(k) .. "!" end, ' +
+  '__newindex = function(tt, k, v) rawset(tt, k, v) end, __call = function(self, x) return x end}';
+
+/**
+ * Variable names in error texts are left out of the statement comparison: Lua 5.1 names the
+ * variable its register last held, also for an operator's result (an artefact the expression
+ * test above already checks the ordinary cases of).
+ */
+function unnamed(out: string): string {
+  return out.replace(/(?:upvalue|local|global|field) '[^']*' \(a (\w+) value\)/g, 'a $1 value');
+}
+
 function statChunk(body: string): string {
-  return `local a, b, c, d, e = 3, "10", nil, true, 0.5\nlocal t, fs = {1, "x"}, {}\n${STAT_PRINT.replace('BODY', body)}`;
+  return `local a, b, c, d, e = 3, "10", nil, true, 0.5\nlocal t, fs = {1, "x"}, {}\n${METATABLE}\n${STAT_PRINT.replace('BODY', body)}`;
 }
 
 test('random statement blocks: luajs matches lua5.1', (t) => {
@@ -126,8 +151,8 @@ test('random statement blocks: luajs matches lua5.1', (t) => {
   const failures: string[] = [];
   blocks.forEach((b, n) => {
     const got = exec(statChunk(b));
-    const norm = typeof got === 'string' ? normalize(b, got.replace(/\n/g, ' ')) : got;
-    if (norm !== normalize(b, expected[n] ?? ''))
+    const norm = typeof got === 'string' ? unnamed(normalize(b, got.replace(/\n/g, ' '))) : got;
+    if (norm !== unnamed(normalize(b, expected[n] ?? '')))
       failures.push(`${b}\n  lua5.1: ${expected[n]}\n  luajs:  ${JSON.stringify(got)}`);
   });
   assert.equal(
