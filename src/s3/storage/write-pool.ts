@@ -39,10 +39,11 @@ export interface WriteJob {
   abort(): Promise<void>;
 }
 
-/** A background fdatasync is started after this many bytes written (see blob-store.ts). */
 export interface WriteJobOptions {
   hashes: PoolHash[];
+  /** Open for writing by the caller, who closes it only after digest() or abort() settled. */
   fd: number;
+  /** A background fdatasync is started after this many bytes written (see blob-store.ts). */
   earlySyncBytes: number;
 }
 
@@ -114,8 +115,9 @@ parentPort.on('message', (m) => {
     const buf = new Uint8Array(m.buf, 0, m.len);
     j.queue.push({ buf, position: m.position, bytes: m.len });
     pump(j);
-    // Hash while the libuv pool writes the same bytes.
-    if (!j.aborted) for (const h of j.hashes) h.update(buf);
+    // Hash while the libuv pool writes the same bytes (a failed or aborted job sent the buffer
+    // straight back, and its digests are never used).
+    if (!j.aborted && !j.error) for (const h of j.hashes) h.update(buf);
   } else if (m.op === 'abort') {
     j.aborted = true;
   } else if (m.op === 'end') {
