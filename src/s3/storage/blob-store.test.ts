@@ -136,6 +136,17 @@ describe('WritePool', () => {
     assert.equal(pool.threaded, false);
   });
 
+  it('a job whose worker is gone fails instead of hanging', async () => {
+    const pool = new WritePool(1);
+    const fh = await open(join(dir, 'pool-dead'), 'w');
+    const job = pool.start({ hashes: ['md5'], fd: fh.fd, earlySyncBytes: 1e9 });
+    await job.write(new ArrayBuffer(8), 8, 0);
+    await pool.close(); // terminates the worker under the job
+    await job.abort(); // settles (the fd may be closed afterwards)
+    await assert.rejects(job.digest(), /exited/);
+    await fh.close();
+  });
+
   it('skipBytes drops what a short write already wrote', () => {
     const parts = [Buffer.from('abc'), Buffer.from('de'), Buffer.from('fgh')];
     assert.deepEqual(

@@ -135,6 +135,8 @@ interface PoolWorker {
   worker: Worker;
   /** Per job: the replies still expected, in order (one ack per batch, then 'done'). */
   jobs: Map<number, Waiter[]>;
+  /** Set when the worker failed or exited: every reply still expected or asked for rejects with it. */
+  dead: unknown;
 }
 
 interface DoneReply {
@@ -171,7 +173,11 @@ export class WritePool {
       earlySyncBytes: opts.earlySyncBytes,
     });
     const expect = <T>(): Promise<T> =>
-      new Promise<T>((resolve, reject) => waiters.push({ resolve: resolve as (v: unknown) => void, reject }));
+      pw.dead !== undefined
+        ? Promise.reject(pw.dead)
+        : new Promise<T>((resolve, reject) =>
+            waiters.push({ resolve: resolve as (v: unknown) => void, reject }),
+          );
     let ended: Promise<DoneReply> | null = null;
     const end = (): Promise<DoneReply> => {
       if (ended) return ended;
@@ -221,13 +227,14 @@ export class WritePool {
     // No inherited execArgv: flags such as --input-type=module would turn the CommonJS source
     // into an ES module (no require), and loaders such as tsx are not needed here.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-    const pw: PoolWorker = { worker, jobs: new Map() };
+    const pw: PoolWorker = { worker, jobs: new Map(), dead: undefined };
     worker.unref();
     worker.on('message', (m: { id: number; op: string; buf?: ArrayBuffer } & DoneReply) => {
       const w = pw.jobs.get(m.id)?.shift();
       w?.resolve(m.op === 'done' ? { digests: m.digests, err: m.err } : m.buf);
     });
     const fail = (err: unknown): void => {
+      pw.dead ??= err;
       const i = this.workers.indexOf(pw);
       if (i >= 0) this.workers.splice(i, 1);
       for (const waiters of pw.jobs.values()) for (const w of waiters.splice(0)) w.reject(err);
