@@ -352,14 +352,15 @@ export class LuajsEngine {
     if (argc === 0)
       return callError(raise, 'ERR Please specify at least one argument for this redis lib call');
     if (argc > MAX_CALL_ARGS) return callError(raise, 'ERR too many arguments for a redis lib call');
-    const argv = new Array<string>(argc);
+    // `a` is the call's own rest-parameter array: it becomes argv in place (no copy).
     for (let i = 0; i < argc; i++) {
       const v = a[i];
-      if (typeof v === 'string') argv[i] = v;
+      if (typeof v === 'string') continue;
       // runtime.ts formatNumberArg: the shortest decimal form ("10", not "10.0").
-      else if (typeof v === 'number') argv[i] = String(v);
+      if (typeof v === 'number') a[i] = String(v);
       else return callError(raise, `ERR ${CALL_ARGS_ERROR}`);
     }
+    const argv = a as string[];
     const cmd = argv[0] as string;
     if (!this.sideEffects && mayHaveSideEffect(cmd)) this.sideEffects = true;
     const resp3 = run.resp3;
