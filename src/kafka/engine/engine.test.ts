@@ -3,7 +3,8 @@
  * replication factor on one node, configs with Kafka's defaults), produce/read with the offsets
  * rewritten, idempotent producers (duplicate acknowledged once with the original offset, gaps
  * refused, old epochs fenced, state kept across clean and unclean restarts), the long-poll wake-up,
- * ListOffsets by earliest/latest/timestamp, DeleteRecords, LogAppendTime, and metadata persistence.
+ * ListOffsets by earliest/latest/timestamp, DeleteRecords, LogAppendTime, and metadata persistence
+ * (the cluster id too, drawn lazily on first use).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -188,4 +189,26 @@ test('ListOffsets by timestamp answers at record precision, compressed batches i
     assert.equal(engine.listOffsets('ts', p, 1041).offset, -1);
   }
   await engine.close();
+});
+
+test('the cluster id, drawn on first use, is the same after restarts (shown before or after close)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-engine-cid-'));
+  try {
+    const open = () => KafkaEngine.open({ dataDir: dir, clock: new ManualClock() });
+    const first = await open();
+    await first.close(); // never shown: drawn when the cluster file is written at close
+    const second = await open();
+    const id = second.cluster().clusterId;
+    assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+    await second.close();
+    const third = await open();
+    assert.equal(third.cluster().clusterId, id);
+    await third.close();
+    const mem = await KafkaEngine.open({ dataDir: null, clock: new ManualClock() });
+    assert.equal(mem.cluster().clusterId, mem.cluster().clusterId);
+    assert.notEqual(mem.cluster().clusterId, id);
+    await mem.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,7 +24,7 @@
  * logs live in `<dataDir>/<topic>-<partition>/`; committed offsets in
  * `<dataDir>/__nimbus/consumer-offsets.log` (offset-store.ts). With dataDir null everything is in memory.
  */
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../../platform/clock.js';
@@ -193,7 +193,13 @@ export class KafkaEngine {
 
   cluster(): ClusterInfo {
     const broker: BrokerNode = { nodeId: this.nodeId, host: this.host, port: this.port, rack: null };
-    return { clusterId: this.clusterId, controllerId: this.nodeId, brokers: [broker] };
+    return { clusterId: this.id(), controllerId: this.nodeId, brokers: [broker] };
+  }
+
+  /** The cluster id: from cluster.json, or drawn on first use for a new cluster. */
+  private id(): string {
+    if (this.clusterId === '') this.clusterId = randomClusterId();
+    return this.clusterId;
   }
 
   setAdvertisedListener(host: string, port: number): void {
@@ -738,15 +744,14 @@ export class KafkaEngine {
 
   private load(): void {
     if (this.o.dataDir === null) {
-      this.clusterId = randomClusterId();
-      return;
+      return; // the cluster id is drawn on first use (id())
     }
     const meta = join(this.o.dataDir, META_DIR);
     mkdirSync(meta, { recursive: true });
     const path = join(meta, CLUSTER_FILE);
     const file: ClusterFile = existsSync(path)
       ? (JSON.parse(readFileSync(path, 'utf8')) as ClusterFile)
-      : { version: 1, clusterId: randomClusterId(), producerIdBlockEnd: 0, topics: [] };
+      : { version: 1, clusterId: '', producerIdBlockEnd: 0, topics: [] };
     this.clusterId = file.clusterId;
     this.producerIdNext = this.producerIdBlockEnd = file.producerIdBlockEnd;
     for (const ft of file.topics) {
@@ -806,7 +811,7 @@ export class KafkaEngine {
     this.clusterFileDirty = false;
     const file: ClusterFile = {
       version: 1,
-      clusterId: this.clusterId,
+      clusterId: this.id(),
       producerIdBlockEnd: this.producerIdBlockEnd,
       topics: [...this.topics.values()].map((t) => ({
         name: t.info.name,
@@ -844,6 +849,15 @@ function validateTopicName(name: string): void {
       `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-', or is empty, '.', '..' or longer than ${TOPIC_NAME_CHARS_MAX}`,
     );
   }
+}
+
+/**
+ * node:crypto, loaded on first use: importing it costs about 10 ms of start-up, and nothing
+ * random is needed before a topic is created or the cluster id is first shown or persisted.
+ */
+const requireBuiltin = createRequire(import.meta.url);
+function randomBytes(n: number): Buffer {
+  return (requireBuiltin('node:crypto') as typeof import('node:crypto')).randomBytes(n);
 }
 
 function randomClusterId(): string {

@@ -18,11 +18,17 @@
  *     a Stable group with unchanged protocols, gets the current generation without a rebalance.
  *   - Join v4+: a first join without member id gets MEMBER_ID_REQUIRED with the id to use.
  */
-import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Clock, Timer } from '../../platform/clock.js';
 import { OFFSET_METADATA_BYTES_MAX, type CommittedOffset, type OffsetStore } from './offset-store.js';
 import { ErrorCode } from '../error-codes.js';
 import { KafkaEngineError } from './types.js';
+
+/** node:crypto is loaded when the first member id is drawn, not at broker start (about 10 ms). */
+const requireBuiltin = createRequire(import.meta.url);
+function randomUUID(): string {
+  return (requireBuiltin('node:crypto') as typeof import('node:crypto')).randomUUID();
+}
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
