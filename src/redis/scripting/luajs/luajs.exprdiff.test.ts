@@ -49,29 +49,42 @@ function chunk(expr: string): string {
   return `${LOCALS}\n${PRINT.replace('EXPR', expr)}`;
 }
 
-test('random expressions: luajs matches lua5.1 (values and error texts)', (t) => {
-  const lua = requireTool(t, 'lua5.1');
-  if (!lua) return;
-  const exprs = fc.sample(exprArb, { numRuns: EXPRESSIONS, seed: 20261126 });
+/**
+ * Runs every case's chunk in one lua5.1 process and in luajs; each chunk returns one line of
+ * text, compared after `norm` (which gets the case, for case-dependent allowances).
+ */
+function compareWithLua(
+  lua: string,
+  cases: string[],
+  toChunk: (c: string) => string,
+  norm: (c: string, out: string) => string,
+): void {
   const driver =
     'local chunks = {\n' +
-    exprs.map((e) => `[==[${chunk(e)}]==]`).join(',\n') +
-    "\n}\nfor _, src in ipairs(chunks) do local f = assert(loadstring(src, '=user_script')) io.write(f(), '\\n') end\n";
+    cases.map((c) => `[==[${toChunk(c)}]==]`).join(',\n') +
+    "\n}\nfor _, src in ipairs(chunks) do local f = assert(loadstring(src, '=user_script')) io.write((f():gsub('\\n', ' ')), '\\n') end\n";
   const r = spawnSync(lua, ['-'], { input: driver, maxBuffer: 16 << 20 });
   assert.equal(r.status, 0, r.stderr.toString());
   const expected = r.stdout.toString('latin1').split('\n');
   const { exec } = testEngine();
   const failures: string[] = [];
-  exprs.forEach((e, n) => {
-    const got = exec(chunk(e));
-    if (typeof got !== 'string' || normalize(e, got) !== normalize(e, expected[n] ?? ''))
-      failures.push(`${e}\n  lua5.1: ${expected[n]}\n  luajs:  ${JSON.stringify(got)}`);
+  cases.forEach((c, n) => {
+    const got = exec(toChunk(c));
+    if (typeof got !== 'string' || norm(c, got) !== norm(c, expected[n] ?? ''))
+      failures.push(`${c}\n  lua5.1: ${expected[n]}\n  luajs:  ${JSON.stringify(got)}`);
   });
   assert.equal(
     failures.length,
     0,
-    `${failures.length} of ${exprs.length} differ:\n${failures.slice(0, 10).join('\n')}`,
+    `${failures.length} of ${cases.length} differ:\n${failures.slice(0, 5).join('\n')}`,
   );
+}
+
+test('random expressions: luajs matches lua5.1 (values and error texts)', (t) => {
+  const lua = requireTool(t, 'lua5.1');
+  if (!lua) return;
+  const exprs = fc.sample(exprArb, { numRuns: EXPRESSIONS, seed: 20261126 });
+  compareWithLua(lua, exprs, chunk, (e, out) => normalize(e, out));
 });
 
 /** Random statement blocks over the locals a..e and the table t; every loop is bounded. */
@@ -140,24 +153,5 @@ test('random statement blocks: luajs matches lua5.1', (t) => {
   const lua = requireTool(t, 'lua5.1');
   if (!lua) return;
   const blocks = fc.sample(blockArb, { numRuns: 300, seed: 1126 });
-  const driver =
-    'local chunks = {\n' +
-    blocks.map((b) => `[==[${statChunk(b)}]==]`).join(',\n') +
-    "\n}\nfor _, src in ipairs(chunks) do local f = assert(loadstring(src, '=user_script')) io.write((f():gsub('\\n', ' ')), '\\n') end\n";
-  const r = spawnSync(lua, ['-'], { input: driver, maxBuffer: 16 << 20 });
-  assert.equal(r.status, 0, r.stderr.toString());
-  const expected = r.stdout.toString('latin1').split('\n');
-  const { exec } = testEngine();
-  const failures: string[] = [];
-  blocks.forEach((b, n) => {
-    const got = exec(statChunk(b));
-    const norm = typeof got === 'string' ? unnamed(normalize(b, got.replace(/\n/g, ' '))) : got;
-    if (norm !== unnamed(normalize(b, expected[n] ?? '')))
-      failures.push(`${b}\n  lua5.1: ${expected[n]}\n  luajs:  ${JSON.stringify(got)}`);
-  });
-  assert.equal(
-    failures.length,
-    0,
-    `${failures.length} of ${blocks.length} differ:\n${failures.slice(0, 5).join('\n')}`,
-  );
+  compareWithLua(lua, blocks, statChunk, (b, out) => unnamed(normalize(b, out.replace(/\n/g, ' '))));
 });
