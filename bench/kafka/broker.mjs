@@ -25,12 +25,7 @@ const s = await startStandalone(kafkaService, {
       process.env.BENCH_RELAXED === '1' ? { 'flush.messages': '100000', 'flush.ms': '1000' } : {},
   },
 });
-const readyMs = Date.now() - t0;
-// CPU time to ready is steadier than wall time on a shared, loaded machine.
-const cpu = process.cpuUsage();
-process.stdout.write(
-  `READY ${s.service.endpoints().kafka} ${readyMs.toFixed(0)} ${((cpu.user + cpu.system) / 1000).toFixed(0)}\n`,
-);
+// Signal handlers before READY: a runner may stop us the moment it reads that line.
 const stop = async () => {
   await s.close();
   if (!process.env.BENCH_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
@@ -38,4 +33,11 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+const readyMs = Date.now() - t0;
+// CPU time to ready is steadier than wall time on a shared, loaded machine.
+const cpu = process.cpuUsage();
+process.stdout.write(
+  `READY ${s.service.endpoints().kafka} ${readyMs.toFixed(0)} ${((cpu.user + cpu.system) / 1000).toFixed(0)}\n`,
+);
+
 setInterval(() => {}, 1 << 30);
