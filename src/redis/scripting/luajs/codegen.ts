@@ -44,11 +44,17 @@ const ARITH: Record<string, string> = {
   '^': 'pow',
 };
 
-export function generate(main: FuncBody): Generated {
-  const g = new Gen();
+/**
+ * `isConstant(name)` says a global never changes for the life of the environment (Redis's
+ * globals are read-only): such globals are read once when the chunk is created, into a
+ * `G$<name>` constant, instead of a table lookup per use.
+ */
+export function generate(main: FuncBody, isConstant: (name: string) => boolean = () => false): Generated {
+  const g = new Gen(isConstant);
   const fnSrc = g.func(main, true);
+  const consts = [...g.hoisted].map((n) => `const G$${n} = gget(${q(n)});\n`).join('');
   return {
-    source: `"use strict";\nconst {${HELPERS}} = R;\nreturn ${fnSrc};\n`,
+    source: `"use strict";\nconst {${HELPERS}} = R;\n${consts}return ${fnSrc};\n`,
     globals: g.globals,
     methods: g.methods,
   };
@@ -80,6 +86,11 @@ function isPlainLiteral(e: Expr): boolean {
 
 class Gen {
   readonly globals = new Set<string>();
+  /** Constant globals read through a `G$<name>` binding. */
+  readonly hoisted = new Set<string>();
+
+  constructor(private readonly isConstant: (name: string) => boolean) {}
+
   methods = false;
   private ctx!: FnCtx;
   /** The line the current statement set; calls on other lines (multi-line statements) set theirs. */
@@ -424,6 +435,11 @@ class Gen {
         return this.localName(e.v);
       case 'global':
         this.globals.add(e.name);
+        if (this.isConstant(e.name)) {
+          // Lua names are [A-Za-z0-9_]: `G$<name>` is a valid identifier no local can take.
+          this.hoisted.add(e.name);
+          return `G$${e.name}`;
+        }
         return `gget(${q(e.name)})`;
       case 'index': {
         const d = this.desc(e.obj);

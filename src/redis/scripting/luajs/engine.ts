@@ -154,7 +154,9 @@ export class LuajsEngine {
     if (src.length > MAX_SOURCE_CHARS) return null;
     let gen;
     try {
-      gen = generate(parseChunk(src, 'user_script'));
+      // Globals other than KEYS/ARGV never change (the global table is read-only to scripts).
+      const gmap = this.G.hash as Map<LuaValue, LuaValue>;
+      gen = generate(parseChunk(src, 'user_script'), (n) => n !== 'KEYS' && n !== 'ARGV' && gmap.has(n));
     } catch {
       return null; // syntax errors: the interpreter reports them as today
     }
