@@ -3,7 +3,8 @@
 // rawset select tonumber tostring type unpack collectgarbage gcinfo).
 //
 // Argument errors are LuaError with `where: true`: the caller's line is prefixed when caught.
-import { LuaError, LuaTable, numberToString, stringToNumber, typeName } from './value.js';
+import { LuaError, LuaTable, stringToNumber, typeName } from './value.js';
+import { luaNumberToString as numberToString } from './lib/format.js';
 import type { LuaFunction, LuaValue } from './value.js';
 import { addressOf, EMPTY, type Runtime } from './rt.js';
 

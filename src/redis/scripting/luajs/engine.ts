@@ -13,7 +13,8 @@
 // written (nor published) yet is abandoned with BusyAbort, and the runtime re-runs it on fengari,
 // which yields and serves -BUSY / SCRIPT KILL. A script that already wrote runs to completion
 // synchronously (it could not be killed anyway, only -BUSY replies to others are lost).
-import { LuaError, LuaTable, numberToString } from './value.js';
+import { LuaError, LuaTable } from './value.js';
+import { luaNumberToString as numberToString } from './lib/format.js';
 import type { LuaFunction, LuaValue } from './value.js';
 import { createRuntime, type Runtime } from './rt.js';
 import { createBaseLib, READONLY_ERROR, type BaseLib } from './baselib.js';

@@ -6,7 +6,8 @@
 // operator); everything else is in a separate slow function. One Runtime exists per script
 // environment: it holds the current line (set by generated code before statements that can
 // fail) and the instruction budget.
-import { LuaError, LuaTable, LuaUserdata, numberToString, stringToNumber, typeName } from './value.js';
+import { LuaError, LuaTable, LuaUserdata, stringToNumber, typeName } from './value.js';
+import { luaNumberToString as numberToString } from './lib/format.js';
 import type { LuaFunction, LuaValue } from './value.js';
 
 /** Metatable chains longer than this are an error, as Lua 5.1's MAXTAGLOOP. */

@@ -1,30 +1,10 @@
-// Loads the luajs standard library (luajs/lib/, written separately) if it is present and loads.
-// Until it does, the engine runs without it and compile() sends scripts that use a library (or
-// string methods) to the fengari interpreter. The import is dynamic so that this module type-checks
-// and runs whatever state lib/ is in.
+// The luajs standard library (luajs/lib/) as the engine takes it: a factory of library tables.
+// NIMBUS_LUAJS_STDLIB=off starts luajs without it (a debugging switch: scripts that use a library
+// or string methods then run on the fengari interpreter).
+import { createStdlib as createLibs, type StdlibHooks } from './lib/index.js';
 import type { LuaTable } from './value.js';
 
-export interface StdlibHooksLike {
-  interrupt?: () => void;
-  index?: (t: LuaTable, k: unknown) => unknown;
-  lessThan?: (a: unknown, b: unknown) => boolean;
-}
-export type StdlibFactory = (hooks: StdlibHooksLike) => Record<string, LuaTable>;
-
-/** Why the library is missing (for logs and tests), or null when it loaded. */
-export let stdlibLoadError: string | null = null;
-
-async function load(): Promise<StdlibFactory | null> {
-  const path = './lib/index.js';
-  try {
-    const m = (await import(path)) as { createStdlib?: StdlibFactory };
-    if (typeof m.createStdlib === 'function') return m.createStdlib;
-    stdlibLoadError = 'lib/index.js has no createStdlib';
-  } catch (e) {
-    stdlibLoadError = e instanceof Error ? e.message : String(e);
-  }
-  return null;
-}
+export type StdlibFactory = (hooks: StdlibHooks) => Record<string, LuaTable>;
 
 export const createStdlib: StdlibFactory | null =
-  process.env['NIMBUS_LUAJS_STDLIB'] === 'off' ? null : await load();
+  process.env['NIMBUS_LUAJS_STDLIB'] === 'off' ? null : (hooks) => ({ ...createLibs(hooks) });

@@ -206,27 +206,6 @@ export function typeName(v: LuaValue): string {
   }
 }
 
-/** Lua 5.1's number → string (LUAI_NUMFFORMAT "%.14g"). */
-export function numberToString(n: number): string {
-  // Integers of up to 14 digits print as integers; from 1e14 on "%.14g" switches to exponents.
-  if (Number.isInteger(n) && Math.abs(n) < 1e14) return Object.is(n, -0) ? '-0' : String(n);
-  if (Number.isNaN(n)) return n > 0 ? 'nan' : '-nan';
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  const [mant, expStr] = n.toExponential(13).split('e') as [string, string];
-  const exp = Number(expStr);
-  if (exp < -4 || exp >= 14) {
-    const e = Math.abs(exp);
-    return `${stripZeros(mant)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' + e : e}`;
-  }
-  return stripZeros(n.toFixed(Math.max(0, 13 - exp)));
-}
-
-function stripZeros(s: string): string {
-  if (!s.includes('.')) return s;
-  s = s.replace(/0+$/, '');
-  return s.endsWith('.') ? s.slice(0, -1) : s;
-}
-
 const NUMERIC_RE =
   /^[ \t\n\v\f\r]*[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)[ \t\n\v\f\r]*$/;
 
