@@ -104,6 +104,16 @@ export function aclCheckCommand(
 }
 
 /**
+ * True when the client's user may run every command on every key and channel, so a caller can
+ * skip per-command checks while nothing can change the user (a running script: ACL commands are
+ * refused from scripts and while one is busy).
+ */
+export function aclAllowsEverything(c: Client): boolean {
+  const user = aclStore(c.server).getUser(c.user);
+  return user !== undefined && unrestricted(user);
+}
+
+/**
  * EXEC re-checks each queued command, since the user's rules may have changed after queueing
  * (multi.c). Returns Redis's "ACLs rules changed" error, or null when still allowed.
  */

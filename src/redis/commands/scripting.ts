@@ -27,7 +27,7 @@ import {
 import { CaptureReply, writeScriptReply } from '../scripting/capture-reply.js';
 import type { ScriptReply } from '../scripting/reply.js';
 import { resumeSuspended, suspendClient } from './streams-blocking.js';
-import { aclCheckCommand } from './acl.js';
+import { aclAllowsEverything, aclCheckCommand } from './acl.js';
 import { setScriptCallerLookup } from '../tracking.js';
 
 /** Commands scripts may not call even though their spec lacks `noscript` (they would block). */
@@ -47,6 +47,11 @@ interface ScriptingState {
   readonly capture: CaptureReply;
   fake: Client | null;
   caller: Client | null;
+  /**
+   * redis.call must check the caller's ACL rules: false for socket-less callers and for users
+   * allowed everything, decided once per script run (a script cannot change ACL users).
+   */
+  aclCheck: boolean;
   readOnly: boolean;
   /** Flags from an EVAL shebang or a function (no-writes …). */
   noWrites: boolean;
@@ -91,6 +96,7 @@ export function scriptingState(server: RedisServer): ScriptingState {
     capture,
     fake: null,
     caller: null,
+    aclCheck: false,
     readOnly: false,
     noWrites: false,
     libraries: new Map(),
@@ -122,7 +128,7 @@ function callFromScript(
   }
   // The script runs with its caller's ACL user (scriptVerifyACL), before the write-flag check.
   const caller0 = st.caller;
-  if (caller0 !== null && caller0.socket !== null) {
+  if (st.aclCheck && caller0 !== null) {
     const denied = aclCheckCommand(caller0, cmd, argv, 'lua');
     if (denied !== null)
       return { kind: 'error', text: 'ERR ACL failure in script: ' + denied.replace(/^NOPERM /, '') };
@@ -226,6 +232,7 @@ function runScript(
   const split = splitKeys(c);
   if (!split) return;
   st.caller = c;
+  st.aclCheck = c.socket !== null && !aclAllowsEverything(c);
   st.readOnly = readOnly;
   st.runtime.busyThresholdMs = busyThresholdMs(server);
   const owned = beginEffects(server);
@@ -244,6 +251,7 @@ function runScript(
 
 function finishScript(c: Client, st: ScriptingState, owned: boolean): void {
   st.caller = null;
+  st.aclCheck = false;
   st.readOnly = false;
   st.noWrites = false;
   endEffects(c.server, c, owned);

@@ -21,7 +21,8 @@ export class CaptureReply implements Reply {
   /** Starts capturing one command's reply. */
   reset(resp: RespVersion): void {
     this.resp = resp;
-    this.frames.length = 0;
+    // A guard, not a plain store: `length = 0` is a runtime call even on an empty array.
+    if (this.frames.length !== 0) this.frames.length = 0;
     this.result = undefined;
     this.done = false;
   }
