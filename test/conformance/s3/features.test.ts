@@ -29,6 +29,7 @@ import {
   DeleteBucketTaggingCommand,
   GetBucketLocationCommand,
 } from '@aws-sdk/client-s3';
+import { s3TestClient } from './client.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
 import { s3Service, type S3Config } from '../../../src/s3/index.js';
@@ -45,12 +46,7 @@ before(async () => {
     config: { lifecycleIntervalMs: 60_000 },
   });
   url = svc.gatewayUrl!;
-  s3 = new S3Client({
-    endpoint: url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  s3 = s3TestClient(url);
   await s3.send(new CreateBucketCommand({ Bucket: 'feat' }));
 });
 
@@ -224,12 +220,7 @@ describe('browser features', () => {
 
 describe('bucket configuration and copies', () => {
   it('stores and returns policy, tagging, location; UploadPartCopy copies a range', async () => {
-    const c = new S3Client({
-      endpoint: url,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const c = s3TestClient(url);
     c.config.systemClockOffset = clock.now() - Date.now();
     try {
       await c.send(new CreateBucketCommand({ Bucket: 'cfg' }));
@@ -307,13 +298,7 @@ describe('bucket configuration and copies', () => {
 
 describe('multipart checksums', () => {
   it('computes COMPOSITE CRC32C and FULL_OBJECT CRC32 checksums', async () => {
-    const fresh = new S3Client({
-      endpoint: url,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      systemClockOffset: 0,
-    });
+    const fresh = s3TestClient(url, { systemClockOffset: 0 });
     // The ManualClock has moved days ahead; sign with its time so the skew check passes.
     fresh.config.systemClockOffset = clock.now() - Date.now();
     try {

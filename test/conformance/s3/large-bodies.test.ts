@@ -18,6 +18,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { s3TestClient } from './client.js';
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
 import { s3Service, type S3Config } from '../../../src/s3/index.js';
 
@@ -37,12 +38,7 @@ for (const writeWorkers of [1, 0] as const) {
     before(async () => {
       svc = await startStandalone(s3Service, { serveGateway: true, config: { writeWorkers } });
       url = svc.gatewayUrl!;
-      s3 = new S3Client({
-        endpoint: url,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
+      s3 = s3TestClient(url);
       await s3.send(new CreateBucketCommand({ Bucket: 'large' }));
     });
 

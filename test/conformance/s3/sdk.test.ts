@@ -33,6 +33,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { s3TestClient } from './client.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startStandalone, type StandaloneService } from '../../../src/platform/testing.js';
@@ -43,13 +44,7 @@ let s3: S3Client;
 let url: string;
 
 function client(extra: Record<string, unknown> = {}): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    ...extra,
-  });
+  return s3TestClient(url, extra);
 }
 
 async function text(body: unknown): Promise<string> {
