@@ -24,6 +24,7 @@ import { MAX_SOURCE_CHARS } from './lexer.js';
 import { isErrorReply, type ScriptReply } from '../reply.js';
 import { createHash } from 'node:crypto';
 import type { StdlibFactory } from './stdlib-loader.js';
+import type { Stdlib } from './lib/index.js';
 
 /** convert.ts's MAX_NESTING_DEPTH (not imported: that module loads fengari). */
 export const MAX_REPLY_DEPTH = 1000;
@@ -81,13 +82,11 @@ export interface LuajsHost {
   busyThresholdMs(): number;
 }
 
-/** Library tables by global name (string, table, math, cjson, bit, struct, cmsgpack). */
-export type Stdlib = Record<string, LuaTable>;
 
 /** Globals the interpreter has and this engine does not: scripts naming them stay on fengari. */
 const INTERPRETER_ONLY = ['coroutine', 'loadstring', 'rawlen'];
 /** The library globals; without the stdlib, scripts naming them stay on fengari. */
-const LIBRARY_GLOBALS = ['string', 'table', 'math', 'cjson', 'bit', 'struct', 'cmsgpack'];
+const LIBRARY_GLOBALS: ReadonlyArray<keyof Stdlib> = ['string', 'table', 'math', 'cjson', 'bit', 'struct', 'cmsgpack'];
 
 export interface CompiledScript {
   readonly main: LuaFunction;
