@@ -33,8 +33,8 @@ import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
-import { spawn } from 'node:child_process';
+import { IPC, startChild, startNimbus } from './child.mjs';
+import { runFloors } from './floors.mjs';
 import { S3Client, CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -52,7 +52,9 @@ const CLIENT_KINDS = opt('clients', 'sdk,raw,wire').split(',');
 /** `--baseline <dir>`: another build's dist/src (e.g. a git worktree of an older commit), run as `base`. */
 const BASELINE = opt('baseline', null);
 const TARGETS = opt('targets', BASELINE ? 'nimbus,base,s3rver' : 'nimbus,s3rver').split(',');
-const PHASES = opt('phases', 'small,large').split(',');
+const PHASES = opt('phases', 'floors,small,large').split(',');
+/** Interleaved rounds of the floors phase (see floors.mjs). */
+const FLOOR_ROUNDS = Number(opt('floor-rounds', 5));
 const CLIENTS = 16;
 const SMALL_BYTES = 4096;
 const MiB = 1024 * 1024;
@@ -69,75 +71,6 @@ if (TARGETS.includes('nimbus') && !existsSync(join(dist, 's3/index.js'))) {
 const mbps = (bytes, ms) => bytes / MiB / (ms / 1000);
 
 // ---- child processes ------------------------------------------------------------------------
-
-/**
- * Runs `code` (an ES module body that prints `URL <base>` once listening) in a child process, so
- * the load generator (this process) does not share its event loop and RSS is the server's own.
- */
-async function startChild(code, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    cwd: process.cwd(),
-  });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /URL (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (c) => reject(new Error(`server exited (${c})`)));
-  });
-  child.stdout.resume();
-  // Replies are tagged and answered in order per kind: the RSS sampler and CPU reads interleave.
-  const waiting = { rss: [], cpu: [] };
-  child.on('message', ([what, value]) => waiting[what].shift()?.(value));
-  const ask = (what) =>
-    new Promise((resolve) => {
-      waiting[what].push(resolve);
-      child.send(what);
-    });
-  const rss = () => ask('rss');
-  const cpuBoth = () => ask('cpu');
-  const cpu = async () => (await cpuBoth())[0];
-  const stop = () =>
-    new Promise((r) => {
-      child.once('exit', r);
-      child.send('stop');
-    });
-  return { url, rss, cpu, cpuBoth, stop };
-}
-
-// 'cpu' answers [all threads, main thread] in µs; the main thread's share is read from /proc
-// (clock ticks; NaN where there is no /proc), since Node 20 has no per-thread CPU API.
-const IPC = `
-  const { readFileSync: readProc } = await import('node:fs');
-  const mainThreadUs = () => {
-    try {
-      const st = readProc('/proc/self/task/' + process.pid + '/stat', 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) * 10000;
-    } catch { return NaN; }
-  };
-  process.on('message', async (m) => {
-    if (m === 'rss') process.send(['rss', process.memoryUsage().rss]);
-    if (m === 'cpu') { const c = process.cpuUsage(); process.send(['cpu', [c.user + c.system, mainThreadUs()]]); }
-    if (m === 'stop') { await stop(); process.exit(0); }
-  });`;
-
-function startNimbus(distDir = dist, config = {}) {
-  const imp = (p) => JSON.stringify(pathToFileURL(join(distDir, p)).href);
-  const extra = (process.env.NIMBUS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return startChild(
-    `const { startStandalone } = await import(${imp('platform/testing.js')});
-     const { s3Service } = await import(${imp('s3/index.js')});
-     const s = await startStandalone(s3Service, { serveGateway: true, config: ${JSON.stringify(config)} });
-     const stop = () => s.close();
-     console.log('URL ' + s.gatewayUrl);
-     ${IPC}`,
-    extra,
-  );
-}
 
 function startS3rver() {
   return startChild(`
@@ -559,15 +492,36 @@ console.log(
 );
 const putLimit = Math.min(limits.md5, limits.disk);
 const starters = {
-  nimbus: () => startNimbus(),
+  nimbus: () => startNimbus(dist),
   // The same build with one write worker (hash + write of large bodies off the event loop thread),
   // whatever the CPU count; the default has none below 4 CPUs.
   nimbus1w: () => startNimbus(dist, { writeWorkers: 1 }),
   base: () => startNimbus(BASELINE),
   s3rver: startS3rver,
 };
+// The floors: what minimal servers (Node, nginx) reach on the same file and body in the same
+// run, interleaved with Nimbus (node:http client; curl too when installed).
+const floorAgent = new Agent({ keepAlive: true });
+const floorIo = {
+  get: (url) => rawCall(floorAgent, url, 'GET', new URL(url).pathname + new URL(url).search),
+  put: (url, n) => rawStreamPut(floorAgent, url, new URL(url).pathname, n),
+};
+const floors = PHASES.includes('floors')
+  ? await runFloors({
+      bytes: LARGE_BYTES,
+      rounds: FLOOR_ROUNDS,
+      io: floorIo,
+      startLoopback,
+      startTarget: starters.nimbus,
+    })
+  : { nodeRead: NaN, nginx: NaN, nodePut: NaN };
+floorAgent.destroy();
+const floorPct = (x, floor) =>
+  Number.isNaN(floor) ? '' : `, ${((100 * x) / floor).toFixed(0)}% of ${floor.toFixed(0)}`;
 const results = {};
-for (const kind of CLIENT_KINDS) {
+// `--phases floors` alone runs no targets.
+const targetPhases = PHASES.includes('small') || PHASES.includes('large');
+for (const kind of targetPhases ? CLIENT_KINDS : []) {
   for (const name of TARGETS) {
     const server = await starters[name]();
     const client =
@@ -583,8 +537,10 @@ for (const kind of CLIENT_KINDS) {
         `${kind.padEnd(3)} ${name.padEnd(8)} 4KiB PUT ${r.put.ops.toFixed(0)} ops/s · GET ${r.get.ops.toFixed(0)} ops/s ` +
           `(CPU µs/op server ${r.put.serverCpuUs.toFixed(0)}/${r.get.serverCpuUs.toFixed(0)}, client ` +
           `${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)}) · ${LARGE_MIB}MiB PUT ` +
-          `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)) · ` +
-          `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback) · ` +
+          `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)` +
+          `${floorPct(r.putBest, floors.nodePut)} node-put) · ` +
+          `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback` +
+          `${floorPct(r.getBest, floors.nodeRead)} node-read${floorPct(r.getBest, floors.nginx)} nginx) · ` +
           `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB ` +
           `(main thread ${r.putMainMsPerMiB.toFixed(2)}/${r.getMainMsPerMiB.toFixed(2)}) · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
       );
