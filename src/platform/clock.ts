@@ -3,6 +3,8 @@
  * cycles, retention, health checks) runs on ticks of this clock, so tests can drive time with a
  * ManualClock instead of sleeping.
  */
+import { performance } from 'node:perf_hooks';
+
 export interface Timer {
   cancel(): void;
 }
@@ -18,12 +20,15 @@ export interface Clock {
   after(delayMs: number, fn: () => void): Timer;
 }
 
+/** perf_hooks' object: the global `performance` is a lazy accessor, a getter call on every read. */
+const monotonic = performance.now.bind(performance);
+
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
   }
   monotonicMs(): number {
-    return performance.now();
+    return monotonic();
   }
   every(intervalMs: number, fn: () => void): Timer {
     const h = setInterval(fn, Math.max(1, intervalMs));

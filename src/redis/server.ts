@@ -135,6 +135,12 @@ export class RedisServer {
   private readonly readBuffer = Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES);
   private flushScheduled = false;
   private inBatch = false;
+  /**
+   * Inside a batch, the monotonic time the last command ended (or the batch began): the next
+   * command's start. One clock read per command instead of two; the difference is the parse of the
+   * next request, well under a microsecond. Set by beginBatch wherever inBatch becomes true.
+   */
+  private batchMonoMs = 0;
   private timers: Timer[] = [];
   /** Watched keys: "db:key" → clients. */
   private readonly watchers = new Map<string, Set<Client>>();
@@ -269,7 +275,7 @@ export class RedisServer {
     this.stats.netInputBytes += n;
     c.lastInteractionMs = this.keyspace.nowMs = this.clock.now();
     c.parser.feed(buf, n);
-    this.inBatch = true;
+    this.beginBatch();
     try {
       this.processInput(c);
     } finally {
@@ -325,7 +331,7 @@ export class RedisServer {
       if (c.held.length === 0 && !c.socket?.isPaused()) continue;
       const held = c.held;
       c.held = [];
-      this.inBatch = true;
+      this.beginBatch();
       try {
         for (const argv of held) this.execute(c, argv);
         this.processInput(c);
@@ -335,6 +341,11 @@ export class RedisServer {
       c.socket?.resume();
     }
     this.flushPending();
+  }
+
+  private beginBatch(): void {
+    this.inBatch = true;
+    this.batchMonoMs = this.clock.monotonicMs();
   }
 
   /** Dispatches one request: lookup, checks, MULTI queueing, then call(). */
@@ -400,7 +411,7 @@ export class RedisServer {
     ks.noTouch = c.noTouch;
     if (this.monitors.size > 0 && !cmd.skipMonitor) this.feedMonitors(c);
     c.lastCommand = cmd.fullName;
-    const t0 = this.clock.monotonicMs();
+    const t0 = this.inBatch ? this.batchMonoMs : this.clock.monotonicMs();
     if (c.replyMode === 'off' || c.replyMode === 'skip') c.out.enabled = false;
     try {
       (cmd.handler as (c: Client) => void)(c);
@@ -414,7 +425,9 @@ export class RedisServer {
     if (c.replyMode === 'skip') c.replyMode = 'on';
     c.out.enabled = c.replyMode === 'on';
     if (this.afterCommand !== null) this.afterCommand(c, cmd);
-    const us = Math.round((this.clock.monotonicMs() - t0) * 1000);
+    const t1 = this.clock.monotonicMs();
+    this.batchMonoMs = t1;
+    const us = Math.round((t1 - t0) * 1000);
     ks.settle();
     ks.noTouch = false;
     if (ks.usedBytes + BASE_MEMORY_BYTES > this.peakMemory) this.peakMemory = ks.usedBytes + BASE_MEMORY_BYTES;

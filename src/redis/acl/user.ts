@@ -177,10 +177,37 @@ export class AclUser {
   root = new Selector();
   selectors: Selector[] = [];
 
+  /** allowsEverything()'s answer, computed once; every rule applied clears it. */
+  private allowsEverythingMemo: boolean | null = null;
+
   constructor(readonly name: string) {}
+
+  /**
+   * True when the user may run every command on every key and channel (the default user unless
+   * restricted), so the per-command check can skip key extraction. Remembered because the server
+   * asks for every command; the store replaces user objects on ACL SETUSER/LOAD rather than
+   * editing them, and apply() forgets the answer anyway.
+   */
+  allowsEverything(): boolean {
+    let m = this.allowsEverythingMemo;
+    if (m === null) {
+      const s = this.root;
+      const r = s.rules[0];
+      m =
+        s.rules.length === 1 &&
+        r !== undefined &&
+        r.allow &&
+        r.kind === 'all' &&
+        s.keys.some((k) => k.pattern === '*' && k.read && k.write) &&
+        s.channels.includes('*');
+      this.allowsEverythingMemo = m;
+    }
+    return m;
+  }
 
   /** Applies one SETUSER rule; throws AclRuleError with Redis's reason text. */
   apply(rule: string, catalog: CommandCatalog, allChannelsByDefault = false): void {
+    this.allowsEverythingMemo = null;
     const lower = rule.toLowerCase();
     switch (lower) {
       case 'on':

@@ -60,23 +60,6 @@ function aclFilePath(server: RedisServer): string | null {
   return isAbsolute(p) || server.dataDir === '' ? p : join(server.dataDir, p);
 }
 
-/**
- * A user allowed every command, key and channel (the default user unless restricted): the
- * per-command check can skip key extraction for it, which keeps the common case cheap.
- */
-function unrestricted(u: AclUser): boolean {
-  const s = u.root;
-  const r = s.rules[0];
-  return (
-    s.rules.length === 1 &&
-    r !== undefined &&
-    r.allow &&
-    r.kind === 'all' &&
-    s.keys.some((k) => k.pattern === '*' && k.read && k.write) &&
-    s.channels.includes('*')
-  );
-}
-
 function clientInfo(c: Client): string {
   return `id=${c.id} addr=${c.remoteAddress()} laddr=${c.localAddress()} name=${c.name} user=${c.user} db=${c.db.id} cmd=${c.lastCommand}`;
 }
@@ -99,7 +82,7 @@ export function aclCheckCommand(
   const store = aclStore(c.server);
   const user = store.getUser(c.user);
   if (!user) return `NOPERM User ${c.user} has no permissions to run the '${cmd.fullName}' command`;
-  if (unrestricted(user)) return null;
+  if (user.allowsEverything()) return null;
   return store.check(user, requestFor(store, cmd, argv), context, clientInfo(c));
 }
 
@@ -110,7 +93,7 @@ export function aclCheckCommand(
  */
 export function aclAllowsEverything(c: Client): boolean {
   const user = aclStore(c.server).getUser(c.user);
-  return user !== undefined && unrestricted(user);
+  return user !== undefined && user.allowsEverything();
 }
 
 /**

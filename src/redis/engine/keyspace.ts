@@ -445,6 +445,8 @@ export class Keyspace {
 
   /** Databases with keys touched by the current command (see Database.pendingKeys). */
   private readonly pendingDbs: Database[] = [];
+  /** Used length of pendingDbs (a count: setting an array's length is a runtime call per command). */
+  private pendingDbCount = 0;
   private readonly pool: PoolEntry[] = [];
 
   constructor(databases = DATABASES_DEFAULT) {
@@ -463,7 +465,7 @@ export class Keyspace {
   willChange(db: Database, key: string, current: RedisValue | undefined): void {
     if (!db.pendingListed) {
       db.pendingListed = true;
-      this.pendingDbs.push(db);
+      this.pendingDbs[this.pendingDbCount++] = db;
     } else if (db.hasPending(key)) return;
     db.addPending(key, current === undefined ? 0 : estimateBytes(key, current));
     const hooks = this.beforeChangeHooks;
@@ -472,9 +474,10 @@ export class Keyspace {
 
   /** Updates memory accounting for keys touched by the last command. */
   settle(): void {
+    const count = this.pendingDbCount;
+    if (count === 0) return;
     const dbs = this.pendingDbs;
-    if (dbs.length === 0) return;
-    for (let i = 0; i < dbs.length; i++) {
+    for (let i = 0; i < count; i++) {
       const db = dbs[i] as Database;
       db.pendingListed = false;
       let delta = 0;
@@ -489,7 +492,7 @@ export class Keyspace {
       db.bytes += delta;
       this.usedBytes += delta;
     }
-    dbs.length = 0;
+    this.pendingDbCount = 0;
   }
 
   setPolicy(policy: MaxmemoryPolicy): void {

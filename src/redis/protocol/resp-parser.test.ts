@@ -120,6 +120,52 @@ test('fuzz: encode → parse round-trips argv through any chunking', () => {
   );
 });
 
+/** Every request and the error (if any) from feeding `bytes` in `step`-byte chunks. */
+function outcome(bytes: Buffer, step: number, maxBulk: number): { reqs: string[][]; error: string | null } {
+  const p = new RespParser({ protoMaxBulkLenBytes: maxBulk });
+  const reqs: string[][] = [];
+  try {
+    for (let i = 0; i < bytes.length; i += step) {
+      p.feed(bytes.subarray(i, i + step));
+      for (let r = p.next(); r !== null; r = p.next()) reqs.push(r);
+    }
+  } catch (e) {
+    if (!(e instanceof RespProtocolError)) throw e;
+    return { reqs, error: e.message };
+  }
+  return { reqs, error: null };
+}
+
+test('fuzz: whole requests (the one-pass fast path) parse exactly as byte-at-a-time input (the general path)', () => {
+  // Fed one byte at a time, no request is ever whole when parsing starts, so every header goes
+  // through the general path; fed at once, well-formed requests take the fast path. Mutating valid
+  // streams with protocol bytes hits the fast path's every bail-out (odd digits, zero and negative
+  // counts, missing '$', lengths over the limit, short payloads).
+  const byte = fc.integer({ min: 0, max: 255 }).map((n) => String.fromCharCode(n));
+  const arg = fc.oneof(fc.string({ unit: byte, maxLength: 20 }), fc.string({ unit: byte, minLength: 15, maxLength: 40 }));
+  const noise = fc.constantFrom(...'*$\r\n0123456789-+ a'.split('').map((ch) => ch.charCodeAt(0)));
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.nat(), noise), { maxLength: 3 }),
+      fc.integer({ min: 8, max: 64 }),
+      (reqs, mutations, maxBulk) => {
+        const bytes = Buffer.concat(reqs.map(encode));
+        for (const [at, v] of mutations) bytes[at % bytes.length] = v;
+        assert.deepEqual(outcome(bytes, bytes.length, maxBulk), outcome(bytes, 1, maxBulk));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+test('short and long arguments decode to the same latin1 strings (JS and native decoders)', () => {
+  const all = Array.from({ length: 40 }, (_, i) => String.fromCharCode(...Array.from({ length: i }, (_, j) => (j * 37 + i * 11) % 256)));
+  const p = new RespParser();
+  p.feed(Buffer.concat(all.map((a) => encode(['SET', a, a]))));
+  assert.deepEqual(parseAll(p), all.map((a) => ['SET', a, a]));
+});
+
 test('reply writer: RESP2 and RESP3 encodings', () => {
   const r2 = new RespReply(2);
   r2.map(1);

@@ -116,6 +116,8 @@ export class RespParser {
       if (this.remaining === 0 && !this.inRequest) {
         if (this.pos >= this.end) return null;
         if (this.buf[this.pos] === 42 /* '*' */) {
+          const whole = this.wholeRequest();
+          if (whole !== null) return whole;
           const r = this.readCount();
           if (r === null) return null;
           if (r <= 0) continue;
@@ -139,6 +141,61 @@ export class RespParser {
       this.inRequest = false;
       return argv;
     }
+  }
+
+  /**
+   * The fast path: a whole, plainly formed request (`*<n>` with 1 <= n <= FAST_ARGC_MAX, each
+   * `$<len>` a canonical length within proto-max-bulk-len, every byte already buffered) parsed in
+   * one pass, header digits read as they are scanned. Anything else (incomplete, zero or negative
+   * counts, odd digits, errors) returns null without consuming a byte, and the general path below
+   * parses it with its exact error texts.
+   */
+  private wholeRequest(): string[] | null {
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.pos + 1;
+    if (p >= end) return null;
+    let c = buf[p] as number;
+    if (c < 49 || c > 57) return null;
+    let n = c - 48;
+    for (;;) {
+      if (++p >= end) return null;
+      c = buf[p] as number;
+      if (c === CR) break;
+      if (c < 48 || c > 57 || n > FAST_ARGC_MAX) return null;
+      n = n * 10 + c - 48;
+    }
+    if (n > FAST_ARGC_MAX) return null;
+    p += 2;
+    const max = this.limits.protoMaxBulkLenBytes;
+    const argv = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      if (p + 1 >= end || buf[p] !== 36 /* '$' */) return null;
+      c = buf[++p] as number;
+      let len: number;
+      if (c === 48) {
+        len = 0;
+        if (buf[++p] !== CR) return null;
+      } else {
+        if (c < 49 || c > 57) return null;
+        len = c - 48;
+        for (;;) {
+          if (++p >= end) return null;
+          c = buf[p] as number;
+          if (c === CR) break;
+          if (c < 48 || c > 57 || len > FAST_BULK_LEN_MAX) return null;
+          len = len * 10 + c - 48;
+        }
+      }
+      if (len > max) return null;
+      p += 2;
+      if (p + len + 2 > end) return null;
+      argv[i] = i === 0 && len <= NAME_INTERN_MAX_BYTES ? internName(buf, p, len) : argString(buf, p, len);
+      p += len + 2;
+    }
+    this.pos = p;
+    this.lastWasInline = false;
+    return argv;
   }
 
   /** Parses `*<n>\r\n`; returns null when incomplete. */
@@ -192,7 +249,7 @@ export class RespParser {
         return false;
       }
       const argv = this.argv;
-      argv.push(argv.length === 0 && len <= NAME_INTERN_MAX_BYTES ? internName(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
+      argv.push(argv.length === 0 && len <= NAME_INTERN_MAX_BYTES ? internName(buf, this.pos, len) : argString(buf, this.pos, len));
       this.argvBytes += len;
       this.pos += len + 2;
       this.bulkLen = -1;
@@ -220,6 +277,11 @@ export class RespParser {
   }
 }
 
+/** Requests with more arguments than this take the general path (their size dwarfs the saving). */
+const FAST_ARGC_MAX = 1024;
+/** Bulk lengths the fast path reads (it stops accumulating digits past this; the general path takes over). */
+const FAST_BULK_LEN_MAX = 2 ** 40;
+
 /** Header lines (`*2`, `$16`) are a few bytes: scanning them in JS beats a native indexOf call. */
 const SHORT_SCAN_BYTES = 24;
 
@@ -230,6 +292,63 @@ function findCR(buf: Buffer, from: number, end: number): number {
   if (stop === end) return -1;
   const i = buf.indexOf(CR, stop);
   return i < end ? i : -1;
+}
+
+/** Arguments up to this long are decoded in JS (shortLatin1) rather than by a native call. */
+const SHORT_ARG_BYTES = 16;
+/** String.fromCharCode, typed to take the buffer's possibly-undefined indexed reads. */
+const F = String.fromCharCode as (...codes: Array<number | undefined>) => string;
+
+/**
+ * buf[s, s + n) as a latin1 string for n <= SHORT_ARG_BYTES. `String.fromCharCode` with the bytes
+ * as arguments builds the same flat one-byte string as `Buffer#latin1Slice`, in about a third of
+ * the time (~30 ns against ~90 ns for a 16-byte key on this machine): the native call's fixed cost
+ * dominates short arguments, which most keys and values are.
+ */
+function shortLatin1(b: Buffer, s: number, n: number): string {
+  switch (n) {
+    case 0:
+      return '';
+    case 1:
+      return F(b[s]);
+    case 2:
+      return F(b[s], b[s + 1]);
+    case 3:
+      return F(b[s], b[s + 1], b[s + 2]);
+    case 4:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8]);
+    case 10:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9]);
+    case 11:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10]);
+    case 12:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11]);
+    case 13:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12]);
+    case 14:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13]);
+    case 15:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14]);
+    case 16:
+      return F(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15]);
+    default:
+      return b.latin1Slice(s, s + n);
+  }
+}
+
+/** An argument's string: short ones in JS, longer ones natively. */
+function argString(b: Buffer, s: number, n: number): string {
+  return n <= SHORT_ARG_BYTES ? shortLatin1(b, s, n) : b.latin1Slice(s, s + n);
 }
 
 /** Command names up to this length are interned (the longest real one is 23 bytes). */
@@ -255,7 +374,7 @@ function internName(buf: Buffer, start: number, len: number): string {
       }
     if (same) return hit;
   }
-  const s = buf.latin1Slice(start, start + len);
+  const s = argString(buf, start, len);
   if (hit === undefined && internedNames.size < NAME_INTERN_MAX_ENTRIES) internedNames.set(h, s);
   return s;
 }
