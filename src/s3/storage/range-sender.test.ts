@@ -1,7 +1,8 @@
 /**
  * GET body sender: ranges across several files arrive byte-exact through a slow, back-pressured
- * writable (buffers are reused only after the writable took them); a destroyed writable ends the
- * send early; a file shorter than its range is an error.
+ * writable (buffers are reused only after the writable took them); no more than READ_AHEAD writes
+ * are outstanding within a range; a destroyed writable ends the send early; a file shorter than
+ * its range is an error.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { READ_CHUNK_BYTES, sendRanges } from './range-sender.js';
+import { READ_AHEAD, READ_CHUNK_BYTES, sendRanges } from './range-sender.js';
 
 let dir: string;
 before(() => {
@@ -50,6 +51,35 @@ describe('sendRanges', () => {
     );
     await new Promise<void>((r) => sink.end(r));
     assert.ok(Buffer.concat(received).equals(Buffer.concat([a.subarray(100), b.subarray(0, 10)])));
+  });
+
+  it('keeps at most READ_AHEAD writes unacknowledged within a range', async () => {
+    const a = randomBytes(READ_CHUNK_BYTES * 6 + 5);
+    writeFileSync(join(dir, 'e'), a);
+    let outstanding = 0;
+    let peak = 0;
+    const received: Buffer[] = [];
+    const sink = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _enc, cb) {
+        received.push(Buffer.from(chunk));
+        setTimeout(cb, 3);
+      },
+    });
+    // Counted at the Writable's door: writes handed over minus callbacks received.
+    const write = sink.write.bind(sink);
+    sink.write = ((chunk: Buffer, cb: (err?: Error | null) => void) => {
+      peak = Math.max(peak, ++outstanding);
+      return write(chunk, (err) => {
+        outstanding--;
+        cb(err);
+      });
+    }) as typeof sink.write;
+    await sendRanges([{ path: join(dir, 'e'), from: 0, to: a.length - 1 }], sink);
+    await new Promise<void>((r) => sink.end(r));
+    assert.ok(Buffer.concat(received).equals(a));
+    assert.ok(peak <= READ_AHEAD, `peak ${peak} outstanding writes`);
+    assert.ok(peak >= 2, 'reads should overlap the writes');
   });
 
   it('stops when the writable is destroyed', async () => {

@@ -1,22 +1,33 @@
 /**
- * GET bodies: byte ranges of blob files written to a response with a small read-ahead and reused
- * buffers. `fs.createReadStream(...).pipe(res)` paused the file stream every time the socket was
- * full and read the next chunk only after 'drain', allocated a fresh buffer per read, and ran
- * Readable/pipe machinery per chunk (about a quarter of a GET's main-thread samples in `perf`,
- * next to the unavoidable copy into the socket). Here READ_AHEAD reads are in flight while the
- * socket drains, and a buffer goes back to the free list once the socket has taken its bytes
- * (the write callback), so a GET allocates at most READ_AHEAD + what the socket holds.
+ * GET bodies: byte ranges of blob files written to a response from a small ring of reused
+ * buffers. A buffer is read (libuv pool), written to the response in file order, and read again
+ * only once the socket has taken its bytes (the write callback); so at most READ_AHEAD buffers
+ * are out at a time, reads overlap the sending, and the ring itself is the back-pressure: no
+ * 'drain' wait and no promise per chunk.
+ *
+ * `createReadStream().pipe(res)` (session 2) paused the file stream whenever the socket was full,
+ * read the next chunk only after 'drain' and allocated a buffer per read. Session 3's sender kept
+ * 3 reads of 256 KiB ahead but awaited a promise per chunk and 'drain' before each next write.
+ * Measured in one run with curl as the client (so that the client is not the limit; node:http
+ * as the client is itself the limit at 1-2 ms of CPU per MiB), server CPU per MiB of a 64 MiB
+ * GET: session 3's sender 0.75-0.78 ms, this ring with 256 KiB × 3 0.62-0.71, with 1 MiB × 2
+ * 0.37-0.39 (1 MiB × 1 0.40-0.47, 512 KiB × 1 0.46-0.51). Bigger chunks mean fewer pool round
+ * trips, syscalls and wake-ups; more buffers ahead keep the socket full, which `strace` shows as
+ * partial writes, EAGAIN and POLLOUT re-arming when the client is slow. See docs/s3.md.
  */
-import { read, type promises } from 'node:fs';
+import { read } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
-/** Bytes per file read and per socket write (256 KiB measured fastest over loopback here). */
-export const READ_CHUNK_BYTES = 256 * 1024;
-/** File reads in flight ahead of the socket. */
-export const READ_AHEAD = 3;
-/** Free read buffers kept per response (beyond it they are left to the GC). */
-const FREE_BUFFERS_MAX = 2 * READ_AHEAD;
+/** Bytes per file read and per socket write. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Buffers per response: being read, or written and not yet taken by the socket (a response holds
+ * READ_AHEAD × READ_CHUNK_BYTES, twice that briefly where one range hands over to the next).
+ */
+export const READ_AHEAD = 2;
+/** Free read buffers kept per response between its ranges (beyond it they are left to the GC). */
+const FREE_BUFFERS_MAX = READ_AHEAD;
 
 /** Bytes [from, to] (inclusive) of one file. */
 export interface FileRange {
@@ -33,68 +44,107 @@ export async function sendRanges(ranges: FileRange[], out: Writable): Promise<vo
   const free: Buffer[] = [];
   for (const r of ranges) {
     if (out.destroyed) return;
-    await sendRange(r, out, free);
-  }
-}
-
-async function sendRange(r: FileRange, out: Writable, free: Buffer[]): Promise<void> {
-  const fh = await open(r.path, 'r');
-  const reads: Array<Promise<Buffer>> = [];
-  let pos = r.from;
-  const stop = r.to + 1;
-  const startRead = (): void => {
-    const n = Math.min(READ_CHUNK_BYTES, stop - pos);
-    const buf = free.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
-    const p = readFully(fh, buf, n, pos);
-    p.catch(() => undefined); // awaited in order below; this only marks it handled meanwhile
-    reads.push(p);
-    pos += n;
-  };
-  try {
-    while (reads.length < READ_AHEAD && pos < stop) startRead();
-    while (reads.length > 0) {
-      const chunk = await reads.shift()!;
-      if (pos < stop) startRead();
-      if (out.destroyed) return;
-      const whole = Buffer.from(chunk.buffer, chunk.byteOffset, READ_CHUNK_BYTES);
-      const ok = out.write(chunk, () => {
-        if (free.length < FREE_BUFFERS_MAX) free.push(whole);
-      });
-      if (!ok && !out.destroyed) await drained(out);
+    const fh = await open(r.path, 'r');
+    try {
+      // The fd must outlive every read: RangeSend settles only when none is in flight.
+      await new RangeSend(fh.fd, r, out, free).done;
+    } finally {
+      await fh.close();
     }
-  } finally {
-    // The fd must outlive every read still in flight.
-    await Promise.allSettled(reads);
-    await fh.close();
   }
 }
 
-/** Reads exactly `n` bytes at `position` into `buf` (a file shorter than that is an error). */
-function readFully(fh: promises.FileHandle, buf: Buffer, n: number, position: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let got = 0;
-    const step = (): void => {
-      read(fh.fd, buf, got, n - got, position + got, (err, k) => {
-        if (err) return reject(err);
-        if (k === 0) return reject(new Error(`blob ended ${n - got} bytes early`));
-        got += k;
-        if (got < n) step();
-        else resolve(buf.subarray(0, n));
-      });
-    };
-    step();
-  });
+/** One read chunk, in file order: filled by its read, then written. */
+interface Slot {
+  buf: Buffer;
+  n: number;
+  ready: boolean;
 }
 
-/** Resolves on 'drain', or on 'close' when the socket goes away first. */
-function drained(out: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.on('drain', done);
-    out.on('close', done);
-  });
+/** The ring for one range. `done` settles once every chunk is written (or `out` closed) and no read is in flight. */
+class RangeSend {
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (err: unknown) => void;
+  private pos: number;
+  private readonly stop: number;
+  /** Reads in flight or finished and waiting for their turn, in file order. */
+  private readonly queue: Slot[] = [];
+  private readsInFlight = 0;
+  /** Buffers read or written and not yet taken by the socket. */
+  private held = 0;
+  private error: unknown = null;
+  private closed = false;
+
+  constructor(
+    private readonly fd: number,
+    r: FileRange,
+    private readonly out: Writable,
+    private readonly free: Buffer[],
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.pos = r.from;
+    this.stop = r.to + 1;
+    this.onClose = this.onClose.bind(this);
+    out.once('close', this.onClose);
+    this.fill();
+    this.settle();
+  }
+
+  /** Starts reads until READ_AHEAD buffers are out or the range is all read. */
+  private fill(): void {
+    while (this.held < READ_AHEAD && this.pos < this.stop && !this.closed && this.error === null) {
+      const n = Math.min(READ_CHUNK_BYTES, this.stop - this.pos);
+      const buf = (n === READ_CHUNK_BYTES && this.free.pop()) || Buffer.allocUnsafeSlow(n);
+      const slot: Slot = { buf, n, ready: false };
+      this.queue.push(slot);
+      this.held++;
+      this.readsInFlight++;
+      this.readInto(slot, 0, this.pos);
+      this.pos += n;
+    }
+  }
+
+  /** Reads slot bytes [got, n) at `position + got`; a short read continues, end of file is an error. */
+  private readInto(slot: Slot, got: number, position: number): void {
+    read(this.fd, slot.buf, got, slot.n - got, position + got, (err, k) => {
+      if (!err && k === 0) err = new Error(`blob ended ${slot.n - got} bytes early`);
+      if (!err && got + k < slot.n) return this.readInto(slot, got + k, position);
+      this.readsInFlight--;
+      if (err) this.error ??= err;
+      else slot.ready = true;
+      this.pump();
+    });
+  }
+
+  /** Writes the chunks that are read, in order, then settles if nothing is left. */
+  private pump(): void {
+    while (this.queue[0]?.ready && !this.closed && this.error === null) {
+      const { buf, n } = this.queue.shift()!;
+      this.out.write(n === buf.length ? buf : buf.subarray(0, n), () => {
+        // The socket has the bytes (or failed): the buffer may be read into again.
+        this.held--;
+        if (buf.length === READ_CHUNK_BYTES && this.free.length < FREE_BUFFERS_MAX) this.free.push(buf);
+        this.fill();
+      });
+    }
+    this.settle();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.readsInFlight > 0) return;
+    const finished = this.closed || this.error !== null || (this.pos >= this.stop && this.queue.length === 0);
+    if (!finished) return;
+    this.out.off('close', this.onClose);
+    if (this.error !== null) this.reject(this.error);
+    else this.resolve();
+  }
 }
