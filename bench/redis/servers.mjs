@@ -94,6 +94,13 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** The median of a list of numbers. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /** The compiled project: $NIMBUS_DIST (a private `tsc --outDir` build) or the repo's dist/. */
 export function distDir() {
   return process.env.NIMBUS_DIST ?? resolve(here, '../../dist');
