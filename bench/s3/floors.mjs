@@ -10,7 +10,9 @@
  *     a reason when nginx is not installed);
  *   - `node-put`: a minimal node:http server streaming a PUT body into a temp file while MD5-hashing
  *     it (one writev of ~1 MiB in flight and a background fdatasync every 16 MiB, like Nimbus),
- *     fsync, rename, fsync the directory: the durability Nimbus promises, and nothing else.
+ *     fsync, rename, fsync the directory: the durability Nimbus promises, and nothing else;
+ *   - `node-md5-sink`: the same server only MD5-hashing the body (no disk): the ceiling of any
+ *     server that receives and hashes on one thread.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -138,8 +140,18 @@ export function startNodeFloor(file, putDir) {
       });
     }
 
+    // The ceiling of any one-thread server that must MD5 the body: receive and hash, no disk.
+    function md5Sink(req, res) {
+      const md5 = createHash('md5');
+      req.on('data', (c) => md5.update(c));
+      req.on('end', () => {
+        res.writeHead(200, { etag: '"' + md5.digest('hex') + '"', 'content-length': 0 });
+        res.end();
+      });
+    }
+
     const server = createServer((req, res) => {
-      if (req.method === 'PUT') return put(req, res);
+      if (req.method === 'PUT') return req.url.startsWith('/md5sink') ? md5Sink(req, res) : put(req, res);
       const u = new URL(req.url, 'http://x');
       const chunk = Number(u.searchParams.get('chunk') ?? 262144);
       res.writeHead(200, { 'content-length': size });
@@ -295,63 +307,80 @@ const ratio = (a, b) => median(a.mbps.map((x, i) => x / b.mbps[i]));
 const pct = (a, b) => `${(100 * ratio(a, b)).toFixed(0)}%`;
 
 /**
- * GET and PUT floors next to Nimbus, interleaved round by round (every server gets one transfer
- * per round, in turn), so load from other jobs hits them alike; ratios are medians of per-round
- * ratios. `io` is the bench's own node:http client ({ get(url), put(url, bytes) }),
- * `startLoopback` its do-nothing server, `startTarget` starts Nimbus. Returns the node:http
- * medians (MiB/s) for the per-target lines.
+ * GET and PUT floors next to the Nimbus targets, interleaved round by round (every server gets one
+ * transfer per round, in turn), so load from other jobs hits them alike; ratios are medians of
+ * per-round ratios. `io` is the bench's own node:http client ({ get(url), put(url, bytes) }),
+ * `startLoopback` its do-nothing server, `targets` [name, start] pairs (Nimbus builds), `putLimit`
+ * min(disk, MD5) in MiB/s. Returns
+ * the node:http medians (MiB/s) of the floors for the per-target lines.
  */
-export async function runFloors({ bytes, rounds, io, startLoopback, startTarget }) {
+export async function runFloors({ bytes, rounds, io, startLoopback, targets, putLimit }) {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-floor-'));
   const putDir = join(dir, 'put');
   mkdirSync(putDir);
   const file = join(dir, 'obj');
   // Random bytes (as the PUT bodies are), written once: the page cache holds them warm for all.
   writeFileSync(file, randomBytes(bytes));
-  const loop = await startLoopback();
-  const floor = await startNodeFloor(file, putDir);
-  const nginx = await startNginx(dir);
-  const nimbus = await startTarget();
-  const curl = haveCurl();
-  await io.put(`${nimbus.url}/floor`, 0);
-  await io.put(`${nimbus.url}/floor/obj`, bytes);
-  const gets = [
-    ['loopback (do-nothing, 64 KiB writes)', loop, `${loop.url}/${bytes}/${64 * 1024}`],
-    ['loopback (do-nothing, 256 KiB writes)', loop, `${loop.url}/${bytes}/${256 * 1024}`],
-    ['loopback (do-nothing, 1 MiB writes)', loop, `${loop.url}/${bytes}/${MiB}`],
-    ['node-read (fs.read ring, 256 KiB ×3)', floor, `${floor.url}/read?chunk=${256 * 1024}&ahead=3`],
-    ['node-read (fs.read ring, 1 MiB ×2)', floor, `${floor.url}/read?chunk=${MiB}&ahead=2`],
-    ['node-pipe (createReadStream.pipe)', floor, `${floor.url}/pipe?chunk=${256 * 1024}`],
-    ...(nginx.skipped ? [] : [['nginx (sendfile)', nginx, `${nginx.url}/obj`]]),
-    ['nimbus', nimbus, `${nimbus.url}/floor/obj`],
-  ];
-  const clients = curl ? ['node:http', 'curl'] : ['node:http'];
-  const res = Object.fromEntries(clients.map((c) => [c, gets.map(() => row())]));
-  const puts = { floor: row(), nimbus: row() };
+  const servers = [];
+  const start = async (p) => {
+    const s = await p;
+    if (!s.skipped) servers.push(s);
+    return s;
+  };
   try {
+    const loop = await start(startLoopback());
+    const floor = await start(startNodeFloor(file, putDir));
+    const nginx = await start(startNginx(dir));
+    const nimbuses = [];
+    for (const [name, startTarget] of targets) {
+      const s = await start(startTarget());
+      await io.put(`${s.url}/floor`, 0);
+      await io.put(`${s.url}/floor/obj`, bytes);
+      nimbuses.push([name, s]);
+    }
+    const gets = [
+      ['loopback (do-nothing, 64 KiB writes)', loop, `${loop.url}/${bytes}/${64 * 1024}`],
+      ['loopback (do-nothing, 256 KiB writes)', loop, `${loop.url}/${bytes}/${256 * 1024}`],
+      ['loopback (do-nothing, 1 MiB writes)', loop, `${loop.url}/${bytes}/${MiB}`],
+      ['node-read (fs.read ring, 256 KiB ×3)', floor, `${floor.url}/read?chunk=${256 * 1024}&ahead=3`],
+      ['node-read (fs.read ring, 1 MiB ×2)', floor, `${floor.url}/read?chunk=${MiB}&ahead=2`],
+      ['node-pipe (createReadStream.pipe)', floor, `${floor.url}/pipe?chunk=${256 * 1024}`],
+      ...(nginx.skipped ? [] : [['nginx (sendfile)', nginx, `${nginx.url}/obj`]]),
+      ...nimbuses.map(([name, s]) => [name, s, `${s.url}/floor/obj`]),
+    ];
+    const puts = [
+      ['node-put (MD5, writev, fsync, rename)', floor, 'obj'],
+      ['node-md5-sink (MD5, no disk)', floor, 'md5sink'],
+      ...nimbuses.map(([n, s]) => [n, s, 'floor/put']),
+    ];
+    const clients = haveCurl() ? ['node:http', 'curl'] : ['node:http'];
+    const res = Object.fromEntries(clients.map((c) => [c, gets.map(() => row())]));
+    const putRes = puts.map(() => row());
     for (const [, , url] of gets) await io.get(url); // connections and JIT warm, file cached
     for (let r = 0; r < rounds; r++) {
       for (const [i, [, server, url]] of gets.entries()) {
         await sample(res['node:http'][i], server, bytes, () => io.get(url));
-        if (curl) await sample(res.curl[i], server, bytes, () => curlGet(url));
+        if (res.curl) await sample(res.curl[i], server, bytes, () => curlGet(url));
       }
-      await sample(puts.floor, floor, bytes, () => io.put(`${floor.url}/obj`, bytes));
-      await sample(puts.nimbus, nimbus, bytes, () => io.put(`${nimbus.url}/floor/put-${r}`, bytes));
+      for (const [i, [, server, path]] of puts.entries())
+        await sample(putRes[i], server, bytes, () => io.put(`${server.url}/${path}-${r}`, bytes));
     }
+    report({ bytes, rounds, gets, res, puts, putRes, nginx, targets: nimbuses.length, putLimit });
+    const byName = (prefix) =>
+      median(res['node:http'][gets.findIndex(([n]) => n.startsWith(prefix))]?.mbps ?? [NaN]);
+    return {
+      nodeRead: byName('node-read (fs.read ring, 256'),
+      nginx: byName('nginx'),
+      nodePut: median(putRes[0].mbps),
+      md5Sink: median(putRes[1].mbps),
+    };
   } finally {
-    for (const s of [loop, floor, nimbus, ...(nginx.skipped ? [] : [nginx])]) await s.stop();
+    for (const s of servers) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  report({ bytes, rounds, gets, res, puts, nginx });
-  const byName = (c, prefix) => median(res[c][gets.findIndex(([n]) => n.startsWith(prefix))]?.mbps ?? [NaN]);
-  return {
-    nodeRead: byName('node:http', 'node-read (fs.read ring, 256'),
-    nginx: nginx.skipped ? NaN : byName('node:http', 'nginx'),
-    nodePut: median(puts.floor.mbps),
-  };
 }
 
-function report({ bytes, rounds, gets, res, puts, nginx }) {
+function report({ bytes, rounds, gets, res, puts, putRes, nginx, targets, putLimit }) {
   console.log(
     `floors: ${bytes / MiB} MiB, ${rounds} interleaved rounds; median [min–max] MiB/s, CPU per MiB of the server (all threads) and of the client`,
   );
@@ -361,31 +390,37 @@ function report({ bytes, rounds, gets, res, puts, nginx }) {
   }
   if (nginx.skipped) console.log(`  nginx skipped: ${nginx.skipped}`);
   console.log(' PUT, node:http client:');
-  printRow('node-put (MD5, writev, fsync, rename)', puts.floor);
-  printRow('nimbus', puts.nimbus);
+  puts.forEach(([name], i) => printRow(name, putRes[i]));
+  const floorRows = gets.length - targets;
   for (const c of Object.keys(res)) {
     const rows = res[c];
-    const nim = rows.at(-1);
     // Per round, "loopback" is the best of its three write sizes (as in the machine-limit line).
-    const loopBest = {
+    const loop = {
       mbps: rows[0].mbps.map((_, i) => Math.max(rows[0].mbps[i], rows[1].mbps[i], rows[2].mbps[i])),
     };
-    const parts = [`${pct(nim, loopBest)} of loopback (best write size)`];
-    gets
-      .slice(3, -1)
-      .forEach(([name], i) =>
-        parts.push(
-          `${pct(nim, rows[i + 3])} of ${name.split(' ')[0]}${name.includes('1 MiB') ? ' 1 MiB' : ''}`,
+    const against = (x) => [
+      `${pct(x, loop)} of loopback (best write size)`,
+      ...gets
+        .slice(3, floorRows)
+        .map(
+          ([name], i) =>
+            `${pct(x, rows[i + 3])} of ${name.replace(/ \(.*/, '')}${name.includes('1 MiB') ? ' 1 MiB' : ''}`,
         ),
-      );
-    console.log(` nimbus GET (${c}): ${parts.join(' · ')}`);
-    const fl = rows[3];
+    ];
+    for (let t = floorRows; t < gets.length; t++)
+      console.log(` ${gets[t][0]} GET (${c}): ${against(rows[t]).join(' · ')}`);
+    const fl = [`node-read ${pct(rows[3], loop)}`];
+    if (!nginx.skipped) fl.push(`nginx ${pct(rows[6], loop)}`);
+    console.log(`   the floors themselves (${c}): ${fl.join(' · ')} of loopback`);
+  }
+  if (putLimit) {
+    const of = (r) => `${((100 * median(r.mbps)) / putLimit).toFixed(0)}%`;
     console.log(
-      `   the floors themselves (${c}): node-read ${pct(fl, loopBest)} of loopback` +
-        (nginx.skipped
-          ? ''
-          : ` · nginx ${pct(rows[gets.findIndex(([n]) => n.startsWith('nginx'))], loopBest)} of loopback`),
+      `   the floors themselves: node-put ${of(putRes[0])} · node-md5-sink ${of(putRes[1])} of min(disk, MD5) = ${putLimit.toFixed(0)} MiB/s`,
     );
   }
-  console.log(` nimbus PUT: ${pct(puts.nimbus, puts.floor)} of node-put`);
+  for (let t = 2; t < puts.length; t++)
+    console.log(
+      ` ${puts[t][0]} PUT: ${pct(putRes[t], putRes[0])} of node-put · ${pct(putRes[t], putRes[1])} of node-md5-sink`,
+    );
 }

@@ -512,7 +512,8 @@ const floors = PHASES.includes('floors')
       rounds: FLOOR_ROUNDS,
       io: floorIo,
       startLoopback,
-      startTarget: starters.nimbus,
+      targets: TARGETS.filter((t) => t !== 's3rver').map((t) => [t, starters[t]]),
+      putLimit,
     })
   : { nodeRead: NaN, nginx: NaN, nodePut: NaN };
 floorAgent.destroy();
