@@ -19,9 +19,14 @@
  * writes of one LARGE_MIB file, one fsync at the end; a per-write-fsync figure is printed for
  * reference), and loopback HTTP (a sink/source server in a child process, the client here, both
  * directions; GET is the best of 64 KiB, 256 KiB and 1 MiB server writes). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET.
+ * Floors (phase `floors`, bench/s3/floors.mjs): minimal Node file servers, nginx with sendfile and
+ * a minimal MD5 + fsync PUT server, interleaved round by round with the Nimbus targets on the same
+ * 64 MiB file and body, with node:http and (when installed) curl as GET clients: what Nimbus
+ * could reach at best here, measured under the same load; the per-target lines add % of them.
  *
  * Usage: npm run build && node bench/s3/run.mjs [--seconds 3] [--large-mib 64] [--large-reps 3]
- *          [--clients sdk,raw,wire] [--targets nimbus,s3rver] [--phases small,large]
+ *          [--clients sdk,raw,wire] [--targets nimbus,s3rver] [--phases floors,small,large]
+ *          [--floor-rounds 5]
  * `--baseline /tmp/old/dist/src` adds an older Nimbus build as target `base` (before/after in one run);
  * target `nimbus1w` is this build with one write worker (`--targets nimbus,nimbus1w`).
  * NIMBUS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Nimbus child.
@@ -517,8 +522,8 @@ const floors = PHASES.includes('floors')
     })
   : { nodeRead: NaN, nginx: NaN, nodePut: NaN };
 floorAgent.destroy();
-const floorPct = (x, floor) =>
-  Number.isNaN(floor) ? '' : `, ${((100 * x) / floor).toFixed(0)}% of ${floor.toFixed(0)}`;
+const floorPct = (x, floor, name) =>
+  Number.isNaN(floor) ? '' : `, ${((100 * x) / floor).toFixed(0)}% of ${floor.toFixed(0)} ${name}`;
 const results = {};
 // `--phases floors` alone runs no targets.
 const targetPhases = PHASES.includes('small') || PHASES.includes('large');
@@ -539,9 +544,9 @@ for (const kind of targetPhases ? CLIENT_KINDS : []) {
           `(CPU µs/op server ${r.put.serverCpuUs.toFixed(0)}/${r.get.serverCpuUs.toFixed(0)}, client ` +
           `${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)}) · ${LARGE_MIB}MiB PUT ` +
           `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)` +
-          `${floorPct(r.putBest, floors.nodePut)} node-put) · ` +
+          `${floorPct(r.putBest, floors.nodePut, 'node-put')}) · ` +
           `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback` +
-          `${floorPct(r.getBest, floors.nodeRead)} node-read${floorPct(r.getBest, floors.nginx)} nginx) · ` +
+          `${floorPct(r.getBest, floors.nodeRead, 'node-read')}${floorPct(r.getBest, floors.nginx, 'nginx')}) · ` +
           `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB ` +
           `(main thread ${r.putMainMsPerMiB.toFixed(2)}/${r.getMainMsPerMiB.toFixed(2)}) · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
       );
