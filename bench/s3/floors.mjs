@@ -409,7 +409,7 @@ function report({ bytes, rounds, gets, res, puts, putRes, nginx, targets, putLim
     ];
     for (let t = floorRows; t < gets.length; t++)
       console.log(` ${gets[t][0]} GET (${c}): ${against(rows[t]).join(' · ')}`);
-    const fl = [`node-read ${pct(rows[3], loop)}`];
+    const fl = [`node-read ${pct(rows[3], loop)}`, `node-read 1 MiB ${pct(rows[4], loop)}`];
     if (!nginx.skipped) fl.push(`nginx ${pct(rows[6], loop)}`);
     console.log(`   the floors themselves (${c}): ${fl.join(' · ')} of loopback`);
   }
