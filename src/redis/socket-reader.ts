@@ -53,5 +53,48 @@ export function adoptSocket(accepted: Socket, shared: Buffer, onRead: ReadCallba
       },
     },
   } as unknown as ConstructorParameters<typeof Socket>[0]);
+  bypassReadWrapper(handle as unknown as ReadHandle, shared, onRead);
   return socket;
+}
+
+interface ReadHandle {
+  onread: ((this: ReadHandle, ab: unknown) => unknown) | undefined;
+}
+
+/** Node's per-read result slot (`streamBaseState[kReadBytesOrError]`), or null if not exposed. */
+const readResult = loadReadResult();
+
+function loadReadResult(): { state: Int32Array; index: number } | null {
+  if (process.env.NIMBUS_REDIS_STREAM_READS === '1') return null;
+  try {
+    const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('stream_wrap');
+    const st = b.streamBaseState;
+    const idx = b.kReadBytesOrError;
+    return st instanceof Int32Array && typeof idx === 'number' && idx < st.length ? { state: st, index: idx } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads with data go straight to `onRead`. libuv calls the handle's `onread` with the byte count
+ * in `streamBaseState[kReadBytesOrError]`; Node's own `onStreamRead` then looks up the socket,
+ * refreshes its idle timer (Redis sockets have none; `timeout` is the server's own cron), checks
+ * `destroyed` and finds the user buffer callback: about a tenth of an unpipelined request's user
+ * CPU. End of stream and errors (count <= 0) still go to Node's function, so 'end', 'close' and
+ * errors behave as before. Without the internals this leaves Node's reader in place.
+ */
+function bypassReadWrapper(handle: ReadHandle, shared: Buffer, onRead: ReadCallback): void {
+  const rr = readResult;
+  const nodeOnRead = handle.onread;
+  if (rr === null || typeof nodeOnRead !== 'function') return;
+  const { state, index } = rr;
+  handle.onread = function (this: ReadHandle, ab: unknown): unknown {
+    const n = state[index] as number;
+    if (n > 0) {
+      onRead(shared, n);
+      return undefined;
+    }
+    return nodeOnRead.call(this, ab);
+  };
 }
