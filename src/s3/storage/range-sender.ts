@@ -8,7 +8,7 @@
  * `createReadStream().pipe(res)` (session 2) paused the file stream whenever the socket was full,
  * read the next chunk only after 'drain' and allocated a buffer per read. Session 3's sender kept
  * 3 reads of 256 KiB ahead but awaited a promise per chunk and 'drain' before each next write.
- * Measured in one run with curl as the client (so that the client is not the limit; node:http
+ * Measured in three runs with curl as the client (so that the client is not the limit; node:http
  * as the client is itself the limit at 1-2 ms of CPU per MiB), server CPU per MiB of a 64 MiB
  * GET: session 3's sender 0.75-0.78 ms, this ring with 256 KiB × 3 0.62-0.71, with 1 MiB × 2
  * 0.37-0.39 (1 MiB × 1 0.40-0.47, 512 KiB × 1 0.46-0.51). Bigger chunks mean fewer pool round
