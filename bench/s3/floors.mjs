@@ -243,7 +243,7 @@ http {
 // ---- the interleaved floor run ---------------------------------------------------------------
 
 const MiB = 1024 * 1024;
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

@@ -18,7 +18,8 @@
  * Machine limits: MD5 MiB/s (1 MiB updates), fsync-ed disk writes (the PUT's pattern: 1 MiB
  * writes of one LARGE_MIB file, one fsync at the end; a per-write-fsync figure is printed for
  * reference), and loopback HTTP (a sink/source server in a child process, the client here, both
- * directions; GET is the best of 64 KiB, 256 KiB and 1 MiB server writes). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET.
+ * directions; GET is the best of 64 KiB, 256 KiB and 1 MiB server writes). Large PUT is reported as a fraction of min(disk, MD5), large GET of loopback GET
+ * (the limit line's, and one taken right after each rep's GET: "in the same reps").
  * Floors (phase `floors`, bench/s3/floors.mjs): minimal Node file servers, nginx with sendfile and
  * a minimal MD5 + fsync PUT server, interleaved round by round with the Nimbus targets on the same
  * 64 MiB file and body, with node:http and (when installed) curl as GET clients: what Nimbus
@@ -39,7 +40,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { IPC, startChild, startNimbus } from './child.mjs';
-import { runFloors } from './floors.mjs';
+import { median, runFloors } from './floors.mjs';
 import { S3Client, CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -424,7 +425,22 @@ async function opsPerSecond(server, fn) {
   };
 }
 
-async function runWorkload(client, server) {
+/**
+ * Loopback GET right now (best of 256 KiB and 1 MiB server writes): the per-target line divides
+ * each rep's GET by one taken seconds later, not by the machine-limit line's best of nine taken
+ * minutes earlier (throughput on a shared 2-vCPU machine moves 2x within minutes).
+ */
+async function loopbackGetNow(loop) {
+  let best = 0;
+  for (const chunk of [256 * 1024, MiB]) {
+    const t = performance.now();
+    await rawCall(loop.agent, loop.url, 'GET', `/${LARGE_BYTES}/${chunk}`);
+    best = Math.max(best, mbps(LARGE_BYTES, performance.now() - t));
+  }
+  return best;
+}
+
+async function runWorkload(client, server, loop) {
   const bucket = 'bench';
   await client.createBucket(bucket);
   const small = randomBytes(SMALL_BYTES);
@@ -446,6 +462,7 @@ async function runWorkload(client, server) {
   let putMain = 0;
   let getMain = 0;
   let rssPeak = 0;
+  const getVsLoop = [];
   const rss0 = await server.rss();
   const sampler = setInterval(async () => (rssPeak = Math.max(rssPeak, (await server.rss()) - rss0)), 50);
   for (let r = 0; PHASES.includes('large') && r < LARGE_REPS; r++) {
@@ -459,10 +476,12 @@ async function runWorkload(client, server) {
     [c0, m0] = await server.cpuBoth();
     t = performance.now();
     const n = await (client.getLarge ?? client.get)(bucket, `large-${r}`);
-    getBest = Math.max(getBest, mbps(n, performance.now() - t));
+    const got = mbps(n, performance.now() - t);
+    getBest = Math.max(getBest, got);
     [c1, m1] = await server.cpuBoth();
     getCpu += c1 - c0;
     getMain += m1 - m0;
+    getVsLoop.push(got / (await loopbackGetNow(loop)));
   }
   clearInterval(sampler);
   const perMiB = (us) => us / 1000 / (LARGE_REPS * LARGE_MIB);
@@ -476,6 +495,7 @@ async function runWorkload(client, server) {
     putMainMsPerMiB: perMiB(putMain),
     getMainMsPerMiB: perMiB(getMain),
     rssPeakMiB: rssPeak / MiB,
+    getVsLoop: getVsLoop.length > 0 ? median(getVsLoop) : NaN,
   };
 }
 
@@ -525,6 +545,9 @@ floorAgent.destroy();
 const floorPct = (x, floor, name) =>
   Number.isNaN(floor) ? '' : `, ${((100 * x) / floor).toFixed(0)}% of ${floor.toFixed(0)} ${name}`;
 const results = {};
+// A do-nothing server for the per-rep "loopback now" GETs of the large phase.
+const loopNow = PHASES.includes('large') ? await startLoopback() : null;
+if (loopNow) loopNow.agent = new Agent({ keepAlive: true });
 // `--phases floors` alone runs no targets.
 const targetPhases = PHASES.includes('small') || PHASES.includes('large');
 for (const kind of targetPhases ? CLIENT_KINDS : []) {
@@ -537,7 +560,7 @@ for (const kind of targetPhases ? CLIENT_KINDS : []) {
           ? wireClient(server.url)
           : rawClient(server.url);
     try {
-      const r = await runWorkload(client, server);
+      const r = await runWorkload(client, server, loopNow);
       results[`${kind}/${name}`] = r;
       console.log(
         `${kind.padEnd(3)} ${name.padEnd(8)} 4KiB PUT ${r.put.ops.toFixed(0)} ops/s · GET ${r.get.ops.toFixed(0)} ops/s ` +
@@ -545,7 +568,8 @@ for (const kind of targetPhases ? CLIENT_KINDS : []) {
           `${r.put.cpuUs.toFixed(0)}/${r.get.cpuUs.toFixed(0)}) · ${LARGE_MIB}MiB PUT ` +
           `${r.putBest.toFixed(0)} MiB/s (${((100 * r.putBest) / putLimit).toFixed(0)}% of min(disk, MD5)` +
           `${floorPct(r.putBest, floors.nodePut, 'node-put')}) · ` +
-          `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback` +
+          `GET ${r.getBest.toFixed(0)} MiB/s (${((100 * r.getBest) / limits.loopback.get).toFixed(0)}% of loopback, ` +
+          `${(100 * r.getVsLoop).toFixed(0)}% of loopback in the same reps` +
           `${floorPct(r.getBest, floors.nodeRead, 'node-read')}${floorPct(r.getBest, floors.nginx, 'nginx')}) · ` +
           `server CPU ${r.putMsPerMiB.toFixed(2)}/${r.getMsPerMiB.toFixed(2)} ms/MiB ` +
           `(main thread ${r.putMainMsPerMiB.toFixed(2)}/${r.getMainMsPerMiB.toFixed(2)}) · server peak RSS +${r.rssPeakMiB.toFixed(0)} MiB`,
@@ -564,4 +588,8 @@ for (const kind of targetPhases ? CLIENT_KINDS : []) {
         `${LARGE_MIB}MiB PUT ${(n.putBest / s.putBest).toFixed(1)}x · GET ${(n.getBest / s.getBest).toFixed(1)}x MiB/s`,
     );
   }
+}
+if (loopNow) {
+  loopNow.agent.destroy();
+  await loopNow.stop();
 }
