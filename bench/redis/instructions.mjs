@@ -15,9 +15,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { option, requireRedisTools, redisBenchmark, which } from './servers.mjs';
+import { option, requireRedisTools, redisBenchmark, waitPort, which } from './servers.mjs';
 
 const args = process.argv.slice(2);
 const N = Number(option(args, 'n', '20000'));
@@ -25,26 +24,9 @@ const TESTS = option(args, 'tests', 'set,get').split(',');
 const PIPELINES = option(args, 'pipelines', '1,16').split(',').map(Number);
 const CLIENTS = 50;
 const WARMUP_REQUESTS = 20000;
-/** valgrind slows start-up by ~50×: how long a server may take to open its port. */
-const START_TIMEOUT_MS = 180_000;
+/** valgrind slows start-up by ~50×: port polls (100 ms apart) before giving up, 3 minutes. */
+const START_POLLS = 1800;
 const nimbusScript = fileURLToPath(new URL('./nimbus-server.mjs', import.meta.url));
-
-function waitPort(port, deadline) {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = createConnection(port, '127.0.0.1');
-      s.on('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => {
-        if (Date.now() > deadline) reject(new Error(`port ${port} never opened under valgrind`));
-        else setTimeout(attempt, 250);
-      });
-    };
-    attempt();
-  });
-}
 
 /** Main-thread instruction total of the newest dump (callgrind.out.<n>-01 with --separate-threads). */
 function mainThreadInstructions(dir, dumpIndex) {
@@ -64,7 +46,7 @@ async function measureServer(name, command, port) {
   );
   const results = new Map();
   try {
-    await waitPort(port, Date.now() + START_TIMEOUT_MS);
+    await waitPort(port, START_POLLS);
     let dump = 0;
     for (const p of PIPELINES) {
       for (const t of TESTS) {

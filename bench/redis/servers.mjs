@@ -27,9 +27,10 @@ export function requireRedisTools() {
     if (!which(bin)) throw new Error(`${bin} not found: apt-get install redis-server redis-tools`);
 }
 
-export function waitPort(port) {
+/** Resolves once `port` accepts a connection; polls every 100 ms, `tries` times at most. */
+export function waitPort(port, tries = PORT_WAIT_TRIES) {
   return new Promise((resolve, reject) => {
-    let tries = 0;
+    let failed = 0;
     const attempt = () => {
       const s = createConnection(port, '127.0.0.1');
       s.on('connect', () => {
@@ -37,7 +38,7 @@ export function waitPort(port) {
         resolve();
       });
       s.on('error', () => {
-        if (++tries > PORT_WAIT_TRIES) reject(new Error(`port ${port} never opened`));
+        if (++failed > tries) reject(new Error(`port ${port} never opened`));
         else setTimeout(attempt, 100);
       });
     };
