@@ -58,15 +58,27 @@ export function typeName(v: RedisValue): TypeName {
   return v.redisType;
 }
 
-function sampleAvg(it: Iterator<unknown>, n: number, measure: (x: unknown) => number): number {
+/** Average of the first SIZE_SAMPLES hash entries' sizes, times the hash's size. */
+function sampleHash(h: Map<string, string>): number {
   let sum = 0;
   let k = 0;
-  for (; k < SIZE_SAMPLES; k++) {
-    const r = it.next();
-    if (r.done) break;
-    sum += measure(r.value);
+  // keys() + get(): entries() would allocate a [field, value] pair per sample.
+  for (const f of h.keys()) {
+    sum += f.length + (h.get(f) as string).length + ELEMENT_OVERHEAD_BYTES * 2;
+    if (++k === SIZE_SAMPLES) break;
   }
-  return k === 0 ? 0 : (sum / k) * n;
+  return k === 0 ? 0 : (sum / k) * h.size;
+}
+
+/** Average of the first SIZE_SAMPLES set members' sizes, times the set's size. */
+function sampleSet(set: Set<string>): number {
+  let sum = 0;
+  let k = 0;
+  for (const m of set) {
+    sum += m.length + ELEMENT_OVERHEAD_BYTES;
+    if (++k === SIZE_SAMPLES) break;
+  }
+  return k === 0 ? 0 : (sum / k) * set.size;
 }
 
 /** Estimated bytes a key with this value holds (sampled for collections, like MEMORY USAGE). */
@@ -80,12 +92,8 @@ export function estimateBytes(key: string, v: RedisValue): number {
     for (let i = 0; i < n; i++) sum += (v.at(i) as string).length + ELEMENT_OVERHEAD_BYTES;
     if (n > 0) b += (sum / n) * v.length;
   }
-  else if (v instanceof Map)
-    b += sampleAvg(v.entries(), v.size, (x) => {
-      const [f, val] = x as [string, string];
-      return f.length + val.length + ELEMENT_OVERHEAD_BYTES * 2;
-    });
-  else if (v instanceof Set) b += sampleAvg(v.values(), v.size, (x) => (x as string).length + ELEMENT_OVERHEAD_BYTES);
+  else if (v instanceof Map) b += sampleHash(v);
+  else if (v instanceof Set) b += sampleSet(v);
   else if (v instanceof ZSet) b += v.bytes;
   else b += v.estimateBytes();
   return Math.round(b);
