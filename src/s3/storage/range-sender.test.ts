@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { READ_AHEAD, READ_CHUNK_BYTES, sendRanges } from './range-sender.js';
@@ -95,6 +97,57 @@ describe('sendRanges', () => {
     });
     await sendRanges([{ path: join(dir, 'c'), from: 0, to: a.length - 1 }], sink);
     assert.ok(writes < 8);
+  });
+
+  it('settles when a real HTTP client goes away mid-body', async () => {
+    // Bigger than what the loopback socket buffers can hold, so the send is still running.
+    const size = READ_CHUNK_BYTES * 32;
+    writeFileSync(join(dir, 'f'), randomBytes(size));
+    let settled: Promise<string> | null = null;
+    let writes = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': size });
+      const write = res.write.bind(res);
+      res.write = ((...args: Parameters<typeof res.write>) => {
+        writes++;
+        return write(...args);
+      }) as typeof res.write;
+      settled = sendRanges([{ path: join(dir, 'f'), from: 0, to: size - 1 }], res).then(
+        () => 'resolved',
+        (err: unknown) => `rejected: ${String(err)}`,
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const got = await new Promise<number>((resolve, reject) => {
+        const req = request({ port, host: '127.0.0.1', path: '/' }, (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            if (n >= READ_CHUNK_BYTES) {
+              req.destroy();
+              resolve(n);
+            }
+          });
+        });
+        req.on('error', (e) =>
+          e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e),
+        );
+        req.end();
+      });
+      assert.ok(got < size);
+      const outcome = await Promise.race([
+        settled!,
+        new Promise<string>((r) => setTimeout(() => r('still running after 5 s'), 5000).unref()),
+      ]);
+      assert.equal(outcome, 'resolved');
+      // It stopped reading and writing once the client had gone, rather than reading to the end.
+      assert.ok(writes < size / READ_CHUNK_BYTES, `${writes} writes`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('rejects when the file is shorter than the range', async () => {

@@ -122,10 +122,12 @@ class RangeSend {
 
   /** Writes the chunks that are read, in order, then settles if nothing is left. */
   private pump(): void {
+    if (this.out.destroyed) this.closed = true;
     while (this.queue[0]?.ready && !this.closed && this.error === null) {
       const { buf, n } = this.queue.shift()!;
-      this.out.write(n === buf.length ? buf : buf.subarray(0, n), () => {
+      this.out.write(n === buf.length ? buf : buf.subarray(0, n), (err) => {
         // The socket has the bytes (or failed): the buffer may be read into again.
+        if (err) this.closed = true;
         this.held--;
         if (buf.length === READ_CHUNK_BYTES && this.free.length < FREE_BUFFERS_MAX) this.free.push(buf);
         this.fill();
