@@ -56,7 +56,9 @@ export const IPC = `
     if (m === 'rss') process.send(['rss', process.memoryUsage().rss]);
     if (m === 'cpu') { const c = process.cpuUsage(); process.send(['cpu', [c.user + c.system, mainThreadUs()]]); }
     if (m === 'stop') { await stop(); process.exit(0); }
-  });`;
+  });
+  // The bench died without a 'stop': do not outlive it.
+  process.once('disconnect', () => process.exit(1));`;
 
 /** Nimbus S3 from a build's dist/src in a child; NIMBUS_BENCH_NODE_ARGS adds node flags (profiling). */
 export function startNimbus(distDir, config = {}) {
