@@ -188,4 +188,18 @@ describe('versioning', () => {
       all.map((v) => v.versionId),
     );
   });
+
+  it('removes an overwritten or deleted inline body in the same commit', async () => {
+    await engine.createBucket('inl', null);
+    const first = await put('inl', 'k', 'one');
+    const firstId = first.segments[0]!.b;
+    assert.deepEqual(index.getInline(firstId), Buffer.from('one'));
+    const second = await put('inl', 'k', 'two');
+    // Gone as soon as the overwrite is acknowledged, not in a later commit.
+    assert.equal(index.getInline(firstId), null);
+    const v = engine.resolve('inl', 'k', null);
+    assert.deepEqual(engine.inlineBody(v, 0, 2), Buffer.from('two'));
+    await engine.deleteObject('inl', 'k', null);
+    assert.equal(index.getInline(second.segments[0]!.b), null);
+  });
 });

@@ -241,7 +241,7 @@ export class S3Engine {
   inlineBody(v: VersionRow, start: number, end: number): Buffer | null {
     const first = v.segments[0];
     if (v.segments.length !== 1 || !first?.b.startsWith(INLINE_PREFIX)) return null;
-    const data = this.index.getInline(first.b) ?? Buffer.alloc(0);
+    const data = v.inlineData ?? this.index.getInline(first.b) ?? Buffer.alloc(0);
     return end >= start ? data.subarray(start, end + 1) : Buffer.alloc(0);
   }
 
@@ -283,7 +283,7 @@ export class S3Engine {
     const first = v.segments[0];
     if (v.segments.length === 1 && first?.b.startsWith(INLINE_PREFIX)) {
       // Copied out synchronously: a concurrent delete cannot take the bytes away afterwards.
-      const data = this.index.getInline(first.b) ?? Buffer.alloc(0);
+      const data = v.inlineData ?? this.index.getInline(first.b) ?? Buffer.alloc(0);
       stream = Readable.from(end >= start ? [data.subarray(start, end + 1)] : []);
     } else if (v.segments.length === 1 && first) {
       stream = end >= start ? this.blobs.read(first.b, start, end) : Readable.from([]);
@@ -327,6 +327,20 @@ export class S3Engine {
       this.pins.delete(id);
       if (this.doomed.delete(id)) void this.blobs.remove(id).catch(() => undefined);
     }
+  }
+
+  /**
+   * Inside a commit: deletes the inline rows of a version being removed (in the same transaction,
+   * so no second commit per overwrite) and returns its file blob IDs, which release() unlinks
+   * once the commit is durable.
+   */
+  private unreference(segments: Segment[]): string[] {
+    const files: string[] = [];
+    for (const s of segments) {
+      if (s.b.startsWith(INLINE_PREFIX)) this.index.deleteInline(s.b);
+      else files.push(s.b);
+    }
+    return files;
   }
 
   /** Unlinks blobs a commit made unreachable; pinned ones go when their last reader finishes. */
@@ -462,10 +476,10 @@ export class S3Engine {
   /** Unversioned and suspended buckets keep one `null` version: a new write replaces it. */
   private dropNullVersion(b: BucketRow, key: string): string[] {
     if (b.versioning === 'Enabled') return [];
-    const old = this.index.byVersion(b.name, key, 'null');
+    const old = this.index.nullVersion(b.name, key);
     if (!old) return [];
     this.index.deleteVersionRow(old);
-    return old.segments.map((s) => s.b);
+    return this.unreference(old.segments);
   }
 
   async deleteObject(bucket: string, key: string, versionId: string | null): Promise<DeleteResult> {
@@ -484,7 +498,7 @@ export class S3Engine {
       const v = this.index.byVersion(bucket, key, versionId);
       if (!v) return { result: { versionId, deleteMarker: false }, dropped: [] };
       this.index.deleteVersionRow(v);
-      return { result: { versionId, deleteMarker: v.deleteMarker }, dropped: v.segments.map((s) => s.b) };
+      return { result: { versionId, deleteMarker: v.deleteMarker }, dropped: this.unreference(v.segments) };
     }
     if (b.versioning === '') {
       const dropped = this.dropNullVersion(b, key);

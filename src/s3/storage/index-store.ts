@@ -63,9 +63,17 @@ export interface VersionRow {
   segments: Segment[];
   /** Per-part sizes of a multipart object (for partNumber GETs); empty for single-part. */
   partSizes: number[];
+  /**
+   * The inline body, when the lookup that produced this row joined it in (latest / byVersion of a
+   * row written with inline_id); absent otherwise (file-backed, or a row from before inline_id).
+   */
+  inlineData?: Buffer;
 }
 
-export type NewVersion = Omit<VersionRow, 'id' | 'isLatest'>;
+export type NewVersion = Omit<VersionRow, 'id' | 'isLatest' | 'inlineData'>;
+
+/** What removing a version row needs to know (see deleteVersionRow). */
+export type VersionRef = Pick<VersionRow, 'id' | 'isLatest' | 'bucket' | 'key' | 'segments'>;
 
 export interface BucketRow {
   name: string;
@@ -109,7 +117,7 @@ CREATE TABLE IF NOT EXISTS versions(
   is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
   size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL,
   storage_class TEXT NOT NULL, headers TEXT NOT NULL, checksum TEXT, tags TEXT NOT NULL,
-  segments TEXT NOT NULL, part_sizes TEXT NOT NULL);
+  segments TEXT NOT NULL, part_sizes TEXT NOT NULL, inline_id TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_id ON versions(bucket, key, version_id);
 CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, id);
 CREATE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;
@@ -141,6 +149,8 @@ interface RawVersion {
   tags: string;
   segments: string;
   part_sizes: string;
+  /** Only from the statements that join inline_blobs (null: no inline row for this version). */
+  inline_data?: Buffer | null;
 }
 
 interface RawUpload {
@@ -163,6 +173,11 @@ interface RawPart {
   etag: string;
   checksum: string;
   last_modified_ms: number;
+}
+
+interface OpResult {
+  ok: boolean;
+  v: unknown;
 }
 
 interface QueuedOp {
@@ -222,6 +237,7 @@ export class IndexStore {
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
     // SQLite created the WAL when it opened the database in WAL mode; O_CREAT only guards a
     // SQLite that defers it (an empty WAL is valid). The directory sync makes its entry durable.
     this.walFd = openSync(`${file}-wal`, constants.O_RDWR | constants.O_CREAT);
@@ -241,17 +257,21 @@ export class IndexStore {
       configsOfKind: p('SELECT bucket, body FROM bucket_configs WHERE kind = ?'),
       anyVersion: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
       anyUpload: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
-      latest: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),
-      byVersion: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+      // GET/HEAD: the row and its inline body in one indexed lookup.
+      latest: p(`SELECT v.*, i.data AS inline_data FROM versions v LEFT JOIN inline_blobs i
+        ON i.id = v.inline_id WHERE v.bucket = ? AND v.key = ? AND v.is_latest = 1`),
+      byVersion: p(`SELECT v.*, i.data AS inline_data FROM versions v LEFT JOIN inline_blobs i
+        ON i.id = v.inline_id WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`),
+      nullVersion: p(`SELECT id, is_latest, segments FROM versions
+        WHERE bucket = ? AND key = ? AND version_id = 'null'`),
       newestOfKey: p('SELECT id FROM versions WHERE bucket = ? AND key = ? ORDER BY id DESC LIMIT 1'),
       clearLatest: p('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
       setLatest: p('UPDATE versions SET is_latest = 1 WHERE id = ?'),
       deleteRow: p('DELETE FROM versions WHERE id = ?'),
       setTags: p('UPDATE versions SET tags = ? WHERE id = ?'),
       insertVersion: p(`INSERT INTO versions(bucket, key, version_id, is_latest, delete_marker, size, etag,
-        last_modified_ms, storage_class, headers, checksum, tags, segments, part_sizes)
-        VALUES (@bucket, @key, @versionId, 1, @deleteMarker, @size, @etag, @lastModifiedMs, @storageClass,
-        @headers, @checksum, @tags, @segments, @partSizes)`),
+        last_modified_ms, storage_class, headers, checksum, tags, segments, part_sizes, inline_id)
+        VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       scanLatest: p(`SELECT * FROM versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0
         AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`),
       scanVersions: p(`SELECT * FROM versions WHERE bucket = ? AND key >= ? AND key > ? AND key < ?
@@ -281,6 +301,28 @@ export class IndexStore {
       expiredCandidates: p(`SELECT * FROM versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0
         AND key >= ? AND key < ? AND last_modified_ms < ? ORDER BY key LIMIT ?`),
     };
+    // Built once: db.transaction() creates four wrapper functions per call, too much per op.
+    this.runGroup = this.db.transaction((batch: QueuedOp[], results: OpResult[]) => {
+      for (const op of batch) results.push(this.runIsolated(op));
+    });
+    this.runOp = this.db.transaction((fn: () => unknown) => fn());
+  }
+
+  /** The group's transaction (BEGIN … COMMIT) around runIsolated for each op. */
+  private readonly runGroup: (batch: QueuedOp[], results: OpResult[]) => void;
+  /**
+   * One op, undone alone if it throws: better-sqlite3 runs it in SAVEPOINT … RELEASE inside
+   * runGroup's transaction, and in BEGIN … COMMIT of its own outside one (a group of one op).
+   */
+  private readonly runOp: (fn: () => unknown) => unknown;
+
+  private runIsolated(op: QueuedOp): OpResult {
+    try {
+      return { ok: true, v: this.runOp(op.fn) };
+    } catch (e) {
+      this.dropCaches();
+      return { ok: false, v: e };
+    }
   }
 
   /**
@@ -315,18 +357,11 @@ export class IndexStore {
       for (const op of batch) op.reject(this.failed);
       return;
     }
-    const results: Array<{ ok: boolean; v: unknown }> = [];
+    const results: OpResult[] = [];
     try {
-      this.db.transaction(() => {
-        for (const op of batch) {
-          try {
-            results.push({ ok: true, v: this.db.transaction(op.fn)() });
-          } catch (e) {
-            this.dropCaches();
-            results.push({ ok: false, v: e });
-          }
-        }
-      })();
+      // A group of one needs no savepoint: its own transaction already undoes it alone.
+      if (batch.length === 1) results.push(this.runIsolated(batch[0]!));
+      else this.runGroup(batch, results);
     } catch (e) {
       this.dropCaches();
       for (const op of batch) op.reject(e);
@@ -460,29 +495,40 @@ export class IndexStore {
     return toVersion(this.st.byVersion!.get(bucket, key, versionId) as RawVersion | undefined);
   }
 
+  /** The key's `null` version (unversioned and suspended buckets), without its metadata. */
+  nullVersion(bucket: string, key: string): VersionRef | null {
+    const r = this.st.nullVersion!.get(bucket, key) as
+      { id: number; is_latest: number; segments: string } | undefined;
+    if (!r) return null;
+    return { id: r.id, isLatest: r.is_latest === 1, bucket, key, segments: parseSegments(r.segments) };
+  }
+
   /** Inserts a version as the key's latest (call inside commit). */
   insertLatest(v: NewVersion): number {
     this.st.clearLatest!.run(v.bucket, v.key);
-    const r = this.st.insertVersion!.run({
-      bucket: v.bucket,
-      key: v.key,
-      versionId: v.versionId,
-      deleteMarker: v.deleteMarker ? 1 : 0,
-      size: v.size,
-      etag: v.etag,
-      lastModifiedMs: v.lastModifiedMs,
-      storageClass: v.storageClass,
-      headers: JSON.stringify(v.headers),
-      checksum: v.checksum ? JSON.stringify(v.checksum) : null,
-      tags: JSON.stringify(v.tags),
-      segments: JSON.stringify(v.segments),
-      partSizes: JSON.stringify(v.partSizes),
-    });
+    const first = v.segments[0];
+    const inlineId = v.segments.length === 1 && first?.b.startsWith(INLINE_PREFIX) ? first.b : null;
+    const r = this.st.insertVersion!.run(
+      v.bucket,
+      v.key,
+      v.versionId,
+      v.deleteMarker ? 1 : 0,
+      v.size,
+      v.etag,
+      v.lastModifiedMs,
+      v.storageClass,
+      JSON.stringify(v.headers),
+      v.checksum ? JSON.stringify(v.checksum) : null,
+      v.tags.length === 0 ? '[]' : JSON.stringify(v.tags),
+      JSON.stringify(v.segments),
+      v.partSizes.length === 0 ? '[]' : JSON.stringify(v.partSizes),
+      inlineId,
+    );
     return Number(r.lastInsertRowid);
   }
 
   /** Removes one version row; if it was the latest, the next newest becomes latest. */
-  deleteVersionRow(v: VersionRow): void {
+  deleteVersionRow(v: VersionRef): void {
     this.st.deleteRow!.run(v.id);
     if (!v.isLatest) return;
     const next = this.st.newestOfKey!.get(v.bucket, v.key) as { id: number } | undefined;
@@ -543,7 +589,7 @@ export class IndexStore {
     const ids = new Set<string>();
     // .all(), not .iterate(): a collected StatementIterator aborts Node 24 (see KEEP_ALIVE).
     for (const r of this.st.allSegments!.all() as Array<{ segments: string }>) {
-      for (const s of JSON.parse(r.segments) as Segment[]) ids.add(s.b);
+      for (const s of parseSegments(r.segments)) ids.add(s.b);
     }
     for (const r of this.st.allPartBlobs!.all() as Array<{ blob_id: string }>) ids.add(r.blob_id);
     return ids;
@@ -641,9 +687,28 @@ export class IndexStore {
   }
 }
 
+/**
+ * Adds what later sessions added to an existing database. `inline_id` (the inline_blobs row of a
+ * one-segment inline version, so GET joins the body in) stays NULL on older rows, whose bodies
+ * are then read with getInline as before.
+ */
+function migrate(db: Db): void {
+  const cols = db.prepare('PRAGMA table_info(versions)').all() as Array<{ name: string }>;
+  if (!cols.some((c) => c.name === 'inline_id')) db.exec('ALTER TABLE versions ADD COLUMN inline_id TEXT');
+}
+
+/** JSON.parse, but the empty array (most tags and part_sizes) without a parse; fresh each call. */
+function parseList<T>(json: string): T[] {
+  return json === '[]' ? [] : (JSON.parse(json) as T[]);
+}
+
+function parseSegments(json: string): Segment[] {
+  return parseList<Segment>(json);
+}
+
 function toVersion(r: RawVersion | undefined): VersionRow | null {
   if (!r) return null;
-  return {
+  const v: VersionRow = {
     id: r.id,
     bucket: r.bucket,
     key: r.key,
@@ -656,10 +721,12 @@ function toVersion(r: RawVersion | undefined): VersionRow | null {
     storageClass: r.storage_class,
     headers: JSON.parse(r.headers) as Record<string, string>,
     checksum: r.checksum ? (JSON.parse(r.checksum) as StoredChecksum) : null,
-    tags: JSON.parse(r.tags) as Array<[string, string]>,
-    segments: JSON.parse(r.segments) as Segment[],
-    partSizes: JSON.parse(r.part_sizes) as number[],
+    tags: parseList<[string, string]>(r.tags),
+    segments: parseSegments(r.segments),
+    partSizes: parseList<number>(r.part_sizes),
   };
+  if (r.inline_data) v.inlineData = r.inline_data;
+  return v;
 }
 
 function toUpload(r: RawUpload | undefined): UploadRow | null {

@@ -1,0 +1,118 @@
+/**
+ * IndexStore details the engine relies on: an op that throws after writing is undone alone,
+ * whether its group holds one op (own transaction) or several (savepoints); GET's lookup joins
+ * the inline body in; a database from before the inline_id column opens, and its inline rows are
+ * still found (without the join).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { IndexStore, type NewVersion } from './index-store.js';
+
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nimbus-s3-index-'));
+});
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function version(key: string, segId: string, size: number): NewVersion {
+  return {
+    bucket: 'b',
+    key,
+    versionId: 'null',
+    deleteMarker: false,
+    size,
+    etag: '"e"',
+    lastModifiedMs: 1,
+    storageClass: 'STANDARD',
+    headers: { 'content-type': 'text/plain' },
+    checksum: null,
+    tags: [],
+    segments: [{ b: segId, n: size }],
+    partSizes: [],
+  };
+}
+
+const bucket = { name: 'b', createdMs: 0, region: 'us-east-1', versioning: '' };
+
+describe('IndexStore', () => {
+  it('undoes a failing op alone, in a group of one and in a group of several', async () => {
+    const index = new IndexStore(join(dir, 'undo.sqlite'));
+    await index.commit(() => index.insertBucket(bucket));
+    const failAfterWrite = (key: string) => () => {
+      index.insertLatest(version(key, 'f', 1));
+      throw new Error(`fail ${key}`);
+    };
+    // Group of one: queued alone and flushed on its own turn.
+    await assert.rejects(index.commit(failAfterWrite('solo')), /fail solo/);
+    assert.equal(index.latest('b', 'solo'), null);
+    // A group of three, the middle one failing after its insert.
+    const results = await Promise.allSettled([
+      index.commit(() => index.insertLatest(version('a', 'f1', 1))),
+      index.commit(failAfterWrite('mid')),
+      index.commit(() => index.insertLatest(version('c', 'f2', 1))),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(index.latest('b', 'mid'), null);
+    assert.equal(index.latest('b', 'a')?.segments[0]?.b, 'f1');
+    assert.equal(index.latest('b', 'c')?.segments[0]?.b, 'f2');
+    index.close();
+  });
+
+  it('joins the inline body into latest and byVersion; file-backed rows carry none', async () => {
+    const index = new IndexStore(join(dir, 'join.sqlite'));
+    const body = Buffer.from('inline body');
+    await index.commit(() => {
+      index.insertBucket(bucket);
+      index.insertInline('i:one', body);
+      index.insertLatest(version('small', 'i:one', body.length));
+      index.insertLatest(version('big', 'blobfile', 10));
+    });
+    assert.deepEqual(index.latest('b', 'small')?.inlineData, body);
+    assert.deepEqual(index.byVersion('b', 'small', 'null')?.inlineData, body);
+    assert.equal(index.latest('b', 'big')?.inlineData, undefined);
+    // nullVersion: the light lookup an overwrite uses.
+    assert.deepEqual(index.nullVersion('b', 'small')?.segments, [{ b: 'i:one', n: body.length }]);
+    assert.equal(index.nullVersion('b', 'none'), null);
+    index.close();
+  });
+
+  it('opens a database from before inline_id; old inline rows are read without the join', async () => {
+    const file = join(dir, 'old.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE versions(
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
+      is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,
+      size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL,
+      storage_class TEXT NOT NULL, headers TEXT NOT NULL, checksum TEXT, tags TEXT NOT NULL,
+      segments TEXT NOT NULL, part_sizes TEXT NOT NULL);
+      CREATE TABLE inline_blobs(id TEXT PRIMARY KEY, data BLOB NOT NULL);
+      INSERT INTO inline_blobs VALUES ('i:old', x'6869');
+      INSERT INTO versions(bucket, key, version_id, is_latest, delete_marker, size, etag,
+        last_modified_ms, storage_class, headers, checksum, tags, segments, part_sizes)
+        VALUES ('b', 'k', 'null', 1, 0, 2, '"e"', 1, 'STANDARD', '{}', NULL, '[]',
+        '[{"b":"i:old","n":2}]', '[]');`);
+    old.close();
+    const index = new IndexStore(file);
+    const v = index.latest('b', 'k');
+    assert.equal(v?.inlineData, undefined);
+    assert.deepEqual(index.getInline(v?.segments[0]?.b ?? ''), Buffer.from('hi'));
+    await index.commit(() => {
+      index.insertInline('i:new', Buffer.from('new'));
+      index.insertLatest(version('k2', 'i:new', 3));
+    });
+    assert.deepEqual(index.latest('b', 'k2')?.inlineData, Buffer.from('new'));
+    index.close();
+  });
+});
