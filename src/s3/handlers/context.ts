@@ -71,6 +71,16 @@ export function isoDate(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The last second httpDate formatted, and its text: objects written together share a second. */
+let httpDateSec = Number.NaN;
+let httpDateText = '';
+
+/** RFC 7231 date (Last-Modified); whole seconds, so one formatting serves a second's objects. */
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== httpDateSec) {
+    httpDateText = new Date(sec * 1000).toUTCString();
+    httpDateSec = sec;
+  }
+  return httpDateText;
 }

@@ -53,7 +53,8 @@ export function storedHeaders(req: IncomingMessage): Record<string, string> {
     out[name] = v;
   }
   if (!out['content-type']) out['content-type'] = 'binary/octet-stream';
-  for (const [name, v] of Object.entries(req.headers)) {
+  for (const name in req.headers) {
+    const v = req.headers[name];
     if (!name.startsWith('x-amz-meta-') || v === undefined) continue;
     const value = Array.isArray(v) ? v.join(',') : v;
     metaBytes += name.length - 'x-amz-meta-'.length + Buffer.byteLength(value);
@@ -125,6 +126,7 @@ export function objectHeaders(
     h[`x-amz-checksum-${v.checksum.algorithm.toLowerCase()}`] = v.checksum.value;
     h['x-amz-checksum-type'] = v.checksum.type;
   }
+  if (query.size === 0) return h; // the common GET: no response-* overrides to look for
   for (const [param, name] of OVERRIDES) {
     const o = query.get(param);
     if (o !== null) h[name] = o;

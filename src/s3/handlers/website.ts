@@ -12,7 +12,7 @@ export function websiteConfig(ctx: Ctx, websiteHost: boolean): WebsiteConfigurat
   // Website semantics on s3-website hosts, and for anonymous browser GETs on the REST host.
   if (!ctx.bucket || (ctx.auth.accessKeyId !== null && !websiteHost)) return null;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return null;
-  if ([...ctx.query.keys()].length > 0) return null;
+  if (ctx.query.size > 0) return null;
   if (!ctx.engine.index.getBucket(ctx.bucket)) return null;
   const raw = ctx.engine.index.getConfig(ctx.bucket, 'website.json');
   return raw === null ? null : (JSON.parse(raw) as WebsiteConfiguration);

@@ -55,8 +55,9 @@ const AWS_VHOST =
 export function splitUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
   const q = rawUrl.indexOf('?');
   let rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
-  // Absolute-form request targets (proxies) carry scheme and host; keep only the path.
-  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(rawPath);
+  // Absolute-form request targets (proxies) carry scheme and host; keep only the path. (Origin
+  // form, i.e. nearly every request, starts with '/' and skips the regex.)
+  const abs = rawPath.startsWith('/') ? null : /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(rawPath);
   if (abs) rawPath = rawPath.slice(abs[0].length) || '/';
   return { rawPath, rawQuery: q < 0 ? '' : rawUrl.slice(q + 1) };
 }
@@ -70,11 +71,32 @@ function hostName(host: string | undefined): string {
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
+/** Distinct Host headers whose virtual-host answer is remembered (per base-domain list). */
+export const HOST_CACHE_ENTRIES_MAX = 256;
+
+type VirtualHost = { readonly bucket: string; readonly website: boolean } | undefined;
+
+/**
+ * Host header → virtualHostBucket answer, for the default base domains only. A server sees a
+ * handful of hosts, each on every request; the answer is a pure function of the header, so it is
+ * computed once. Emptied when full, so a client cycling through hosts costs a recompute, no memory.
+ */
+const hostCache = new Map<string, VirtualHost>();
+
 /** Returns the bucket named by a virtual-hosted Host header, or undefined for path style. */
 export function virtualHostBucket(
   host: string | undefined,
   baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS,
-): { bucket: string; website: boolean } | undefined {
+): VirtualHost {
+  if (host === undefined || baseDomains !== DEFAULT_BASE_DOMAINS) return computeVirtualHost(host, baseDomains);
+  if (hostCache.has(host)) return hostCache.get(host);
+  const r = computeVirtualHost(host, baseDomains);
+  if (hostCache.size >= HOST_CACHE_ENTRIES_MAX) hostCache.clear();
+  hostCache.set(host, r === undefined ? r : Object.freeze(r));
+  return r;
+}
+
+function computeVirtualHost(host: string | undefined, baseDomains: readonly string[]): VirtualHost {
   const h = hostName(host);
   if (h === '' || /^[\d.]+$/.test(h) || h.startsWith('[')) return undefined;
   const aws = AWS_VHOST.exec(h);
