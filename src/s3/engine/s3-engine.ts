@@ -466,7 +466,9 @@ export class S3Engine {
       const dropped = [...extra, ...this.dropNullVersion(b, v.key)];
       const versionId = b.versioning === 'Enabled' ? newVersionId() : 'null';
       const nv: NewVersion = { ...v, versionId };
-      const row: VersionRow = { ...nv, id: this.index.insertLatest(nv), isLatest: true };
+      // A never-versioned bucket keeps one row per key, and dropNullVersion just removed it.
+      const id = this.index.insertLatest(nv, b.versioning === '');
+      const row: VersionRow = { ...nv, id, isLatest: true };
       return { row, dropped };
     });
     this.release(dropped);
@@ -553,7 +555,7 @@ export class S3Engine {
   ): Promise<VersionRow> {
     return this.index.commit(() => {
       const v = this.resolve(bucket, key, versionId);
-      this.index.setTags(v.id, tags);
+      this.index.setTags(v, tags);
       return v;
     });
   }

@@ -2,7 +2,8 @@
  * IndexStore details the engine relies on: an op that throws after writing is undone alone,
  * whether its group holds one op (own transaction) or several (savepoints); GET's lookup joins
  * the inline body in; a database from before the inline_id column opens, and its inline rows are
- * still found (without the join).
+ * still found (without the join); the latest-row cache never serves a row that a write, a tag
+ * change, a delete or a rollback replaced, and stays within its byte bound.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { IndexStore, type NewVersion } from './index-store.js';
+import { IndexStore, LATEST_CACHE_BYTES_MAX, type NewVersion } from './index-store.js';
 
 let dir: string;
 
@@ -84,6 +85,47 @@ describe('IndexStore', () => {
     // nullVersion: the light lookup an overwrite uses.
     assert.deepEqual(index.nullVersion('b', 'small')?.segments, [{ b: 'i:one', n: body.length }]);
     assert.equal(index.nullVersion('b', 'none'), null);
+    index.close();
+  });
+
+  it('latest-row cache: writes, tags, deletes and rollbacks are seen at once; bounded by bytes', async () => {
+    const index = new IndexStore(join(dir, 'cache.sqlite'));
+    await index.commit(() => index.insertBucket(bucket));
+    const put = (key: string, id: string, data: Buffer) =>
+      index.commit(() => {
+        index.insertInline(id, data);
+        return index.insertLatest({ ...version(key, id, data.length), versionId: id });
+      });
+    await put('k', 'i:1', Buffer.from('one'));
+    const first = index.latest('b', 'k');
+    assert.equal(index.latest('b', 'k'), first, 'second lookup is served from the cache');
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first?.headers));
+    await put('k', 'i:2', Buffer.from('two'));
+    assert.deepEqual(index.latest('b', 'k')?.inlineData, Buffer.from('two'));
+    const cur = index.latest('b', 'k')!;
+    await index.commit(() => index.setTags(cur, [['t', 'v']]));
+    assert.deepEqual(index.latest('b', 'k')?.tags, [['t', 'v']]);
+    // An op that overwrites and then fails leaves the old row visible, not a cached phantom.
+    index.latest('b', 'k');
+    await assert.rejects(
+      index.commit(() => {
+        index.insertLatest({ ...version('k', 'f', 1), versionId: 'f' });
+        assert.equal(index.latest('b', 'k')?.segments[0]?.b, 'f');
+        throw new Error('undo');
+      }),
+      /undo/,
+    );
+    assert.deepEqual(index.latest('b', 'k')?.inlineData, Buffer.from('two'));
+    // Deleting the latest makes the older version latest again.
+    await index.commit(() => index.deleteVersionRow(index.latest('b', 'k')!));
+    assert.deepEqual(index.latest('b', 'k')?.inlineData, Buffer.from('one'));
+    // Bodies past the byte bound evict older rows instead of growing the cache.
+    const big = Buffer.alloc(LATEST_CACHE_BYTES_MAX / 2 + 1);
+    await put('big1', 'i:b1', big);
+    await put('big2', 'i:b2', big);
+    const b1 = index.latest('b', 'big1');
+    index.latest('b', 'big2'); // evicts big1: both do not fit
+    assert.notEqual(index.latest('b', 'big1'), b1, 'big1 was read again from SQLite');
     index.close();
   });
 

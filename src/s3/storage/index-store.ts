@@ -28,6 +28,11 @@ export const GROUP_COMMIT_OPS_MAX = 512;
 /** Cached bucket-config lookups (bucket × kind, hits and misses) before the cache is emptied. */
 export const CONFIG_CACHE_ENTRIES_MAX = 4096;
 
+/** Latest-version rows kept in memory for GET/HEAD (see IndexStore.latestCache). */
+export const LATEST_CACHE_ENTRIES_MAX = 4096;
+/** Inline bodies held by those cached rows, bytes, at most (the cache evicts past it). */
+export const LATEST_CACHE_BYTES_MAX = 16 * 1024 * 1024;
+
 /** Segment IDs with this prefix live in the inline_blobs table, not on disk. */
 export const INLINE_PREFIX = 'i:';
 
@@ -219,6 +224,15 @@ export class IndexStore {
    * every request. Dropped like bucketCache; emptied when it reaches CONFIG_CACHE_ENTRIES_MAX.
    */
   private readonly configCache = new Map<string, string | null>();
+  /**
+   * Latest versions by `bucket\0key` (frozen rows, inline body included): a GET of a hot key
+   * skips SQLite. Every method that changes which row is a key's latest, or the row itself,
+   * drops the key first (insertLatest, deleteVersionRow, setTags), a rolled-back op empties the
+   * cache (dropCaches), and rows are only cached outside transactions, i.e. committed ones.
+   * Oldest-first eviction past LATEST_CACHE_ENTRIES_MAX rows or LATEST_CACHE_BYTES_MAX bytes.
+   */
+  private readonly latestCache = new Map<string, VersionRow>();
+  private latestCacheBytes = 0;
   private queue: QueuedOp[] = [];
   private scheduled = false;
   private closed = false;
@@ -479,6 +493,32 @@ export class IndexStore {
   private dropCaches(): void {
     this.bucketCache.clear();
     this.configCache.clear();
+    this.latestCache.clear();
+    this.latestCacheBytes = 0;
+  }
+
+  private forgetLatest(bucket: string, key: string): void {
+    const ck = `${bucket}\0${key}`;
+    const hit = this.latestCache.get(ck);
+    if (!hit) return;
+    this.latestCache.delete(ck);
+    this.latestCacheBytes -= hit.inlineData?.length ?? 0;
+  }
+
+  private rememberLatest(ck: string, v: VersionRow): void {
+    const bytes = v.inlineData?.length ?? 0;
+    if (bytes > LATEST_CACHE_BYTES_MAX) return;
+    while (
+      this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX ||
+      this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX
+    ) {
+      const oldest = this.latestCache.entries().next().value;
+      if (!oldest) break;
+      this.latestCache.delete(oldest[0]);
+      this.latestCacheBytes -= oldest[1].inlineData?.length ?? 0;
+    }
+    this.latestCache.set(ck, freezeVersion(v));
+    this.latestCacheBytes += bytes;
   }
 
   configsOfKind(kind: string): Array<{ bucket: string; body: string }> {
@@ -487,8 +527,15 @@ export class IndexStore {
 
   // ---- versions ------------------------------------------------------------------------------
 
+  /** The key's latest version (a delete marker included); frozen: callers never modify rows. */
   latest(bucket: string, key: string): VersionRow | null {
-    return toVersion(this.st.latest!.get(bucket, key) as RawVersion | undefined);
+    const ck = `${bucket}\0${key}`;
+    const hit = this.latestCache.get(ck);
+    if (hit) return hit;
+    const v = toVersion(this.st.latest!.get(bucket, key) as RawVersion | undefined);
+    // Inside a transaction the row may not be committed yet (and may be rolled back).
+    if (v && !this.db.inTransaction) this.rememberLatest(ck, v);
+    return v;
   }
 
   byVersion(bucket: string, key: string, versionId: string): VersionRow | null {
@@ -503,9 +550,14 @@ export class IndexStore {
     return { id: r.id, isLatest: r.is_latest === 1, bucket, key, segments: parseSegments(r.segments) };
   }
 
-  /** Inserts a version as the key's latest (call inside commit). */
-  insertLatest(v: NewVersion): number {
-    this.st.clearLatest!.run(v.bucket, v.key);
+  /**
+   * Inserts a version as the key's latest (call inside commit). `onlyVersion`: the caller knows
+   * the key has no other row (an unversioned bucket after its null version was removed), so
+   * there is no latest flag to clear.
+   */
+  insertLatest(v: NewVersion, onlyVersion = false): number {
+    this.forgetLatest(v.bucket, v.key);
+    if (!onlyVersion) this.st.clearLatest!.run(v.bucket, v.key);
     const first = v.segments[0];
     const inlineId = v.segments.length === 1 && first?.b.startsWith(INLINE_PREFIX) ? first.b : null;
     const r = this.st.insertVersion!.run(
@@ -529,14 +581,16 @@ export class IndexStore {
 
   /** Removes one version row; if it was the latest, the next newest becomes latest. */
   deleteVersionRow(v: VersionRef): void {
+    this.forgetLatest(v.bucket, v.key);
     this.st.deleteRow!.run(v.id);
     if (!v.isLatest) return;
     const next = this.st.newestOfKey!.get(v.bucket, v.key) as { id: number } | undefined;
     if (next) this.st.setLatest!.run(next.id);
   }
 
-  setTags(id: number, tags: Array<[string, string]>): void {
-    this.st.setTags!.run(JSON.stringify(tags), id);
+  setTags(v: Pick<VersionRow, 'id' | 'bucket' | 'key'>, tags: Array<[string, string]>): void {
+    this.forgetLatest(v.bucket, v.key);
+    this.st.setTags!.run(JSON.stringify(tags), v.id);
   }
 
   /** Latest non-deleted versions with prefix <= key < upper and key > after, in byte order. */
@@ -727,6 +781,16 @@ function toVersion(r: RawVersion | undefined): VersionRow | null {
   };
   if (r.inline_data) v.inlineData = r.inline_data;
   return v;
+}
+
+/** Cached rows are shared between requests: frozen, so a caller that modifies one fails loudly. */
+function freezeVersion(v: VersionRow): VersionRow {
+  Object.freeze(v.headers);
+  Object.freeze(v.tags);
+  Object.freeze(v.segments);
+  Object.freeze(v.partSizes);
+  if (v.checksum) Object.freeze(v.checksum);
+  return Object.freeze(v);
 }
 
 function toUpload(r: RawUpload | undefined): UploadRow | null {
