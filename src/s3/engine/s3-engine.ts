@@ -465,10 +465,10 @@ export class S3Engine {
       const extra = beforeInsert ? beforeInsert() : [];
       const dropped = [...extra, ...this.dropNullVersion(b, v.key)];
       const versionId = b.versioning === 'Enabled' ? newVersionId() : 'null';
-      const nv: NewVersion = { ...v, versionId };
+      // One copy of v (not one per step): its id is known once the row is in.
+      const row: VersionRow = { ...v, versionId, id: 0, isLatest: true };
       // A never-versioned bucket keeps one row per key, and dropNullVersion just removed it.
-      const id = this.index.insertLatest(nv, b.versioning === '');
-      const row: VersionRow = { ...nv, id, isLatest: true };
+      row.id = this.index.insertLatest(row, b.versioning === '');
       return { row, dropped };
     });
     this.release(dropped);

@@ -29,14 +29,24 @@ export interface Ctx {
 /** Largest XML or JSON request body we buffer (configs, DeleteObjects, Complete), bytes. */
 export const SMALL_BODY_BYTES_MAX = 8 * 1024 * 1024;
 
-export function sendXml(ctx: Ctx, status: number, xml: string, headers: Record<string, string> = {}): void {
+/** Sends an XML reply; `headers` is the caller's fresh object, completed here rather than copied. */
+export function sendXml(
+  ctx: Ctx,
+  status: number,
+  xml: string,
+  headers: Record<string, string | number> = {},
+): void {
   const body = Buffer.from(xml, 'utf8');
-  ctx.res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': body.length });
+  headers['content-type'] = 'application/xml';
+  headers['content-length'] = body.length;
+  ctx.res.writeHead(status, headers);
   ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
 }
 
-export function sendEmpty(ctx: Ctx, status: number, headers: Record<string, string> = {}): void {
-  ctx.res.writeHead(status, { ...headers, 'content-length': 0 });
+/** Sends a bodiless reply; `headers` is the caller's fresh object, completed here rather than copied. */
+export function sendEmpty(ctx: Ctx, status: number, headers: Record<string, string | number> = {}): void {
+  headers['content-length'] = 0;
+  ctx.res.writeHead(status, headers);
   ctx.res.end();
 }
 
