@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { IndexStore, LATEST_CACHE_BYTES_MAX, type NewVersion } from './index-store.js';
+import {
+  IndexStore,
+  LATEST_CACHE_ADMIT_EVERY,
+  LATEST_CACHE_BYTES_MAX,
+  type NewVersion,
+} from './index-store.js';
 
 let dir: string;
 
@@ -124,8 +129,12 @@ describe('IndexStore', () => {
     await put('big1', 'i:b1', big);
     await put('big2', 'i:b2', big);
     const b1 = index.latest('b', 'big1');
-    index.latest('b', 'big2'); // evicts big1: both do not fit
-    assert.notEqual(index.latest('b', 'big1'), b1, 'big1 was read again from SQLite');
+    assert.equal(index.latest('b', 'big1'), b1);
+    // Both do not fit: big2 is admitted on the LATEST_CACHE_ADMIT_EVERY-th miss, evicting big1.
+    const reads = Array.from({ length: LATEST_CACHE_ADMIT_EVERY + 1 }, () => index.latest('b', 'big2'));
+    assert.notEqual(reads[0], reads[1], 'big2 not admitted on its first miss');
+    assert.equal(reads.at(-1), reads.at(-2), 'big2 cached after LATEST_CACHE_ADMIT_EVERY misses');
+    assert.notEqual(index.latest('b', 'big1'), b1, 'big1 was evicted');
     index.close();
   });
 

@@ -32,6 +32,13 @@ export const CONFIG_CACHE_ENTRIES_MAX = 4096;
 export const LATEST_CACHE_ENTRIES_MAX = 4096;
 /** Inline bodies held by those cached rows, bytes, at most (the cache evicts past it). */
 export const LATEST_CACHE_BYTES_MAX = 16 * 1024 * 1024;
+/**
+ * Once the cache is full, one miss in this many replaces its oldest row. Admitting every miss
+ * would make a reader cycling through more keys than the cache holds (a sync, a benchmark) evict
+ * each row just before its next read: no hits at all. Admitting a few keeps most rows in place
+ * (hits in proportion to the cache's share of the keys) and still lets a new hot set in.
+ */
+export const LATEST_CACHE_ADMIT_EVERY = 8;
 
 /** Segment IDs with this prefix live in the inline_blobs table, not on disk. */
 export const INLINE_PREFIX = 'i:';
@@ -229,10 +236,12 @@ export class IndexStore {
    * skips SQLite. Every method that changes which row is a key's latest, or the row itself,
    * drops the key first (insertLatest, deleteVersionRow, setTags), a rolled-back op empties the
    * cache (dropCaches), and rows are only cached outside transactions, i.e. committed ones.
-   * Oldest-first eviction past LATEST_CACHE_ENTRIES_MAX rows or LATEST_CACHE_BYTES_MAX bytes.
+   * Bounded by LATEST_CACHE_ENTRIES_MAX rows and LATEST_CACHE_BYTES_MAX bytes; when full, one
+   * miss in LATEST_CACHE_ADMIT_EVERY replaces the oldest row.
    */
   private readonly latestCache = new Map<string, VersionRow>();
   private latestCacheBytes = 0;
+  private latestCacheMisses = 0;
   private queue: QueuedOp[] = [];
   private scheduled = false;
   private closed = false;
@@ -508,6 +517,10 @@ export class IndexStore {
   private rememberLatest(ck: string, v: VersionRow): void {
     const bytes = v.inlineData?.length ?? 0;
     if (bytes > LATEST_CACHE_BYTES_MAX) return;
+    const full =
+      this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX ||
+      this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX;
+    if (full && ++this.latestCacheMisses % LATEST_CACHE_ADMIT_EVERY !== 0) return;
     while (
       this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX ||
       this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX
