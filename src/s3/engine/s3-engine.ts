@@ -26,7 +26,7 @@ import {
   type UploadRow,
   type VersionRow,
 } from '../storage/index-store.js';
-import { newUploadId, newVersionId } from './ids.js';
+import { newInlineId, newUploadId, newVersionId } from './ids.js';
 import { prefixSuccessor, validateBucketName, validateKey } from './keys.js';
 
 /** Largest single PUT S3 accepts (5 GiB). */
@@ -422,7 +422,7 @@ export class S3Engine {
   async putObject(input: PutObjectInput): Promise<VersionRow> {
     this.precheckWrite(input.bucket, input.key, input.ifNoneMatchStar ?? false, input.ifMatch);
     const { w, checksum } = await this.writeBlob(input, PUT_BYTES_MAX, true);
-    const segId = w.inline ? INLINE_PREFIX + w.id : w.id;
+    const segId = w.inline ? INLINE_PREFIX + newInlineId(this.clock.now()) : w.id;
     const v: Omit<NewVersion, 'versionId'> = {
       bucket: input.bucket,
       key: input.key,
