@@ -457,16 +457,33 @@ export class S3Engine {
     v: Omit<NewVersion, 'versionId'>,
     ifNoneMatchStar: boolean,
     ifMatch: string | undefined,
+    /** Runs in the commit first; returns blob IDs to release, in a fresh array (extended here). */
     beforeInsert?: () => string[],
   ): Promise<VersionRow> {
     const { row, dropped } = await this.index.commit(() => {
       const b = this.bucket(v.bucket);
       this.checkWriteConditions(v.bucket, v.key, ifNoneMatchStar, ifMatch);
-      const extra = beforeInsert ? beforeInsert() : [];
-      const dropped = [...extra, ...this.dropNullVersion(b, v.key)];
+      const dropped = beforeInsert ? beforeInsert() : [];
+      for (const id of this.dropNullVersion(b, v.key)) dropped.push(id);
       const versionId = b.versioning === 'Enabled' ? newVersionId() : 'null';
-      // One copy of v (not one per step): its id is known once the row is in.
-      const row: VersionRow = { ...v, versionId, id: 0, isLatest: true };
+      // Built field by field: spreading v cost more here than the rest of this function.
+      const row: VersionRow = {
+        id: 0,
+        bucket: v.bucket,
+        key: v.key,
+        versionId,
+        isLatest: true,
+        deleteMarker: v.deleteMarker,
+        size: v.size,
+        etag: v.etag,
+        lastModifiedMs: v.lastModifiedMs,
+        storageClass: v.storageClass,
+        headers: v.headers,
+        checksum: v.checksum,
+        tags: v.tags,
+        segments: v.segments,
+        partSizes: v.partSizes,
+      };
       // A never-versioned bucket keeps one row per key, and dropNullVersion just removed it.
       row.id = this.index.insertLatest(row, b.versioning === '');
       return { row, dropped };
