@@ -5,7 +5,7 @@
 import { S3Error } from '../protocol/errors.js';
 import { parseTagging } from '../protocol/bodies.js';
 import { XmlWriter } from '../protocol/xml.js';
-import { PUT_BYTES_MAX, etagMatches } from '../engine/s3-engine.js';
+import { PUT_BYTES_MAX, etagMatches, type PutObjectInput } from '../engine/s3-engine.js';
 import type { VersionRow } from '../storage/index-store.js';
 import {
   type Ctx,
@@ -46,16 +46,17 @@ export async function putObject(ctx: Ctx): Promise<void> {
   ctx.engine.precheckWrite(bucket, key, ifNoneMatchStar, ifMatch);
   const body = writeBodyFor(ctx);
   ctx.continueBody();
-  const v = await ctx.engine.putObject({
+  // The write body's own object, completed (no spread copies on the PUT path).
+  const input: PutObjectInput = Object.assign(body, {
     bucket,
     key,
     headers,
     tags,
     storageClass: sc,
     ifNoneMatchStar,
-    ...(ifMatch !== undefined ? { ifMatch } : {}),
-    ...body,
   });
+  if (ifMatch !== undefined) input.ifMatch = ifMatch;
+  const v = await ctx.engine.putObject(input);
   sendEmpty(ctx, 200, writeHeaders(ctx, bucket, v));
 }
 

@@ -88,7 +88,8 @@ export function virtualHostBucket(
   host: string | undefined,
   baseDomains: readonly string[] = DEFAULT_BASE_DOMAINS,
 ): VirtualHost {
-  if (host === undefined || baseDomains !== DEFAULT_BASE_DOMAINS) return computeVirtualHost(host, baseDomains);
+  if (host === undefined || baseDomains !== DEFAULT_BASE_DOMAINS)
+    return computeVirtualHost(host, baseDomains);
   if (hostCache.has(host)) return hostCache.get(host);
   const r = computeVirtualHost(host, baseDomains);
   if (hostCache.size >= HOST_CACHE_ENTRIES_MAX) hostCache.clear();
