@@ -19,6 +19,8 @@ import {
 } from './index-store.js';
 
 let dir: string;
+/** better-sqlite3 handles opened here stay reachable (index-store.ts: KEEP_ALIVE, Node 24). */
+const keepAlive: unknown[] = [];
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'nimbus-s3-index-'));
@@ -141,6 +143,7 @@ describe('IndexStore', () => {
   it('opens a database from before inline_id; old inline rows are read without the join', async () => {
     const file = join(dir, 'old.sqlite');
     const old = new Database(file);
+    keepAlive.push(old);
     old.exec(`CREATE TABLE versions(
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,

@@ -206,6 +206,8 @@ interface QueuedOp {
  * IndexStore ever opened, which is one per process outside tests.
  */
 const KEEP_ALIVE: Db[] = [];
+/** Statements prepared outside IndexStore.st (one per IndexStore opened), kept for the same reason. */
+const KEEP_STATEMENTS: Statement[] = [];
 
 /**
  * An fdatasync of the WAL failed: commits already applied may or may not be on disk, so callers
@@ -760,7 +762,9 @@ export class IndexStore {
  * are then read with getInline as before.
  */
 function migrate(db: Db): void {
-  const cols = db.prepare('PRAGMA table_info(versions)').all() as Array<{ name: string }>;
+  const tableInfo = db.prepare('PRAGMA table_info(versions)');
+  KEEP_STATEMENTS.push(tableInfo); // never collected (see KEEP_ALIVE)
+  const cols = tableInfo.all() as Array<{ name: string }>;
   if (!cols.some((c) => c.name === 'inline_id')) db.exec('ALTER TABLE versions ADD COLUMN inline_id TEXT');
 }
 
