@@ -86,6 +86,7 @@ export interface BlobWriteOptions {
 }
 
 export interface BlobWriteResult {
+  /** The blob file's ID; '' for an inline body (no file). */
   id: string;
   size: number;
   /** The whole body, when it fit in INLINE_BYTES_MAX and inline was allowed (no file written). */
@@ -156,7 +157,6 @@ export class BlobStore {
 
   /** Streams `source` into a new durable blob. On any error the temp file is removed. */
   async write(source: AsyncIterable<Buffer>, opts: BlobWriteOptions): Promise<BlobWriteResult> {
-    const id = randomBytes(16).toString('hex');
     const it = source[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     if (opts.allowInline) {
@@ -173,7 +173,8 @@ export class BlobStore {
             d.update(inline);
             digests[name] = d.digest();
           }
-          return { id, size: inline.length, inline, md5, digests };
+          // No file, so no blob ID: the index names inline bodies itself.
+          return { id: '', size: inline.length, inline, md5, digests };
         }
         head.push(r.value);
         n += r.value.length;
@@ -189,6 +190,7 @@ export class BlobStore {
         },
       }),
     };
+    const id = randomBytes(16).toString('hex');
     const tmp = join(this.tmpDir, id);
     const fh = await open(tmp, 'w');
     try {
