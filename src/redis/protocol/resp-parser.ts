@@ -153,42 +153,16 @@ export class RespParser {
   private wholeRequest(): string[] | null {
     const buf = this.buf;
     const end = this.end;
-    let p = this.pos + 1;
-    if (p >= end) return null;
-    let c = buf[p] as number;
-    if (c < 49 || c > 57) return null;
-    let n = c - 48;
-    for (;;) {
-      if (++p >= end) return null;
-      c = buf[p] as number;
-      if (c === CR) break;
-      if (c < 48 || c > 57 || n > FAST_ARGC_MAX) return null;
-      n = n * 10 + c - 48;
-    }
-    if (n > FAST_ARGC_MAX) return null;
-    p += 2;
-    const max = this.limits.protoMaxBulkLenBytes;
+    const n = canonicalDigits(buf, this.pos + 1, end, FAST_ARGC_MAX);
+    if (n <= 0) return null; // also `*0`: the general path skips empty requests
+    let p = digitsCR + 2;
+    const maxLen = Math.min(this.limits.protoMaxBulkLenBytes, FAST_BULK_LEN_MAX);
     const argv = new Array<string>(n);
     for (let i = 0; i < n; i++) {
-      if (p + 1 >= end || buf[p] !== 36 /* '$' */) return null;
-      c = buf[++p] as number;
-      let len: number;
-      if (c === 48) {
-        len = 0;
-        if (buf[++p] !== CR) return null;
-      } else {
-        if (c < 49 || c > 57) return null;
-        len = c - 48;
-        for (;;) {
-          if (++p >= end) return null;
-          c = buf[p] as number;
-          if (c === CR) break;
-          if (c < 48 || c > 57 || len > FAST_BULK_LEN_MAX) return null;
-          len = len * 10 + c - 48;
-        }
-      }
-      if (len > max) return null;
-      p += 2;
+      if (p >= end || buf[p] !== 36 /* '$' */) return null;
+      const len = canonicalDigits(buf, p + 1, end, maxLen);
+      if (len < 0) return null;
+      p = digitsCR + 2;
       if (p + len + 2 > end) return null;
       argv[i] = i === 0 && len <= NAME_INTERN_MAX_BYTES ? internName(buf, p, len) : argString(buf, p, len);
       p += len + 2;
@@ -277,9 +251,37 @@ export class RespParser {
   }
 }
 
+/** Index of the CR that ended the number canonicalDigits last read (its second result). */
+let digitsCR = 0;
+
+/**
+ * The number written at buf[p…] up to a CR, when it is canonical ("0", or digits without a leading
+ * zero), at most `max`, and wholly before `end`; otherwise -1. Leaves the CR's index in digitsCR.
+ * Counts and lengths for the fast path: anything it refuses, the general path reads with its errors.
+ */
+function canonicalDigits(buf: Buffer, p: number, end: number, max: number): number {
+  if (p >= end) return -1;
+  let c = buf[p] as number;
+  if (c === 48 /* '0' */) {
+    digitsCR = p + 1;
+    return p + 1 < end && buf[p + 1] === CR ? 0 : -1;
+  }
+  if (c < 49 || c > 57) return -1;
+  let n = c - 48;
+  for (;;) {
+    if (++p >= end) return -1;
+    c = buf[p] as number;
+    if (c === CR) break;
+    if (c < 48 || c > 57 || n > max) return -1;
+    n = n * 10 + c - 48;
+  }
+  digitsCR = p;
+  return n > max ? -1 : n;
+}
+
 /** Requests with more arguments than this take the general path (their size dwarfs the saving). */
 const FAST_ARGC_MAX = 1024;
-/** Bulk lengths the fast path reads (it stops accumulating digits past this; the general path takes over). */
+/** Bulk lengths the fast path reads (longer ones, over a terabyte, take the general path). */
 const FAST_BULK_LEN_MAX = 2 ** 40;
 
 /** Header lines (`*2`, `$16`) are a few bytes: scanning them in JS beats a native indexOf call. */
