@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // User-space instructions per request, Nimbus against redis-server, counted by valgrind's
-// callgrind: the same build and workload give the same count whatever else the machine is doing,
-// so this settles "did that change make a request cheaper" where requests/s on a 2-vCPU VM moves
-// by a third between runs. Only the server's main thread is counted (V8's compiler and GC helper
+// callgrind: the same build and the same run (same --tests, --pipelines, --warmup) give counts
+// within a few percent whatever else the machine is doing, so this settles "did that change make
+// a request cheaper" where requests/s on a 2-vCPU VM moves by a third between runs. Compare builds
+// only with identical options: Nimbus's count depends on what V8 has optimized by then, so SET -P 16
+// measured alone (~7.1-7.6k) is not SET -P 16 measured after the -P 1 tests (~5.5-5.9k). Only the server's main thread is counted (V8's compiler and GC helper
 // threads vary from run to run; redis-server's work is all on its main thread). Kernel time (the
 // read and write syscalls, the same for both) is not counted.
 //
 //   npm run build && node bench/redis/instructions.mjs [--n 20000] [--tests set,get] [--pipelines 1,16]
+//                                                     [--warmup 20000]
 //
 // Needs valgrind (apt-get install valgrind), redis-server and redis-tools. Each server starts once
 // under callgrind (Node takes ~20 s to boot there); per test: a warm-up run (JIT), counters zeroed,
@@ -23,7 +26,8 @@ const N = Number(option(args, 'n', '20000'));
 const TESTS = option(args, 'tests', 'set,get').split(',');
 const PIPELINES = option(args, 'pipelines', '1,16').split(',').map(Number);
 const CLIENTS = 50;
-const WARMUP_REQUESTS = 20000;
+/** Requests run before each measurement, uncounted (JIT warm-up). */
+const WARMUP_REQUESTS = Number(option(args, 'warmup', '20000'));
 /** valgrind slows start-up by ~50×: port polls (100 ms apart) before giving up, 3 minutes. */
 const START_POLLS = 1800;
 const nimbusScript = fileURLToPath(new URL('./nimbus-server.mjs', import.meta.url));
