@@ -14,6 +14,7 @@
  * conformance tests, which all run through this path.
  */
 import { Socket } from 'node:net';
+import { streamBaseSlot, streamWrapBinding } from './stream-wrap.js';
 
 /** One read buffer shared by every client: reads are parsed before the next one can happen. */
 export const SHARED_READ_BUFFER_BYTES = 64 * 1024;
@@ -62,19 +63,8 @@ interface ReadHandle {
 }
 
 /** Node's per-read result slot (`streamBaseState[kReadBytesOrError]`), or null if not exposed. */
-const readResult = loadReadResult();
-
-function loadReadResult(): { state: Int32Array; index: number } | null {
-  if (process.env.NIMBUS_REDIS_STREAM_READS === '1') return null;
-  try {
-    const b = (process as unknown as { binding(name: string): Record<string, unknown> }).binding('stream_wrap');
-    const st = b.streamBaseState;
-    const idx = b.kReadBytesOrError;
-    return st instanceof Int32Array && typeof idx === 'number' && idx < st.length ? { state: st, index: idx } : null;
-  } catch {
-    return null;
-  }
-}
+const readResult =
+  process.env.NIMBUS_REDIS_STREAM_READS === '1' ? null : streamBaseSlot(streamWrapBinding(), 'kReadBytesOrError');
 
 /**
  * Reads with data go straight to `onRead`. libuv calls the handle's `onread` with the byte count

@@ -9,13 +9,14 @@
  * nothing queued, and otherwise uses `socket.write`, so bytes never overtake each other: libuv
  * keeps its own write queue in order, and `socket.end()` shuts down only after it drains.
  *
- * The write request class comes from `process.binding('stream_wrap')`, which Node deprecates in
+ * The write request class comes from Node's `stream_wrap` binding (stream-wrap.ts), which Node deprecates in
  * documentation only (DEP0111) and still ships in Node 20 and 24. If it is missing, or a handle
  * lacks `writeLatin1String`, every write goes through `socket.write`; behaviour is the same, only
  * slower. `NIMBUS_REDIS_STREAM_WRITES=1` forces that path, and so does `forceStreamWrites()` for
  * the back-pressure test that runs both.
  */
 import type { Socket } from 'node:net';
+import { streamBaseSlot, streamWrapBinding } from './stream-wrap.js';
 
 interface WriteReq {
   oncomplete: (status: number) => void;
@@ -25,35 +26,19 @@ interface StreamHandle {
   writeQueueSize: number;
 }
 type WriteReqCtor = new () => WriteReq;
-interface StreamWrapBinding {
-  WriteWrap?: unknown;
-  streamBaseState?: unknown;
-  kLastWriteWasAsync?: unknown;
-}
+/** The binding, unless `NIMBUS_REDIS_STREAM_WRITES=1` forces the public path. */
+const binding = process.env.NIMBUS_REDIS_STREAM_WRITES === '1' ? null : streamWrapBinding();
 
 /**
  * Node's per-write result flags: `streamBaseState[kLastWriteWasAsync]` is 0 when the last write
  * went to the kernel at once, in which case libuv never took hold of the request object and the
  * next write may use it again (saving an object instantiation per reply).
  */
-let lastWriteState: { state: Int32Array | Uint32Array; index: number } | null = null;
+const lastWriteState = streamBaseSlot(binding, 'kLastWriteWasAsync');
 
-const loadedWriteWrap: WriteReqCtor | null = loadWriteWrap();
+const loadedWriteWrap: WriteReqCtor | null =
+  typeof binding?.WriteWrap === 'function' ? (binding.WriteWrap as WriteReqCtor) : null;
 let WriteWrap = loadedWriteWrap;
-
-function loadWriteWrap(): WriteReqCtor | null {
-  if (process.env.NIMBUS_REDIS_STREAM_WRITES === '1') return null;
-  try {
-    const binding = (process as unknown as { binding(name: string): StreamWrapBinding }).binding('stream_wrap');
-    const st = binding.streamBaseState;
-    const idx = binding.kLastWriteWasAsync;
-    if ((st instanceof Int32Array || st instanceof Uint32Array) && typeof idx === 'number' && idx < st.length)
-      lastWriteState = { state: st, index: idx };
-    return typeof binding.WriteWrap === 'function' ? (binding.WriteWrap as WriteReqCtor) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Sockets accepted from now on write through `socket.write` (true) or directly when possible. */
 export function forceStreamWrites(on: boolean): void {
