@@ -509,28 +509,29 @@ export class IndexStore {
   }
 
   private forgetLatest(bucket: string, key: string): void {
-    const ck = `${bucket}\0${key}`;
+    this.dropLatest(`${bucket}\0${key}`);
+  }
+
+  private dropLatest(ck: string): void {
     const hit = this.latestCache.get(ck);
     if (!hit) return;
     this.latestCache.delete(ck);
     this.latestCacheBytes -= hit.inlineData?.length ?? 0;
   }
 
+  /** True when a row with `bytes` of inline body does not fit beside what is cached. */
+  private latestCacheFull(bytes: number): boolean {
+    return this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX || this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX;
+  }
+
   private rememberLatest(ck: string, v: VersionRow): void {
     const bytes = v.inlineData?.length ?? 0;
     if (bytes > LATEST_CACHE_BYTES_MAX) return;
-    const full =
-      this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX ||
-      this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX;
-    if (full && ++this.latestCacheMisses % LATEST_CACHE_ADMIT_EVERY !== 0) return;
-    while (
-      this.latestCache.size >= LATEST_CACHE_ENTRIES_MAX ||
-      this.latestCacheBytes + bytes > LATEST_CACHE_BYTES_MAX
-    ) {
-      const oldest = this.latestCache.entries().next().value;
-      if (!oldest) break;
-      this.latestCache.delete(oldest[0]);
-      this.latestCacheBytes -= oldest[1].inlineData?.length ?? 0;
+    if (this.latestCacheFull(bytes) && ++this.latestCacheMisses % LATEST_CACHE_ADMIT_EVERY !== 0) return;
+    while (this.latestCacheFull(bytes)) {
+      const oldest = this.latestCache.keys().next().value;
+      if (oldest === undefined) break;
+      this.dropLatest(oldest);
     }
     this.latestCache.set(ck, freezeVersion(v));
     this.latestCacheBytes += bytes;
