@@ -5,7 +5,8 @@ import { createConnection } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
+
+export { cpuSeconds, median } from '../common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** How long a server may take to open its port (100 ms polls). */
@@ -74,32 +75,6 @@ export async function startServers(redisPort, nimbusPort, nodeFlags = []) {
     throw e;
   }
   return { redis, nimbus, stop };
-}
-
-const CLOCK_TICKS_PER_S = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout.trim()) || 100;
-})();
-
-/**
- * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); null
- * elsewhere. On a shared machine CPU time per request is steadier than requests/s.
- */
-export function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-  } catch {
-    return null;
-  }
-}
-
-/** The median of a list of numbers. */
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The compiled project: $NIMBUS_DIST (a private `tsc --outDir` build) or the repo's dist/. */

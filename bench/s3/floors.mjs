@@ -16,11 +16,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChild, IPC } from './child.mjs';
+import { cpuSeconds, median } from '../common.mjs';
 
 /**
  * The GET and PUT floor server in a child process. GET `/read?chunk=B&ahead=K` or `/pipe?chunk=B`
@@ -164,13 +165,6 @@ export function startNodeFloor(file, putDir) {
     ${IPC}`);
 }
 
-/** CPU µs of a process (all threads) from /proc: user + system clock ticks. */
-export function procCpuUs(pid) {
-  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10000;
-}
-
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -226,7 +220,7 @@ http {
       return {
         url,
         pid: child.pid,
-        cpu: async () => procCpuUs(child.pid),
+        cpu: async () => cpuSeconds(child.pid) * 1e6,
         stop: () =>
           new Promise((r) => {
             child.once('exit', () => {
@@ -247,10 +241,6 @@ http {
 // ---- the interleaved floor run ---------------------------------------------------------------
 
 const MiB = 1024 * 1024;
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmtRange = (xs) =>
   `${median(xs).toFixed(0).padStart(5)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]`;
 

@@ -40,7 +40,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { IPC, startChild, startNimbus } from './child.mjs';
-import { median, runFloors } from './floors.mjs';
+import { runFloors } from './floors.mjs';
+import { median } from '../common.mjs';
 import { S3Client, CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
